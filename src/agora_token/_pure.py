@@ -1,0 +1,282 @@
+"""The token kernel in pure Python: the reference that ``_fastpack`` mirrors byte for byte.
+
+A kernel turns whole tokens into strings and back; it knows the wire format (SPEC §1–3) but nothing
+of services' meaning. Everything above it (``token006``, ``token007``, builders) calls these
+functions and never packs bytes itself. Both kernels expose exactly these names and signatures.
+
+Data shapes shared with the C kernel:
+
+* ``privileges``: a sequence of ``(id, value)`` pairs, already in wire order (ids ascending).
+* a service: ``(service_type, privileges, fields)``; ``fields`` is a flat sequence in which a ``str``
+  is packed as a length-prefixed UTF-8 string and an ``int`` as a 16-bit little-endian word (the
+  APaaS role, or the counts and types of RTM2 permissions). Services come already in wire order.
+* ``layouts``: ``{service_type: codes}`` telling the parser how to read each known service's fields:
+  ``s`` a string, ``h`` a signed 16-bit integer, ``p`` an RTM2 permission block (read into the same
+  flat ``int``/``str`` sequence the builder takes). A type missing from ``layouts`` ends the parse.
+
+Values that do not fit their wire field raise ``ValueError``; malformed tokens raise ``TokenError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+import secrets
+import struct
+import zlib
+from typing import Mapping, Sequence, Tuple, Union
+
+from .errors import TokenError
+
+Field = Union[str, int]
+Privileges = Sequence[Tuple[int, int]]
+Service = Tuple[int, Privileges, Sequence[Field]]
+
+#: A parsed 007 token is refused when its payload inflates past this many bytes.
+MAX_PAYLOAD = 1 << 20
+#: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
+SALT_MAX = 99999999
+
+_U16 = struct.Struct("<H")
+_I16 = struct.Struct("<h")
+_U32 = struct.Struct("<I")
+_HEAD_007 = struct.Struct("<IIIH")  # issue_ts, expire, salt, service count
+_HEAD_006 = struct.Struct("<II")  # salt, ts
+_PRIVILEGE = struct.Struct("<HI")
+_SIGNATURE_PREFIX = b"\x20\x00"  # u16 length 32 of an HMAC-SHA256 signature
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
+
+
+def _string(data: bytes) -> bytes:
+    return _U16.pack(len(data)) + data
+
+
+def _privileges(privileges: Privileges) -> bytes:
+    return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
+
+
+def _word(value: int) -> bytes:
+    if not -0x8000 <= value <= 0xFFFF:
+        raise ValueError(f"{value} does not fit a 16-bit field")
+    return _U16.pack(value & 0xFFFF)
+
+
+def _fields(fields: Sequence[Field]) -> bytes:
+    return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in fields])
+
+
+def _wire_error(exc: struct.error) -> ValueError:
+    return ValueError(f"a value does not fit its wire field ({exc})")
+
+
+def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
+    """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
+    try:
+        key = hmac.digest(_U32.pack(issue_ts), app_certificate.encode(), "sha256")
+        key = hmac.digest(_U32.pack(salt), key, "sha256")
+    except struct.error as exc:
+        raise _wire_error(exc) from None
+    return hmac.digest(key, signing_info, "sha256")
+
+
+def build_007(
+    app_id: str,
+    app_certificate: str,
+    issue_ts: int,
+    expire: int,
+    salt: int,
+    services: Sequence[Service],
+) -> str:
+    """Pack, sign, deflate and base64 one 007 token."""
+    try:
+        parts = [_string(app_id.encode()), _HEAD_007.pack(issue_ts, expire, salt, len(services))]
+        for service_type, privileges, fields in services:
+            parts.append(_U16.pack(service_type))
+            parts.append(_privileges(privileges))
+            if fields:
+                parts.append(_fields(fields))
+    except struct.error as exc:
+        raise _wire_error(exc) from None
+    signing_info = b"".join(parts)
+    signature = sign_007(app_certificate, issue_ts, salt, signing_info)
+    content = _SIGNATURE_PREFIX + signature + signing_info
+    return "007" + base64.b64encode(zlib.compress(content)).decode("ascii")
+
+
+def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
+    """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
+    data = app_id.encode() + channel_name.encode() + uid.encode() + message
+    return hmac.digest(app_certificate.encode(), data, "sha256")
+
+
+def crc32(text: str) -> int:
+    """CRC-32/IEEE of the UTF-8 bytes of ``text``, as 006 tokens carry it."""
+    return zlib.crc32(text.encode())
+
+
+def build_006(
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    uid: str,
+    salt: int,
+    ts: int,
+    privileges: Privileges,
+) -> str:
+    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string."""
+    channel = channel_name.encode()
+    account = uid.encode()
+    try:
+        message = _HEAD_006.pack(salt, ts) + _privileges(privileges)
+        crcs = _HEAD_006.pack(zlib.crc32(channel), zlib.crc32(account))
+        packed_message = _string(message)
+    except struct.error as exc:
+        raise _wire_error(exc) from None
+    app = app_id.encode()
+    signature = hmac.digest(app_certificate.encode(), app + channel + account + message, "sha256")
+    content = _SIGNATURE_PREFIX + signature + crcs + packed_message
+    return "006" + app_id + base64.b64encode(content).decode("ascii")
+
+
+def random_salt() -> int:
+    """A fresh salt in 1..99999999 from the OS CSPRNG."""
+    return secrets.randbelow(SALT_MAX) + 1
+
+
+class _Reader:
+    """Bounds-checked little-endian reads; running short raises TokenError."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, size: int, what: str) -> bytes:
+        end = self.pos + size
+        if end > len(self.data):
+            raise TokenError(f"token is truncated: {what} runs past the end of the payload")
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def u16(self, what: str) -> int:
+        return int(_U16.unpack(self.take(2, what))[0])
+
+    def i16(self, what: str) -> int:
+        return int(_I16.unpack(self.take(2, what))[0])
+
+    def u32(self, what: str) -> int:
+        return int(_U32.unpack(self.take(4, what))[0])
+
+    def raw(self, what: str) -> bytes:
+        return self.take(self.u16(what), what)
+
+    def text(self, what: str) -> str:
+        data = self.raw(what)
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            raise TokenError(f"{what} is not valid UTF-8") from None
+
+    def privileges(self) -> Tuple[Tuple[int, int], ...]:
+        return tuple((self.u16("privilege id"), self.u32("privilege value")) for _ in range(self.u16("privilege count")))
+
+
+def _decode_base64(text: str) -> bytes:
+    if not _BASE64.match(text):
+        raise TokenError("token body is not standard padded base64")
+    return binascii.a2b_base64(text)
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        content = inflater.decompress(data, MAX_PAYLOAD)
+    except zlib.error:
+        raise TokenError("token body is not a valid zlib stream") from None
+    if inflater.unconsumed_tail:
+        raise TokenError(f"token payload inflates past {MAX_PAYLOAD} bytes")
+    if not inflater.eof:
+        raise TokenError("token body is a truncated zlib stream")
+    if inflater.unused_data:
+        raise TokenError("token body has data after its zlib stream")
+    return content
+
+
+def _read_fields(reader: _Reader, codes: str) -> Tuple[Field, ...]:
+    fields: list[Field] = []
+    for code in codes:
+        if code == "s":
+            fields.append(reader.text("service field"))
+        elif code == "h":
+            fields.append(reader.i16("service field"))
+        else:  # "p": RTM2 permissions
+            resource_types = reader.u16("permission count")
+            fields.append(resource_types)
+            for _ in range(resource_types):
+                fields.append(reader.u16("resource type"))
+                permission_types = reader.u16("permission count")
+                fields.append(permission_types)
+                for _ in range(permission_types):
+                    fields.append(reader.u16("permission type"))
+                    resources = reader.u16("resource count")
+                    fields.append(resources)
+                    fields.extend(reader.text("resource") for _ in range(resources))
+    return tuple(fields)
+
+
+def parse_007(token: str, layouts: Mapping[int, str]) -> tuple:
+    """Decode a 007 token.
+
+    Returns ``(signature, signing_info, app_id, issue_ts, expire, salt, services)``; ``services`` is a
+    list of ``(type, privileges, fields)`` read until the end or the first type not in ``layouts``.
+    """
+    if not isinstance(token, str):
+        raise TokenError(f"token must be a str, not {type(token).__name__}")
+    if not token.startswith("007"):
+        raise TokenError("not a 007 token: it does not start with '007'")
+    content = _inflate(_decode_base64(token[3:]))
+    reader = _Reader(content)
+    signature = reader.raw("signature")
+    signing_info = content[reader.pos :]
+    app_id = reader.text("app id")
+    issue_ts = reader.u32("issue_ts")
+    expire = reader.u32("expire")
+    salt = reader.u32("salt")
+    services = []
+    for _ in range(reader.u16("service count")):
+        service_type = reader.u16("service type")
+        codes = layouts.get(service_type)
+        if codes is None:
+            break  # its length is unknown, so nothing after it can be read (SPEC §3.8)
+        privileges = reader.privileges()
+        services.append((service_type, privileges, _read_fields(reader, codes)))
+    return signature, signing_info, app_id, issue_ts, expire, salt, services
+
+
+def parse_006(token: str) -> tuple:
+    """Decode a 006 token.
+
+    Returns ``(app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges)``; ``message``
+    is the raw signed bytes.
+    """
+    if not isinstance(token, str):
+        raise TokenError(f"token must be a str, not {type(token).__name__}")
+    if not token.startswith("006"):
+        raise TokenError("not a 006 token: it does not start with '006'")
+    if len(token) < 35 or not token[3:35].isascii():
+        raise TokenError("006 token is too short to hold a 32-character app id")
+    content = _decode_base64(token[35:])
+    reader = _Reader(content)
+    signature = reader.raw("signature")
+    crc_channel = reader.u32("channel CRC")
+    crc_uid = reader.u32("uid CRC")
+    message = reader.raw("message")
+    inner = _Reader(message)
+    salt = inner.u32("salt")
+    ts = inner.u32("ts")
+    privileges = inner.privileges()
+    return token[3:35], signature, crc_channel, crc_uid, message, salt, ts, privileges
