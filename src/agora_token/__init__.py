@@ -1,0 +1,111 @@
+"""Agora access tokens (006 and 007), byte-compatible with Agora's official code and fast.
+
+The kernel that packs, signs and compresses tokens is a C extension when it is installed, else
+pure Python (``AGORA_TOKEN_PURE_PYTHON=1`` forces the latter); ``backend`` says which runs.
+"""
+
+from __future__ import annotations
+
+from ._backend import name as backend
+from .builders import (
+    DEFAULT_EXPIRE,
+    RtcRole,
+    build_apaas_app_token,
+    build_apaas_room_user_token,
+    build_apaas_user_token,
+    build_chat_app_token,
+    build_chat_user_token,
+    build_convoai_token,
+    build_education_app_token,
+    build_education_room_user_token,
+    build_education_user_token,
+    build_fcdn_token,
+    build_fpa_token,
+    build_rtc_rtm_token,
+    build_rtc_token,
+    build_rtc_token_with_privileges,
+    build_rtm_token,
+    build_streaming_token,
+    build_stt_token,
+    chat_user_id,
+)
+from .errors import TokenError
+from .services import (
+    ApaasPrivilege,
+    ChatPrivilege,
+    FCdnPrivilege,
+    FpaPrivilege,
+    PermissionType,
+    ResourceType,
+    RtcPrivilege,
+    Rtm2Permissions,
+    RtmPrivilege,
+    Service,
+    ServiceApaas,
+    ServiceChat,
+    ServiceConvoAI,
+    ServiceFCdn,
+    ServiceFpa,
+    ServiceRtc,
+    ServiceRtm,
+    ServiceRtm2,
+    ServiceStreaming,
+    ServiceStt,
+    ServiceType,
+    StreamingPrivilege,
+)
+from .token006 import AccessToken, Privilege006
+from .token007 import AccessToken2
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_EXPIRE",
+    "AccessToken",
+    "AccessToken2",
+    "ApaasPrivilege",
+    "ChatPrivilege",
+    "FCdnPrivilege",
+    "FpaPrivilege",
+    "PermissionType",
+    "Privilege006",
+    "ResourceType",
+    "RtcPrivilege",
+    "RtcRole",
+    "Rtm2Permissions",
+    "RtmPrivilege",
+    "Service",
+    "ServiceApaas",
+    "ServiceChat",
+    "ServiceConvoAI",
+    "ServiceFCdn",
+    "ServiceFpa",
+    "ServiceRtc",
+    "ServiceRtm",
+    "ServiceRtm2",
+    "ServiceStreaming",
+    "ServiceStt",
+    "ServiceType",
+    "StreamingPrivilege",
+    "TokenError",
+    "backend",
+    "build_apaas_app_token",
+    "build_apaas_room_user_token",
+    "build_apaas_user_token",
+    "build_chat_app_token",
+    "build_chat_user_token",
+    "build_convoai_token",
+    "build_education_app_token",
+    "build_education_room_user_token",
+    "build_education_user_token",
+    "build_fcdn_token",
+    "build_fpa_token",
+    "build_rtc_rtm_token",
+    "build_rtc_token",
+    "build_rtc_token_with_privileges",
+    "build_rtm_token",
+    "build_streaming_token",
+    "build_stt_token",
+    "chat_user_id",
+    "__version__",
+]

@@ -1,0 +1,517 @@
+"""The Pythonic API: one validated function per kind of token, lifetimes in seconds from now.
+
+Every argument is checked (``ValueError``/``TypeError`` naming it) before anything is built; the
+App Certificate is never echoed. ``issue_ts`` and ``salt`` exist for reproducible output and tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from enum import IntEnum
+from typing import Optional, Union
+
+from .services import (
+    ApaasPrivilege,
+    ChatPrivilege,
+    FCdnPrivilege,
+    FpaPrivilege,
+    RtcPrivilege,
+    RtmPrivilege,
+    Rtm2Permissions,
+    Service,
+    ServiceApaas,
+    ServiceChat,
+    ServiceConvoAI,
+    ServiceFCdn,
+    ServiceFpa,
+    ServiceRtc,
+    ServiceRtm,
+    ServiceRtm2,
+    ServiceStreaming,
+    ServiceStt,
+    StreamingPrivilege,
+)
+from .token006 import AccessToken, Privilege006
+from .token007 import AccessToken2
+from .validation import (
+    check_account,
+    check_app_id,
+    check_certificate,
+    check_channel,
+    check_int,
+    check_lifetime,
+    check_u32,
+    check_uid,
+    uid_string,
+)
+
+#: Default lifetime of tokens from this API: one hour.
+DEFAULT_EXPIRE = 3600
+#: FPA tokens last a day, as in Agora's builder.
+FPA_EXPIRE = 24 * 3600
+
+
+class RtcRole(IntEnum):
+    """Who the RTC token is for: a publisher (host) also gets the three publish privileges."""
+
+    PUBLISHER = 1
+    SUBSCRIBER = 2
+
+
+RoleLike = Union[RtcRole, int, str]
+
+
+def check_role(role: RoleLike, name: str = "role") -> RtcRole:
+    """An RtcRole, its value (1, 2) or its name ("publisher", "subscriber")."""
+    if isinstance(role, str):
+        try:
+            return RtcRole[role.strip().upper()]
+        except KeyError:
+            raise ValueError(f"{name} must be 'publisher' or 'subscriber', got {role!r}") from None
+    try:
+        return RtcRole(check_int(name, role, 1, 2))
+    except ValueError:
+        raise ValueError(f"{name} must be RtcRole.PUBLISHER (1) or RtcRole.SUBSCRIBER (2), got {role!r}") from None
+
+
+def rtc_user(uid: Optional[int], account: Optional[str]) -> Union[int, str]:
+    """Exactly one of a numeric ``uid`` and a string ``account``, checked."""
+    if (uid is None) == (account is None):
+        raise TypeError("give exactly one of uid (a number; 0 lets any user join) and account (a string)")
+    return check_uid(uid) if account is None else check_account(account)
+
+
+def _token(
+    app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int], salt: Optional[int]
+) -> AccessToken2:
+    check_app_id(app_id)
+    check_certificate(app_certificate)
+    return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=check_lifetime("expire", expire), salt=salt)
+
+
+def _build(token: AccessToken2, *services: Service) -> str:
+    for service in services:
+        token.add_service(service)
+    return token.build()
+
+
+def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_expire") -> int:
+    return expire if value is None else check_lifetime(name, value)
+
+
+def _rtc_service(channel: str, user: Union[int, str], role: RtcRole, privilege_expire: int) -> ServiceRtc:
+    service = ServiceRtc(channel, user)
+    service.add_privilege(RtcPrivilege.JOIN_CHANNEL, privilege_expire)
+    if role is RtcRole.PUBLISHER:
+        service.add_privilege(RtcPrivilege.PUBLISH_AUDIO_STREAM, privilege_expire)
+        service.add_privilege(RtcPrivilege.PUBLISH_VIDEO_STREAM, privilege_expire)
+        service.add_privilege(RtcPrivilege.PUBLISH_DATA_STREAM, privilege_expire)
+    return service
+
+
+def _rtm_service(user_id: str, expire: int) -> ServiceRtm:
+    service = ServiceRtm(user_id)
+    service.add_privilege(RtmPrivilege.LOGIN, expire)
+    return service
+
+
+def build_rtc_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    role: RoleLike = RtcRole.PUBLISHER,
+    expire: int = DEFAULT_EXPIRE,
+    privilege_expire: Optional[int] = None,
+    version: str = "007",
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token to join ``channel`` as ``uid`` (0: anyone) or ``account``; publishers may publish.
+
+    ``expire`` and ``privilege_expire`` (default: ``expire``) are seconds from now, at most 24 h.
+    ``version="006"`` builds the legacy format (``issue_ts`` is then the build time it counts from).
+    """
+    channel = check_channel(channel, "channel")
+    user = rtc_user(uid, account)
+    role = check_role(role)
+    if version == "006":
+        return _build_006(
+            app_id, app_certificate, channel, user, role, expire, privilege_expire, issue_ts=issue_ts, salt=salt
+        )
+    if version != "007":
+        raise ValueError(f"version must be '007' or '006', got {version!r}")
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    return _build(token, _rtc_service(channel, user, role, _privilege_expire(privilege_expire, token.expire)))
+
+
+def _build_006(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    user: Union[int, str],
+    role: Optional[RtcRole],
+    expire: int,
+    privilege_expire: Optional[int],
+    *,
+    issue_ts: Optional[int],
+    salt: Optional[int],
+    uid_field: Optional[str] = None,
+) -> str:
+    """A 006 token; its times are absolute, so the relative lifetimes are added to now."""
+    check_app_id(app_id)
+    check_certificate(app_certificate)
+    expire = check_lifetime("expire", expire)
+    privilege_lifetime = _privilege_expire(privilege_expire, expire)
+    now = int(time.time()) if issue_ts is None else check_u32("issue_ts", issue_ts)
+    token = AccessToken(app_id, app_certificate, channel, user if uid_field is None else uid_field, salt=salt)
+    token.ts = check_u32("expire", now + expire)
+    until = check_u32("privilege_expire", now + privilege_lifetime)
+    if role is None:  # RTM login
+        token.add_privilege(Privilege006.RTM_LOGIN, until)
+    else:
+        token.add_privilege(Privilege006.JOIN_CHANNEL, until)
+        if role is RtcRole.PUBLISHER:
+            token.add_privilege(Privilege006.PUBLISH_AUDIO_STREAM, until)
+            token.add_privilege(Privilege006.PUBLISH_VIDEO_STREAM, until)
+            token.add_privilege(Privilege006.PUBLISH_DATA_STREAM, until)
+    return token.build()
+
+
+def build_rtc_token_with_privileges(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    expire: int = DEFAULT_EXPIRE,
+    join_channel_expire: int,
+    publish_audio_expire: int,
+    publish_video_expire: int,
+    publish_data_expire: int,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """An RTC token with each of the four privileges given its own lifetime (seconds from now)."""
+    channel = check_channel(channel, "channel")
+    user = rtc_user(uid, account)
+    lifetimes = {
+        RtcPrivilege.JOIN_CHANNEL: check_lifetime("join_channel_expire", join_channel_expire),
+        RtcPrivilege.PUBLISH_AUDIO_STREAM: check_lifetime("publish_audio_expire", publish_audio_expire),
+        RtcPrivilege.PUBLISH_VIDEO_STREAM: check_lifetime("publish_video_expire", publish_video_expire),
+        RtcPrivilege.PUBLISH_DATA_STREAM: check_lifetime("publish_data_expire", publish_data_expire),
+    }
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    service = ServiceRtc(channel, user)
+    for privilege, lifetime in lifetimes.items():
+        service.add_privilege(privilege, lifetime)
+    return _build(token, service)
+
+
+def build_rtc_rtm_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    rtm_user_id: Optional[str] = None,
+    role: RoleLike = RtcRole.PUBLISHER,
+    expire: int = DEFAULT_EXPIRE,
+    privilege_expire: Optional[int] = None,
+    rtm_expire: Optional[int] = None,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """One token for RTC in ``channel`` and RTM login as ``rtm_user_id`` (default: the RTC user)."""
+    return _rtc_rtm_token(
+        None, app_id, app_certificate, channel, uid, account, rtm_user_id, role, expire,
+        privilege_expire, rtm_expire, issue_ts, salt,
+    )  # fmt: skip
+
+
+def build_rtm_token(
+    app_id: str,
+    app_certificate: str,
+    user_id: str,
+    *,
+    expire: int = DEFAULT_EXPIRE,
+    permissions: Optional[Rtm2Permissions] = None,
+    version: str = "007",
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token to log in to RTM as ``user_id``; with ``permissions``, an RTM2 token scoped to them."""
+    user_id = check_account(user_id, "user_id")
+    if version == "006":
+        if permissions is not None:
+            raise ValueError("permissions need a 007 token; 006 RTM tokens cannot carry them")
+        return _build_006(
+            app_id, app_certificate, user_id, "", None, expire, None, issue_ts=issue_ts, salt=salt, uid_field=""
+        )
+    if version != "007":
+        raise ValueError(f"version must be '007' or '006', got {version!r}")
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    if permissions is None:
+        return _build(token, _rtm_service(user_id, token.expire))
+    service = ServiceRtm2(user_id, permissions)
+    service.add_privilege(RtmPrivilege.LOGIN, token.expire)
+    return _build(token, service)
+
+
+def build_chat_user_token(
+    app_id: str,
+    app_certificate: str,
+    user_id: str,
+    *,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token for Agora Chat as the user ``user_id``."""
+    service = ServiceChat(check_account(user_id, "user_id"))
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    service.add_privilege(ChatPrivilege.USER, token.expire)
+    return _build(token, service)
+
+
+def build_chat_app_token(
+    app_id: str,
+    app_certificate: str,
+    *,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token for Agora Chat's REST API as the app itself."""
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    service = ServiceChat("")
+    service.add_privilege(ChatPrivilege.APP, token.expire)
+    return _build(token, service)
+
+
+def chat_user_id(user_uuid: str) -> str:
+    """The Chat user id Agora derives from an APaaS user: the lowercase hex MD5 of ``user_uuid``."""
+    return hashlib.md5(user_uuid.encode()).hexdigest()
+
+
+def build_apaas_room_user_token(
+    app_id: str,
+    app_certificate: str,
+    room_uuid: str,
+    user_uuid: str,
+    role: int,
+    *,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A Flexible Classroom token for ``user_uuid`` in ``room_uuid`` (with RTM and Chat for the user)."""
+    room_uuid = check_account(room_uuid, "room_uuid")
+    user_uuid = check_account(user_uuid, "user_uuid")
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    apaas = ServiceApaas(room_uuid, user_uuid, check_int("role", role, -0x8000, 0x7FFF))
+    apaas.add_privilege(ApaasPrivilege.ROOM_USER, token.expire)
+    chat = ServiceChat(chat_user_id(user_uuid))
+    chat.add_privilege(ChatPrivilege.USER, token.expire)
+    return _build(token, apaas, _rtm_service(user_uuid, token.expire), chat)
+
+
+def build_apaas_user_token(
+    app_id: str,
+    app_certificate: str,
+    user_uuid: str,
+    *,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A Flexible Classroom token for ``user_uuid`` outside any room."""
+    apaas = ServiceApaas("", check_account(user_uuid, "user_uuid"))
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    apaas.add_privilege(ApaasPrivilege.USER, token.expire)
+    return _build(token, apaas)
+
+
+def build_apaas_app_token(
+    app_id: str,
+    app_certificate: str,
+    *,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A Flexible Classroom token for the app itself."""
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    apaas = ServiceApaas()
+    apaas.add_privilege(ApaasPrivilege.APP, token.expire)
+    return _build(token, apaas)
+
+
+# Agora's Education builders are the APaaS ones under another name (SPEC §4).
+build_education_room_user_token = build_apaas_room_user_token
+build_education_user_token = build_apaas_user_token
+build_education_app_token = build_apaas_app_token
+
+
+def build_fpa_token(
+    app_id: str,
+    app_certificate: str,
+    *,
+    expire: int = FPA_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token to log in to FPA; the login privilege lasts as long as the token."""
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    service = ServiceFpa()
+    service.add_privilege(FpaPrivilege.LOGIN, 0)
+    return _build(token, service)
+
+
+def build_streaming_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    publish_mix_stream: bool = True,
+    publish_raw_stream: bool = True,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A media-streaming token allowing the chosen publish privileges in ``channel``."""
+    service = ServiceStreaming(check_channel(channel, "channel"), rtc_user(uid, account))
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    if publish_mix_stream:
+        service.add_privilege(StreamingPrivilege.PUBLISH_MIX_STREAM, token.expire)
+    if publish_raw_stream:
+        service.add_privilege(StreamingPrivilege.PUBLISH_RAW_STREAM, token.expire)
+    if not service.privileges:
+        raise ValueError("publish_mix_stream and publish_raw_stream are both off: the token would grant nothing")
+    return _build(token, service)
+
+
+def build_fcdn_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    publish: bool = True,
+    play: bool = True,
+    expire: int = DEFAULT_EXPIRE,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A fusion-CDN token allowing publishing and/or playing ``channel``."""
+    service = ServiceFCdn(check_channel(channel, "channel"), rtc_user(uid, account))
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    if publish:
+        service.add_privilege(FCdnPrivilege.PUBLISH, token.expire)
+    if play:
+        service.add_privilege(FCdnPrivilege.PLAY, token.expire)
+    if not service.privileges:
+        raise ValueError("publish and play are both off: the token would grant nothing")
+    return _build(token, service)
+
+
+def _rtc_rtm_token(
+    agent: Optional[Service],
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    uid: Optional[int],
+    account: Optional[str],
+    rtm_user_id: Optional[str],
+    role: RoleLike,
+    expire: int,
+    privilege_expire: Optional[int],
+    rtm_expire: Optional[int],
+    issue_ts: Optional[int],
+    salt: Optional[int],
+) -> str:
+    channel = check_channel(channel, "channel")
+    user = rtc_user(uid, account)
+    role = check_role(role)
+    rtm_user = check_account(uid_string(user) if rtm_user_id is None else rtm_user_id, "rtm_user_id")
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    privileges = _privilege_expire(privilege_expire, token.expire)
+    rtm_lifetime = _privilege_expire(rtm_expire, token.expire, "rtm_expire")
+    services = [_rtc_service(channel, user, role, privileges), _rtm_service(rtm_user, rtm_lifetime)]
+    return _build(token, *services, *([agent] if agent else []))
+
+
+def build_convoai_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    rtm_user_id: Optional[str] = None,
+    role: RoleLike = RtcRole.PUBLISHER,
+    expire: int = DEFAULT_EXPIRE,
+    privilege_expire: Optional[int] = None,
+    rtm_expire: Optional[int] = None,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token for a Conversational AI agent: RTC in ``channel``, RTM login and the ConvoAI service."""
+    return _rtc_rtm_token(
+        ServiceConvoAI(), app_id, app_certificate, channel, uid, account, rtm_user_id, role, expire,
+        privilege_expire, rtm_expire, issue_ts, salt,
+    )  # fmt: skip
+
+
+def build_stt_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    rtm_user_id: Optional[str] = None,
+    role: RoleLike = RtcRole.PUBLISHER,
+    expire: int = DEFAULT_EXPIRE,
+    privilege_expire: Optional[int] = None,
+    rtm_expire: Optional[int] = None,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A token for a speech-to-text agent: RTC in ``channel``, RTM login and the STT service."""
+    return _rtc_rtm_token(
+        ServiceStt(), app_id, app_certificate, channel, uid, account, rtm_user_id, role, expire,
+        privilege_expire, rtm_expire, issue_ts, salt,
+    )  # fmt: skip
+
+
+__all__ = [
+    "DEFAULT_EXPIRE",
+    "RtcRole",
+    "build_apaas_app_token",
+    "build_apaas_room_user_token",
+    "build_apaas_user_token",
+    "build_chat_app_token",
+    "build_chat_user_token",
+    "build_convoai_token",
+    "build_education_app_token",
+    "build_education_room_user_token",
+    "build_education_user_token",
+    "build_fcdn_token",
+    "build_fpa_token",
+    "build_rtc_rtm_token",
+    "build_rtc_token",
+    "build_rtc_token_with_privileges",
+    "build_rtm_token",
+    "build_streaming_token",
+    "build_stt_token",
+    "chat_user_id",
+]

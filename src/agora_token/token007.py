@@ -1,0 +1,116 @@
+"""AccessToken2, the "007" token: services signed with a key derived from the certificate (SPEC §3)."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import List, Optional
+
+from . import _backend
+from .errors import TokenError
+from .services import LAYOUTS, SERVICE_CLASSES, Service
+from .validation import check_app_id, check_certificate, check_hex32, check_u32
+
+#: Default lifetime of a token built from the core class, as in Agora's reference code.
+DEFAULT_EXPIRE = 900
+
+
+class AccessToken2:
+    """A 007 token: build one from services, or parse and verify one.
+
+    ``issue_ts`` defaults to now and ``salt`` to a fresh random value; pass them for deterministic
+    output. ``expire`` is the lifetime in seconds from ``issue_ts``.
+    """
+
+    __slots__ = ("app_id", "_app_certificate", "issue_ts", "expire", "salt", "services", "_signature", "_signing_info")
+
+    def __init__(
+        self,
+        app_id: str,
+        app_certificate: str = "",
+        *,
+        issue_ts: Optional[int] = None,
+        expire: int = DEFAULT_EXPIRE,
+        salt: Optional[int] = None,
+    ) -> None:
+        self.app_id = check_app_id(app_id)
+        self._app_certificate = check_certificate(app_certificate) if app_certificate else ""
+        self.issue_ts = int(time.time()) if issue_ts is None else check_u32("issue_ts", issue_ts)
+        self.expire = check_u32("expire", expire)
+        self.salt = _backend.kernel.random_salt() if salt is None else check_u32("salt", salt)
+        self.services: List[Service] = []
+        self._signature: Optional[bytes] = None
+        self._signing_info: Optional[bytes] = None
+
+    def add_service(self, service: Service) -> None:
+        """Add a service; several of one type are kept, in the order added."""
+        if not isinstance(service, Service):
+            raise TypeError(f"service must be a Service, not {type(service).__name__}")
+        if len(self.services) >= 0xFFFF:
+            raise ValueError("a token holds at most 65535 services")
+        self.services.append(service)
+
+    def get_services(self, service_type: int) -> List[Service]:
+        """Every service of ``service_type``, in token order."""
+        return [s for s in self.services if s.service_type == service_type]
+
+    def build(self) -> str:
+        """The signed token string; raises ``ValueError`` if it lacks a certificate or a service."""
+        if not self._app_certificate:
+            raise ValueError("app_certificate is required to build a token")
+        if not self.services:
+            raise ValueError("a token needs at least one service")
+        # Stable sort: the wire orders types ascending, same-type services as added (SPEC §3.3).
+        services = [s.to_wire() for s in sorted(self.services, key=_service_type)]
+        return _backend.kernel.build_007(
+            self.app_id, self._app_certificate, self.issue_ts, self.expire, self.salt, services
+        )
+
+    @classmethod
+    def parse(cls, token: str) -> "AccessToken2":
+        """Decode a 007 token; raises ``TokenError`` if it is malformed.
+
+        Parsing stops at a service type this package does not know, as every official parser does;
+        ``verify`` still covers the whole signed payload.
+        """
+        signature, signing_info, app_id, issue_ts, expire, salt, services = _backend.kernel.parse_007(token, LAYOUTS)
+        parsed = cls.__new__(cls)
+        parsed.app_id = app_id
+        parsed._app_certificate = ""
+        parsed.issue_ts = issue_ts
+        parsed.expire = expire
+        parsed.salt = salt
+        parsed.services = [SERVICE_CLASSES[t]._from_wire(p, f) for t, p, f in services]
+        parsed._signature = signature
+        parsed._signing_info = signing_info
+        return parsed
+
+    def verify(self, app_certificate: str) -> bool:
+        """Whether a parsed token was signed with ``app_certificate`` (constant-time)."""
+        check_certificate(app_certificate)
+        if self._signature is None or self._signing_info is None:
+            raise ValueError("verify() checks a parsed token: use AccessToken2.parse(token) first")
+        try:
+            check_hex32("app_id", self.app_id)
+        except ValueError:
+            return False
+        expected = _backend.kernel.sign_007(app_certificate, self.issue_ts, self.salt, self._signing_info)
+        return hmac.compare_digest(expected, self._signature)
+
+    @property
+    def expires_at(self) -> int:
+        """Absolute Unix time at which the token expires."""
+        return self.issue_ts + self.expire
+
+    def __repr__(self) -> str:
+        return (
+            f"AccessToken2(app_id={self.app_id!r}, issue_ts={self.issue_ts}, expire={self.expire}, "
+            f"salt={self.salt}, services={self.services!r})"
+        )
+
+
+def _service_type(service: Service) -> int:
+    return service.service_type
+
+
+__all__ = ["AccessToken2", "TokenError", "DEFAULT_EXPIRE"]

@@ -1,0 +1,145 @@
+"""Every argument check, in one place; the model, builders, CLI and server all call these.
+
+Each check returns the (possibly normalised) value or raises ``TypeError``/``ValueError`` whose
+message starts with the argument's name. No check ever puts a certificate's value in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Union
+
+U16_MAX = 0xFFFF
+U32_MAX = 0xFFFFFFFF
+#: Agora caps every token and privilege at 24 hours (SPEC §10).
+MAX_LIFETIME = 24 * 3600
+#: Longest documented channel name and user account, in UTF-8 bytes (SPEC §10).
+MAX_CHANNEL_BYTES = 64
+MAX_ACCOUNT_BYTES = 255
+#: Anything above this passed as a lifetime is surely an absolute Unix time (year 2001 onwards).
+_LOOKS_ABSOLUTE = 1_000_000_000
+
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
+_CHANNEL = re.compile(r"[a-zA-Z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]*\Z")
+
+Uid = Union[int, str]
+
+
+def _type_error(name: str, expected: str, value: object) -> TypeError:
+    return TypeError(f"{name} must be {expected}, not {type(value).__name__}")
+
+
+def require_int(name: str, value: object) -> int:
+    """An int proper: a bool or a float is refused rather than read as a number."""
+    if type(value) is not int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(name, "an int", value)
+        value = int(value)
+    return value
+
+
+def check_int(name: str, value: object, low: int, high: int) -> int:
+    """An int (not a bool) within ``low..high``."""
+    value = require_int(name, value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def check_u16(name: str, value: object) -> int:
+    """An int that fits an unsigned 16-bit wire field."""
+    return check_int(name, value, 0, U16_MAX)
+
+
+def check_u32(name: str, value: object) -> int:
+    """An int that fits an unsigned 32-bit wire field."""
+    return check_int(name, value, 0, U32_MAX)
+
+
+def check_text(name: str, value: object, max_bytes: int = U16_MAX) -> str:
+    """A str whose UTF-8 form fits ``max_bytes`` (by default a wire string's 65,535)."""
+    if type(value) is not str:
+        if not isinstance(value, str):
+            raise _type_error(name, "a str", value)
+        value = str(value)
+    # A char is at most 4 UTF-8 bytes: short strings need no encoding to be checked.
+    if len(value) * 4 > max_bytes:
+        try:
+            size = len(value.encode())
+        except UnicodeEncodeError:
+            raise ValueError(f"{name} is not encodable as UTF-8") from None
+        if size > max_bytes:
+            raise ValueError(f"{name} is {size} bytes of UTF-8; the limit is {max_bytes}")
+    elif not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError(f"{name} is not encodable as UTF-8") from None
+    return value
+
+
+def check_hex32(name: str, value: object) -> str:
+    """An App ID or App Certificate: exactly 32 hexadecimal characters."""
+    if not isinstance(value, str):
+        raise _type_error(name, "a str of 32 hex characters", value)
+    if not _HEX32.match(value):
+        # Never echo the value: this check also guards the certificate.
+        raise ValueError(f"{name} must be 32 hexadecimal characters (got {len(value)} characters)")
+    return value
+
+
+def check_app_id(value: object) -> str:
+    """The App ID from Agora Console."""
+    return check_hex32("app_id", value)
+
+
+def check_certificate(value: object) -> str:
+    """The App Certificate from Agora Console (never echoed)."""
+    return check_hex32("app_certificate", value)
+
+
+def check_channel(value: object, name: str = "channel_name") -> str:
+    """A channel name as Agora documents it: 1..64 bytes of the allowed characters."""
+    value = check_text(name, value)
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_CHANNEL_BYTES or not _CHANNEL.match(value):
+        if len(value.encode()) > MAX_CHANNEL_BYTES:
+            raise ValueError(f"{name} is {len(value.encode())} bytes; Agora allows at most {MAX_CHANNEL_BYTES}")
+        bad = next(ch for ch in value if not _CHANNEL.match(ch))
+        raise ValueError(f"{name} contains {bad!r}, which Agora does not allow in a channel name")
+    return value
+
+
+def check_account(value: object, name: str = "account") -> str:
+    """A user account (string uid) or user id: 1..255 bytes of UTF-8."""
+    value = check_text(name, value, MAX_ACCOUNT_BYTES)
+    if not value:
+        raise ValueError(f"{name} must not be empty (use uid=0 for a token any user may join with)")
+    return value
+
+
+def check_uid(value: object, name: str = "uid") -> int:
+    """A numeric uid: 0 (any user) or 1..2^32-1."""
+    return check_int(name, value, 0, U32_MAX)
+
+
+def uid_string(uid: Uid, name: str = "uid") -> str:
+    """The wire form of a uid: a number's decimal string, "" for 0; a str account verbatim."""
+    if isinstance(uid, str):
+        return check_text(name, uid)
+    return str(check_uid(uid, name)) if uid else ""
+
+
+def check_lifetime(name: str, value: object) -> int:
+    """Seconds from now, 0..24 h: Agora would silently cap anything longer."""
+    value = require_int(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    if value > MAX_LIFETIME:
+        if value >= _LOOKS_ABSOLUTE:
+            raise ValueError(
+                f"{name} is seconds from now, but {value} looks like an absolute Unix timestamp"
+            )
+        raise ValueError(f"{name} is {value} s; Agora caps tokens at {MAX_LIFETIME} s (24 h)")
+    return value
