@@ -1,0 +1,200 @@
+"""The Pythonic builders: what each token grants, and every argument they refuse."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import agora_token as at
+from agora_token import AccessToken, AccessToken2, RtcRole
+
+from .conftest import VECTORS
+
+APP_ID = "970CA35de60c44645bbae8a215061b33"
+CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+FIXED = {"issue_ts": 1111111, "salt": 1}
+
+
+def parse(token: str) -> AccessToken2:
+    parsed = AccessToken2.parse(token)
+    assert parsed.verify(CERT)
+    return parsed
+
+
+def vector(vector_id: str) -> str:
+    return next(v["expected"] for v in VECTORS if v["id"] == vector_id)
+
+
+# Official vectors whose builder_equivalent is one of ours.
+def test_rtc_uid_builder_matches_official_vector():
+    token = at.build_rtc_token(
+        APP_ID, CERT, "7d72365eb983485397e3e3f9d460bdda", uid=2882341273, role=RtcRole.SUBSCRIBER,
+        expire=600, privilege_expire=600, **FIXED,
+    )  # fmt: skip
+    assert token == vector("007-rtc-uid-int")
+
+
+def test_rtc_account_builder_matches_official_vector():
+    token = at.build_rtc_token(
+        APP_ID, CERT, "7d72365eb983485397e3e3f9d460bdda", account="2882341273", role="subscriber",
+        expire=600, privilege_expire=600, **FIXED,
+    )  # fmt: skip
+    assert token == vector("007-rtc-account")
+
+
+def test_rtc_rtm_builder_matches_official_vector():
+    token = at.build_rtc_rtm_token(
+        APP_ID, CERT, "7d72365eb983485397e3e3f9d460bdda", uid=2882341273, rtm_user_id="test_user",
+        role="publisher", expire=600, **FIXED,
+    )  # fmt: skip
+    assert token == vector("007-rtc4-rtm")
+
+
+def test_rtm_chat_apaas_builders_match_official_vectors():
+    assert at.build_rtm_token(APP_ID, CERT, "test_user", expire=600, **FIXED) == vector("007-rtm-test_user")
+    assert at.build_chat_user_token(APP_ID, CERT, "2882341273", expire=600, **FIXED) == vector("007-chat-user")
+    assert at.build_chat_app_token(APP_ID, CERT, expire=600, **FIXED) == vector("007-chat-app")
+    assert at.build_apaas_room_user_token(APP_ID, CERT, "123", "2882341273", 1, expire=600, **FIXED) == vector(
+        "007-apaas-room-user"
+    )
+    assert at.build_education_user_token(APP_ID, CERT, "2882341273", expire=600, **FIXED) == vector("007-apaas-user")
+    assert at.build_apaas_app_token(APP_ID, CERT, expire=600, **FIXED) == vector("007-apaas-app")
+
+
+def test_publisher_gets_publish_privileges_and_subscriber_only_join():
+    publisher = parse(at.build_rtc_token(APP_ID, CERT, "room", uid=5, expire=100)).services[0]
+    subscriber = parse(at.build_rtc_token(APP_ID, CERT, "room", uid=5, role="subscriber", expire=100)).services[0]
+    assert publisher.privileges == {1: 100, 2: 100, 3: 100, 4: 100}
+    assert subscriber.privileges == {1: 100}
+    assert publisher.channel_name == "room" and publisher.uid == "5"
+
+
+def test_privilege_expire_defaults_to_the_token_lifetime_and_can_differ():
+    token = parse(at.build_rtc_token(APP_ID, CERT, "room", uid=0, expire=3000, privilege_expire=60))
+    assert token.expire == 3000 and token.services[0].privileges[1] == 60
+    assert parse(at.build_rtc_token(APP_ID, CERT, "room", uid=0, expire=3000)).services[0].privileges[1] == 3000
+
+
+def test_rtc_with_privileges_gives_each_its_own_lifetime():
+    token = parse(
+        at.build_rtc_token_with_privileges(
+            APP_ID, CERT, "room", account="bob", join_channel_expire=10, publish_audio_expire=20,
+            publish_video_expire=30, publish_data_expire=40,
+        )  # fmt: skip
+    )
+    assert token.services[0].privileges == {1: 10, 2: 20, 3: 30, 4: 40}
+
+
+def test_006_tokens_use_absolute_times_from_relative_lifetimes():
+    before = int(time.time())
+    token = AccessToken.parse(at.build_rtc_token(APP_ID, CERT, "room", uid=9, expire=600, version="006"))
+    assert before + 600 <= token.ts <= int(time.time()) + 600
+    assert set(token.privileges) == {1, 2, 3, 4} and token.privileges[1] == token.ts
+    assert token.verify(CERT, "room", 9)
+    rtm = AccessToken.parse(at.build_rtm_token(APP_ID, CERT, "alice", expire=60, version="006"))
+    assert set(rtm.privileges) == {1000} and rtm.verify(CERT, "alice", "")
+
+
+def test_rtm_with_permissions_builds_an_rtm2_service():
+    permissions = at.Rtm2Permissions().add(at.ResourceType.MESSAGE_CHANNELS, at.PermissionType.READ, ["news"])
+    token = parse(at.build_rtm_token(APP_ID, CERT, "alice", permissions=permissions, expire=60))
+    (service,) = token.services
+    assert isinstance(service, at.ServiceRtm2) and service.permissions == permissions
+    assert service.privileges == {1: 60}
+
+
+def test_agent_tokens_carry_rtc_rtm_and_their_own_service():
+    for build, kind in ((at.build_convoai_token, 9), (at.build_stt_token, 10)):
+        token = parse(build(APP_ID, CERT, "room", uid=1001, rtm_user_id="agent", expire=120))
+        assert [s.service_type for s in token.services] == [1, 2, kind]
+        assert token.services[1].user_id == "agent"
+
+
+def test_streaming_fcdn_and_fpa_tokens():
+    streaming = parse(at.build_streaming_token(APP_ID, CERT, "room", uid=3, publish_raw_stream=False))
+    assert streaming.services[0].privileges == {1: at.DEFAULT_EXPIRE}
+    fcdn = parse(at.build_fcdn_token(APP_ID, CERT, "room", account="viewer", publish=False))
+    assert fcdn.services[0].privileges == {2: at.DEFAULT_EXPIRE} and fcdn.services[0].account == "viewer"
+    fpa = parse(at.build_fpa_token(APP_ID, CERT))
+    assert fpa.expire == 86400 and fpa.services[0].privileges == {1: 0}
+
+
+def test_room_user_token_adds_rtm_and_md5_chat_user():
+    token = parse(at.build_apaas_room_user_token(APP_ID, CERT, "room-1", "user-1", 2))
+    rtm, chat, apaas = token.services  # the wire orders them by type: 2, 5, 7
+    assert (apaas.room_uuid, apaas.user_uuid, apaas.role) == ("room-1", "user-1", 2)
+    assert rtm.user_id == "user-1" and chat.user_id == at.chat_user_id("user-1") and len(chat.user_id) == 32
+
+
+BAD_ARGUMENTS = [
+    (dict(app_id="xyz"), ValueError, "app_id"),
+    (dict(app_id=123), TypeError, "app_id"),
+    (dict(app_certificate="g" * 32), ValueError, "app_certificate"),
+    (dict(app_certificate=None), TypeError, "app_certificate"),
+    (dict(channel=""), ValueError, "channel"),
+    (dict(channel="c" * 65), ValueError, "channel"),
+    (dict(channel="a/b"), ValueError, "channel"),
+    (dict(channel="caf\u00e9"), ValueError, "channel"),
+    (dict(channel=5), TypeError, "channel"),
+    (dict(uid=-1), ValueError, "uid"),
+    (dict(uid=2**32), ValueError, "uid"),
+    (dict(uid=True), TypeError, "uid"),
+    (dict(uid=1.5), TypeError, "uid"),
+    (dict(uid="12"), TypeError, "uid"),
+    (dict(uid=None, account="a" * 256), ValueError, "account"),
+    (dict(uid=None, account=""), ValueError, "account"),
+    (dict(uid=None), TypeError, "uid"),
+    (dict(account="bob"), TypeError, "uid"),
+    (dict(role="admin"), ValueError, "role"),
+    (dict(role=3), ValueError, "role"),
+    (dict(expire=-1), ValueError, "expire"),
+    (dict(expire=86401), ValueError, "expire"),
+    (dict(expire=1_700_000_000), ValueError, "absolute"),
+    (dict(expire="60"), TypeError, "expire"),
+    (dict(expire=60.0), TypeError, "expire"),
+    (dict(privilege_expire=-5), ValueError, "privilege_expire"),
+    (dict(privilege_expire=90000), ValueError, "privilege_expire"),
+    (dict(version="005"), ValueError, "version"),
+    (dict(salt=2**32), ValueError, "salt"),
+    (dict(issue_ts=-1), ValueError, "issue_ts"),
+]
+
+
+@pytest.mark.parametrize("change,error,name", BAD_ARGUMENTS, ids=[str(b[0]) for b in BAD_ARGUMENTS])
+def test_rtc_builder_refuses_bad_arguments_naming_them(change, error, name):
+    arguments = dict(app_id=APP_ID, app_certificate=CERT, channel="room", uid=1)
+    arguments.update(change)
+    with pytest.raises(error, match=name) as raised:
+        at.build_rtc_token(**arguments)
+    assert CERT not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: at.build_rtm_token(APP_ID, CERT, ""), "user_id"),
+        (lambda: at.build_rtm_token(APP_ID, CERT, "u", expire=10**6), "expire"),
+        (lambda: at.build_rtm_token(APP_ID, CERT, "u", version="006", permissions=at.Rtm2Permissions()), "permissions"),
+        (lambda: at.build_chat_user_token(APP_ID, CERT, 42), "user_id"),
+        (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "r", "u", 40000), "role"),
+        (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "", "u", 1), "room_uuid"),
+        (lambda: at.build_streaming_token(APP_ID, CERT, "c", uid=1, publish_mix_stream=False, publish_raw_stream=False), "publish"),
+        (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "c", uid=0, rtm_user_id=""), "rtm_user_id"),
+        (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "c", uid=0), "rtm_user_id"),
+        (lambda: at.Rtm2Permissions().add(0, 0, "abc"), "resources"),
+        (lambda: at.Rtm2Permissions().add(70000, 0, []), "resource_type"),
+        (lambda: at.ServiceRtc("c", 1).add_privilege(1, -1), "expire"),
+        (lambda: at.ServiceRtc("c", 1).add_privilege(2**16, 1), "privilege"),
+        (lambda: at.ServiceRtm("x" * 70000), "user_id"),
+        (lambda: at.ServiceApaas("r", "u", 2**15), "role"),
+        (lambda: at.AccessToken2(APP_ID, CERT, expire=2**32), "expire"),
+        (lambda: at.AccessToken2(APP_ID, CERT).add_service("rtc"), "service"),
+        (lambda: at.AccessToken(APP_ID, CERT, "c", 2**32), "uid"),
+        (lambda: at.AccessToken(APP_ID, CERT, "c", 1).add_privilege(1, 2**32), "expire_ts"),
+        (lambda: at.ServiceChat("\ud800"), "user_id"),
+    ],
+)
+def test_other_builders_and_classes_refuse_bad_arguments_naming_them(call, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        call()
