@@ -1,0 +1,541 @@
+"""``agora-token``: build any Agora token from the shell, and ``inspect`` one to see why the SDK refuses it.
+
+The token alone goes to stdout. Exit status: 0 success, 2 bad usage or input (one line on stderr,
+never a traceback), 1 when ``inspect`` checked a signature and it is wrong. The App Certificate is
+read from ``AGORA_APP_CERTIFICATE`` or ``--app-certificate-file`` and never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
+
+from . import builders, legacy
+from ._backend import name as _backend_name
+from .describe import describe, render
+from .errors import TokenError
+from .services import PermissionType, ResourceType, Rtm2Permissions
+from .validation import check_app_id, check_certificate, check_lifetime
+
+PROG = "agora-token"
+ENV_APP_ID = "AGORA_APP_ID"
+ENV_CERTIFICATE = "AGORA_APP_CERTIFICATE"
+#: Errors our own code raises for bad input; anything else is a bug and may show a traceback.
+USER_ERRORS = (ValueError, TypeError, TokenError, OSError, OverflowError)
+_HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line (and never echo a 32-hex secret)."""
+
+    def error(self, message: str) -> NoReturn:
+        # A mistyped option can make argparse echo the value after it, which may be a certificate.
+        message = _HEX32.sub("<32 hex characters>", message)
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class UsageError(ValueError):
+    """Bad input noticed by the CLI itself."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Credentials
+
+
+def _app_id(args: argparse.Namespace) -> str:
+    app_id = args.app_id if args.app_id is not None else os.environ.get(ENV_APP_ID, "").strip()
+    if not app_id:
+        raise UsageError(f"no App ID: pass --app-id or set {ENV_APP_ID}")
+    source = "--app-id" if args.app_id is not None else ENV_APP_ID
+    try:
+        return check_app_id(app_id)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (from {source})") from None
+
+
+def _certificate(args: argparse.Namespace, required: bool = True) -> Optional[str]:
+    """The App Certificate from the flag, the file or the environment, checked; never echoed."""
+    if args.app_certificate is not None:
+        value, source = args.app_certificate, "--app-certificate"
+    elif args.app_certificate_file is not None:
+        value, source = _read_certificate_file(args.app_certificate_file), f"file {args.app_certificate_file!r}"
+    else:
+        value, source = os.environ.get(ENV_CERTIFICATE, ""), ENV_CERTIFICATE
+    value = value.strip()
+    if not value:
+        if not required and source == ENV_CERTIFICATE:
+            return None
+        if source == ENV_CERTIFICATE:
+            raise UsageError(f"no App Certificate: set {ENV_CERTIFICATE} or pass --app-certificate-file FILE")
+        raise UsageError(f"the App Certificate from {source} is empty")
+    try:
+        return check_certificate(value)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (from {source})") from None
+
+
+def _read_certificate_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(4096)  # a certificate is 32 chars; never slurp a huge file
+    except OSError as exc:
+        raise UsageError(f"cannot read the App Certificate file {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"the App Certificate file {path!r} is not UTF-8 text") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Argument types
+
+
+def _permission(text: str) -> Tuple[int, int, List[str]]:
+    """``RESOURCE:ACCESS[:NAME,NAME…]``, e.g. ``message_channels:read:chat1,chat2``."""
+    parts = text.split(":", 2)
+    if len(parts) < 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not RESOURCE:ACCESS[:NAME,...] (e.g. message_channels:read:chat1,chat2)"
+        )
+    resource = _enum_value(ResourceType, parts[0], "resource type")
+    access = _enum_value(PermissionType, parts[1], "access")
+    names = [n for n in parts[2].split(",") if n] if len(parts) == 3 else []
+    return resource, access, names
+
+
+def _enum_value(enum: Any, text: str, what: str) -> int:
+    key = text.strip().upper().replace("-", "_")
+    if key.isascii() and key.isdigit():
+        return int(key)
+    try:
+        return int(enum[key])
+    except KeyError:
+        choices = ", ".join(m.name.lower() for m in enum)
+        raise argparse.ArgumentTypeError(f"unknown {what} {text!r} (one of {choices}, or a number)") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Handlers: each calls one builder, which validates everything
+
+
+def _out(text: str) -> int:
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _common(args: argparse.Namespace) -> Dict[str, Any]:
+    return {"issue_ts": args.issue_ts, "salt": args.salt}
+
+
+def _user(args: argparse.Namespace) -> Dict[str, Any]:
+    return {"uid": args.uid, "account": args.account}
+
+
+def _cmd_rtc(args: argparse.Namespace) -> int:
+    return _out(builders.build_rtc_token(
+        _app_id(args), _certificate(args), args.channel, **_user(args), role=args.role, expire=args.expire,
+        privilege_expire=args.privilege_expire, version=args.format, **_common(args),
+    ))  # fmt: skip
+
+
+def _cmd_rtc_privileges(args: argparse.Namespace) -> int:
+    def lifetime(value: Optional[int]) -> int:
+        return args.expire if value is None else value
+
+    return _out(builders.build_rtc_token_with_privileges(
+        _app_id(args), _certificate(args), args.channel, **_user(args), expire=args.expire,
+        join_channel_expire=lifetime(args.join_expire), publish_audio_expire=lifetime(args.publish_audio_expire),
+        publish_video_expire=lifetime(args.publish_video_expire),
+        publish_data_expire=lifetime(args.publish_data_expire), **_common(args),
+    ))  # fmt: skip
+
+
+def _rtc_rtm(builder: Callable[..., str]) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        return _out(builder(
+            _app_id(args), _certificate(args), args.channel, **_user(args), rtm_user_id=args.rtm_user_id,
+            role=args.role, expire=args.expire, privilege_expire=args.privilege_expire, rtm_expire=args.rtm_expire,
+            **_common(args),
+        ))  # fmt: skip
+
+    return handler
+
+
+def _permissions(args: argparse.Namespace) -> Optional[Rtm2Permissions]:
+    if not args.permission and args.command != "rtm2":
+        return None
+    permissions = Rtm2Permissions()
+    for resource, access, names in args.permission or ():
+        permissions.add(resource, access, names)
+    return permissions
+
+
+def _cmd_rtm(args: argparse.Namespace) -> int:
+    return _out(builders.build_rtm_token(
+        _app_id(args), _certificate(args), args.user_id, expire=args.expire, permissions=_permissions(args),
+        version=getattr(args, "format", "007"), **_common(args),
+    ))  # fmt: skip
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    app_id, certificate = _app_id(args), _certificate(args)
+    if args.app:
+        return _out(builders.build_chat_app_token(app_id, certificate, expire=args.expire, **_common(args)))
+    return _out(builders.build_chat_user_token(app_id, certificate, args.user_id, expire=args.expire, **_common(args)))
+
+
+def _cmd_apaas(args: argparse.Namespace) -> int:
+    app_id, certificate, common = _app_id(args), _certificate(args), {"expire": args.expire, **_common(args)}
+    if args.app:
+        if args.room_uuid is not None or args.user_uuid is not None or args.role is not None:
+            raise UsageError("--app takes no --room-uuid, --user-uuid or --role")
+        return _out(builders.build_apaas_app_token(app_id, certificate, **common))
+    if args.user_uuid is None:
+        raise UsageError("give --user-uuid (with --room-uuid and --role for a room user) or --app")
+    if args.room_uuid is None:
+        if args.role is not None:
+            raise UsageError("--role needs --room-uuid: a role is held in a room")
+        return _out(builders.build_apaas_user_token(app_id, certificate, args.user_uuid, **common))
+    if args.role is None:
+        raise UsageError("--room-uuid needs --role (the user's role in the room, an integer)")
+    return _out(builders.build_apaas_room_user_token(
+        app_id, certificate, args.room_uuid, args.user_uuid, args.role, **common
+    ))  # fmt: skip
+
+
+def _cmd_fpa(args: argparse.Namespace) -> int:
+    return _out(builders.build_fpa_token(_app_id(args), _certificate(args), expire=args.expire, **_common(args)))
+
+
+def _cmd_streaming(args: argparse.Namespace) -> int:
+    return _out(builders.build_streaming_token(
+        _app_id(args), _certificate(args), args.channel, **_user(args), publish_mix_stream=args.publish_mix_stream,
+        publish_raw_stream=args.publish_raw_stream, expire=args.expire, **_common(args),
+    ))  # fmt: skip
+
+
+def _cmd_fcdn(args: argparse.Namespace) -> int:
+    return _out(builders.build_fcdn_token(
+        _app_id(args), _certificate(args), args.channel, **_user(args), publish=args.publish, play=args.play,
+        expire=args.expire, **_common(args),
+    ))  # fmt: skip
+
+
+def _legacy_expired_ts(args: argparse.Namespace) -> int:
+    # Legacy formats store an absolute expiry; the CLI speaks in seconds from now like everywhere else.
+    now = int(time.time()) if args.issue_ts is None else args.issue_ts
+    return now + check_lifetime("expire", args.expire)
+
+
+def _cmd_dynamic_key(args: argparse.Namespace) -> int:
+    app_id, certificate = _app_id(args), _certificate(args)
+    common = _common(args)
+    version = args.command
+    if version == "dk1":
+        return _out(legacy.build_dynamic_key1(app_id, certificate, args.channel, **common))
+    expired_ts = _legacy_expired_ts(args)
+    if version in ("dk2", "dk3"):
+        build = legacy.build_dynamic_key2 if version == "dk2" else legacy.build_dynamic_key3
+        return _out(build(app_id, certificate, args.channel, args.uid, expired_ts, **common))
+    if version == "dk4":
+        return _out(legacy.build_dynamic_key4(
+            app_id, certificate, args.channel, args.uid, expired_ts, args.service, **common
+        ))  # fmt: skip
+    service = legacy.DynamicKey5Service[args.service.upper()]
+    if service is legacy.DynamicKey5Service.IN_CHANNEL_PERMISSION:
+        permission = {"none": legacy.NO_UPLOAD, "audio-video": legacy.AUDIO_VIDEO_UPLOAD}[args.upload]
+        return _out(legacy.build_dynamic_key5_in_channel_permission(
+            app_id, certificate, args.channel, args.uid, expired_ts, permission, **common
+        ))  # fmt: skip
+    if args.upload is not None:
+        raise UsageError("--upload applies to --service in_channel_permission only")
+    return _out(legacy.build_dynamic_key5(app_id, certificate, args.channel, args.uid, expired_ts, service, **common))
+
+
+def _cmd_signaling(args: argparse.Namespace) -> int:
+    return _out(legacy.build_signaling_token(_app_id(args), _certificate(args), args.account, _legacy_expired_ts(args)))
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    token = sys.stdin.read() if args.token == "-" else args.token
+    token = "".join(token.split())  # tolerate a token pasted across lines
+    if not token:
+        raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
+    certificate = _certificate(args, required=False)
+    report = describe(
+        token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
+        app_id=args.app_id or os.environ.get(ENV_APP_ID, "").strip() or None, now=args.now,
+    )  # fmt: skip
+    if args.json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        lines = render(report, now=args.now)
+        if certificate is None and report["signature_valid"] is None:
+            lines.append(f"Hint:       set {ENV_CERTIFICATE} or pass --app-certificate-file to check the signature")
+        sys.stdout.write("\n".join(lines) + "\n")
+    return 1 if report["signature_valid"] is False else 0
+
+
+# --------------------------------------------------------------------------------------------------
+# The parser
+
+
+def _credentials_parent(certificate_help: str) -> argparse.ArgumentParser:
+    parent = _Parser(add_help=False, allow_abbrev=False)
+    group = parent.add_argument_group("credentials")
+    group.add_argument("--app-id", help=f"the App ID (default: ${ENV_APP_ID})")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "--app-certificate-file", metavar="FILE",
+        help=f"read the App Certificate from FILE (default: ${ENV_CERTIFICATE})",
+    )
+    source.add_argument(
+        "--app-certificate",
+        metavar="CERT",
+        help="the App Certificate itself; WARNING: a command line is visible to other users of this machine "
+        f"(ps, /proc): prefer ${ENV_CERTIFICATE} or --app-certificate-file. " + certificate_help,
+    )
+    return parent
+
+
+def _reproducible_parent() -> argparse.ArgumentParser:
+    parent = _Parser(add_help=False, allow_abbrev=False)
+    # Hidden: fixed issue time and salt make output reproducible (tests, documentation).
+    parent.add_argument("--issue-ts", type=int, help=argparse.SUPPRESS)
+    parent.add_argument("--salt", type=int, help=argparse.SUPPRESS)
+    return parent
+
+
+def _add_user(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    user = parser.add_mutually_exclusive_group(required=required)
+    if required:
+        user.add_argument("--uid", type=int, help="numeric user id; 0 lets any user join")
+        user.add_argument("--account", help="string user account")
+    else:  # inspect: the user the app joined as
+        user.add_argument("--uid", type=int, help="the numeric uid the app joins with (names a uid mismatch)")
+        user.add_argument("--account", help="the user account the app joins with")
+
+
+def _add_expire(parser: argparse.ArgumentParser, default: int = builders.DEFAULT_EXPIRE, what: str = "token") -> None:
+    parser.add_argument(
+        "--expire", type=int, default=default, metavar="SECONDS",
+        help=f"{what} lifetime in seconds from now, at most 86400 (default: {default})",
+    )  # fmt: skip
+
+
+def _add_role(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--role", choices=("publisher", "subscriber"), default="publisher",
+        help="a publisher may also publish audio, video and data (default: publisher)",
+    )  # fmt: skip
+
+
+def _add_rtc_rtm(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", required=True, help="the RTC channel name")
+    _add_user(parser)
+    parser.add_argument("--rtm-user-id", help="the RTM user id (default: the RTC uid or account)")
+    _add_role(parser)
+    _add_expire(parser)
+    parser.add_argument("--privilege-expire", type=int, metavar="SECONDS", help="RTC privileges (default: --expire)")
+    parser.add_argument("--rtm-expire", type=int, metavar="SECONDS", help="RTM login (default: --expire)")
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The ``agora-token`` argument parser; ``argv`` tells whether ``serve``'s options are needed."""
+    from . import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        allow_abbrev=False,
+        description="Build, inspect and verify Agora access tokens. The token alone goes to stdout.",
+        epilog=f"Credentials: ${ENV_APP_ID} and ${ENV_CERTIFICATE} (or --app-id / --app-certificate-file). "
+        "Exit status: 0 ok, 1 inspect found a wrong signature, 2 bad usage or input.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} (kernel: {_backend_name})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    creds = _credentials_parent("")
+    repro = _reproducible_parent()
+    parents = [creds, repro]
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help: str, **kw: Any
+    ) -> argparse.ArgumentParser:
+        kw.setdefault("parents", parents)
+        p = sub.add_parser(name, help=help, description=help, allow_abbrev=False, **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("rtc", _cmd_rtc, "an RTC token to join a channel (007 or legacy 006)")
+    p.add_argument("--channel", required=True, help="the channel name")
+    _add_user(p)
+    _add_role(p)
+    _add_expire(p)
+    p.add_argument("--privilege-expire", type=int, metavar="SECONDS", help="privileges' lifetime (default: --expire)")
+    p.add_argument("--format", choices=("007", "006"), default="007", help="token format (default: 007)")
+
+    p = command("rtc-privileges", _cmd_rtc_privileges, "an RTC token giving each privilege its own lifetime")
+    p.add_argument("--channel", required=True, help="the channel name")
+    _add_user(p)
+    _add_expire(p)
+    for name in ("join", "publish-audio", "publish-video", "publish-data"):
+        p.add_argument(f"--{name}-expire", type=int, metavar="SECONDS", help=f"{name} privilege (default: --expire)")
+
+    _add_rtc_rtm(command("rtc-rtm", _rtc_rtm(builders.build_rtc_rtm_token), "one token for RTC and RTM login"))
+
+    for name, text in (("rtm", "an RTM login token (007 or legacy 006)"), ("rtm2", "an RTM token with permissions")):
+        p = command(name, _cmd_rtm, text)
+        p.add_argument("--user-id", required=True, help="the RTM user id")
+        _add_expire(p)
+        p.add_argument(
+            "--permission", action="append", type=_permission, metavar="RESOURCE:ACCESS[:NAME,...]",
+            help="grant ACCESS (read, write) on RESOURCE (message_channels, stream_channels, group_channels, "
+            "server_groups, users) for the listed names; repeatable"
+            + ("; makes an RTM2 token" if name == "rtm" else ""),
+        )  # fmt: skip
+        if name == "rtm":
+            p.add_argument("--format", choices=("007", "006"), default="007", help="token format (default: 007)")
+
+    p = command("chat", _cmd_chat, "an Agora Chat token for a user or for the app")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user-id", help="the Chat user id")
+    who.add_argument("--app", action="store_true", help="an app token (for Chat's REST API)")
+    _add_expire(p)
+
+    for name, text in (("apaas", "a Flexible Classroom (APaaS) token"), ("education", "an Education token (= apaas)")):
+        p = command(name, _cmd_apaas, text + ": room user, user or app")
+        p.add_argument("--room-uuid", help="the room (with --user-uuid and --role: a room-user token)")
+        p.add_argument("--user-uuid", help="the user (alone: a user token)")
+        p.add_argument("--role", type=int, help="the user's role in the room (an integer)")
+        p.add_argument("--app", action="store_true", help="an app token")
+        _add_expire(p)
+
+    p = command("fpa", _cmd_fpa, "an FPA (Full Path Acceleration) login token")
+    _add_expire(p, builders.FPA_EXPIRE)
+
+    p = command("streaming", _cmd_streaming, "a media-streaming token to publish mixed and/or raw streams")
+    p.add_argument("--channel", required=True, help="the channel name")
+    _add_user(p)
+    for name in ("mix", "raw"):
+        p.add_argument(
+            f"--publish-{name}-stream", action=argparse.BooleanOptionalAction, default=True,
+            help=f"grant publishing the {name} stream (default: %(default)s)",
+        )  # fmt: skip
+    _add_expire(p)
+
+    p = command("fcdn", _cmd_fcdn, "a fusion-CDN token to publish and/or play a channel")
+    p.add_argument("--channel", required=True, help="the channel name")
+    _add_user(p)
+    for name in ("publish", "play"):
+        p.add_argument(
+            f"--{name}", action=argparse.BooleanOptionalAction, default=True,
+            help=f"grant the {name} privilege (default: %(default)s)",
+        )  # fmt: skip
+    _add_expire(p)
+
+    _add_rtc_rtm(command("convoai", _rtc_rtm(builders.build_convoai_token), "a Conversational AI agent token"))
+    _add_rtc_rtm(command("stt", _rtc_rtm(builders.build_stt_token), "a speech-to-text agent token"))
+
+    _add_legacy_commands(command)
+
+    p = command(
+        "inspect", _cmd_inspect, "show what a token holds, check its signature, explain errors 109/110",
+        parents=[_credentials_parent("Optional here: without a certificate the signature is not checked.")],
+    )  # fmt: skip
+    p.add_argument("token", metavar="TOKEN", help="the token (any format), or - to read it from stdin")
+    p.add_argument("--channel", help="the channel the app joins (names a channel mismatch: error 110)")
+    _add_user(p, required=False)
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
+    p.add_argument("--now", type=int, help=argparse.SUPPRESS)  # a fixed clock, for tests and docs
+
+    _add_serve(sub, argv)
+    return parser
+
+
+def _add_legacy_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    for version in (1, 2, 3, 4, 5):
+        name = f"dk{version}"
+        p = command(name, _cmd_dynamic_key, f"a legacy DynamicKey v{version} (retired by Agora)")
+        p.add_argument("--channel", required=True, help="the channel name")
+        if version == 1:
+            continue
+        p.add_argument("--uid", type=int, required=True, help="numeric user id (0: any)")
+        _add_expire(p, what="key")
+        if version == 4:
+            p.add_argument("--service", choices=sorted(legacy.DK4_SERVICES), default="media_channel")
+        if version == 5:
+            p.add_argument(
+                "--service", default="media_channel", choices=[s.name.lower() for s in legacy.DynamicKey5Service]
+            )
+            p.add_argument("--upload", choices=("none", "audio-video"), help="in_channel_permission: what may be sent")
+    p = command("signaling", _cmd_signaling, "a legacy Signaling token (retired by Agora)")
+    p.add_argument("--account", required=True, help="the Signaling account")
+    _add_expire(p)
+
+
+def _subcommand(argv: Sequence[str]) -> Optional[str]:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+_SERVER_IMPORT_ERROR: Optional[str] = None
+
+
+def _add_serve(sub: Any, argv: Sequence[str]) -> None:
+    """``serve``; the server module (and its dependencies) is imported only when ``serve`` is asked for."""
+    global _SERVER_IMPORT_ERROR
+    help_text = "run the HTTP token server (needs: pip install 'agora-token[server]')"
+    p = sub.add_parser("serve", help=help_text, description=help_text, allow_abbrev=False)
+    if _subcommand(argv) != "serve":
+        p.set_defaults(handler=_serve_unavailable)
+        return
+    try:
+        from . import server
+    except ImportError as exc:
+        _SERVER_IMPORT_ERROR = f"'serve' needs the server extra ({exc}): pip install 'agora-token[server]'"
+        return
+    add_arguments, serve = getattr(server, "add_serve_arguments", None), getattr(server, "serve", None)
+    if not callable(add_arguments) or not callable(serve):
+        _SERVER_IMPORT_ERROR = "'serve' is unavailable: agora_token.server lacks add_serve_arguments() or serve()"
+        return
+    add_arguments(p)
+    p.set_defaults(handler=serve)
+
+
+def _serve_unavailable(args: argparse.Namespace) -> int:
+    raise UsageError(_SERVER_IMPORT_ERROR or "'serve' needs the server extra: pip install 'agora-token[server]'")
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
+    return 2
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``agora-token`` with ``argv`` (default: the process's arguments); return the exit status."""
+    global _SERVER_IMPORT_ERROR
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _SERVER_IMPORT_ERROR = None
+    try:
+        parser = build_parser(argv)
+        if _SERVER_IMPORT_ERROR is not None:
+            # Without the server module argparse would reject serve's options before we could say why.
+            return _error(_SERVER_IMPORT_ERROR)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return _error("choose a command (see 'agora-token --help')")
+        return int(args.handler(args))
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except USER_ERRORS as exc:
+        return _error(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+__all__ = ["build_parser", "main"]

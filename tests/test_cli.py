@@ -1,0 +1,546 @@
+"""The ``agora-token`` command: builds every kind of token, inspects any token, and fails in one line.
+
+Most cases call ``main([...])`` in-process (fast, and on both kernels); a few run the installed
+console script in a subprocess to prove what a user gets after ``pip install``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+from agora_token import AccessToken, AccessToken2, ServiceType, legacy
+from agora_token.cli import main
+
+from .conftest import VECTORS
+
+APP_ID = "970CA35de60c44645bbae8a215061b33"
+CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+OTHER_CERT = "0123456789abcdef0123456789abcdef"
+SCRIPT = Path(sys.executable).with_name("agora-token" + (".exe" if os.name == "nt" else ""))
+NOW = 1_700_000_000
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo credentials in the environment, as an operator would set them."""
+    monkeypatch.setenv("AGORA_APP_ID", APP_ID)
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", CERT)
+
+
+def _no_secret(*texts: str) -> None:
+    for text in texts:
+        assert CERT.lower() not in text.lower(), "the App Certificate leaked into the output"
+        assert "Traceback" not in text
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, str, str]:
+    """Run ``main`` in-process; return (status, stdout, stderr)."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    _no_secret(out, err)
+    return status, out, err
+
+
+def script(
+    *argv: str, stdin: Optional[str] = None, env: Optional[Dict[str, str]] = None
+) -> subprocess.CompletedProcess:
+    """Run the installed console script (the backend comes from the environment the fixture set)."""
+    full_env = {**os.environ, **(env or {})}
+    done = subprocess.run(
+        [str(SCRIPT), *argv], input=stdin, capture_output=True, text=True, env=full_env, timeout=60
+    )  # fmt: skip
+    _no_secret(done.stdout, done.stderr)
+    return done
+
+
+def build(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    status, out, err = cli(capsys, *argv)
+    assert (status, err) == (0, ""), err
+    assert out.endswith("\n") and out.count("\n") == 1, "the token alone goes to stdout"
+    return out.strip()
+
+
+def inspect_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, Dict[str, Any]]:
+    status, out, err = cli(capsys, "inspect", *argv, "--json")
+    assert err == ""
+    return status, json.loads(out)
+
+
+def token007(capsys: pytest.CaptureFixture[str], *argv: str) -> AccessToken2:
+    token = AccessToken2.parse(build(capsys, *argv))
+    assert token.verify(CERT)
+    assert token.app_id == APP_ID
+    return token
+
+
+# --------------------------------------------------------------------------------------------------
+# The installed script
+
+
+def test_installed_script_builds_and_inspects(tmp_path: Path):
+    assert SCRIPT.exists(), f"console script not installed next to {sys.executable}"
+    cert_file = tmp_path / "cert"
+    cert_file.write_text(f"  {CERT}\n")
+    env = {"AGORA_APP_CERTIFICATE": ""}
+    done = script("rtc", "--channel", "demo", "--uid", "42", "--app-certificate-file", str(cert_file), env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+    token = AccessToken2.parse(done.stdout.strip())
+    assert token.verify(CERT)
+    (rtc,) = token.services
+    assert (rtc.channel_name, rtc.uid, sorted(rtc.privileges)) == ("demo", "42", [1, 2, 3, 4])
+
+    # The same token through stdin, checked against the join that fails.
+    done = script("inspect", "-", "--channel", "Demo", "--uid", "42", stdin=done.stdout)
+    assert done.returncode == 0
+    assert "Signature:  valid" in done.stdout
+    assert "error 110" in done.stdout and '"Demo"' in done.stdout
+
+    done = script("inspect", "-", stdin="", env=env)
+    assert done.returncode == 2 and done.stderr.startswith("agora-token: error: no token")
+
+
+def test_installed_script_other_formats():
+    done = script("rtc", "--channel", "demo", "--account", "alice", "--format", "006")
+    assert done.returncode == 0
+    assert AccessToken.parse(done.stdout.strip()).verify(CERT, "demo", "alice")
+
+    done = script("dk5", "--channel", "demo", "--uid", "7", "--service", "recording")
+    assert done.returncode == 0
+    assert legacy.parse(done.stdout.strip()).verify(CERT, channel="demo", uid=7)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "agora_token", "chat", "--app", "--expire", "600"], capture_output=True, text=True
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert AccessToken2.parse(done.stdout.strip()).services[0].privileges == {2: 600}
+
+
+def test_installed_script_exit_codes():
+    vector = next(v for v in VECTORS if v["id"] == "007-rtc-account.go-flate")
+    done = script("inspect", vector["expected"], "--json")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["signature_valid"] is True
+
+    done = script("inspect", vector["expected"], env={"AGORA_APP_CERTIFICATE": OTHER_CERT})
+    assert done.returncode == 1
+    assert "INVALID" in done.stdout and "error 110" in done.stdout
+
+    done = script("rtc", "--channel", "demo", "--uid", "nope")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--uid" in done.stderr
+
+    done = script("--version")
+    assert done.returncode == 0 and done.stdout.startswith("agora-token ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["inspect", "007eJxTYLC/xv0i87343FLb46KrG9gPxT+Vj8pojqvt"],
+        ["inspect", "\udcff\udcfe"],
+        ["rtc", "--channel", "a" * 65, "--uid", "1"],
+        ["rtc", "--channel", "demo", "--uid", "1", "--app-certificate-file", "/nonexistent/cert"],
+    ],
+    ids=["truncated-007", "undecodable-arg", "long-channel", "missing-cert-file"],
+)
+def test_installed_script_bad_input_is_one_line(argv: List[str]):
+    done = subprocess.run(
+        [str(SCRIPT), *argv], capture_output=True, env=os.environ.copy(), timeout=60
+    )  # bytes: argv may hold undecodable text  # fmt: skip
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert stderr.startswith("agora-token") and stderr.count("\n") == 1
+    _no_secret(stderr)
+
+
+# --------------------------------------------------------------------------------------------------
+# Every builder, in-process
+
+
+def test_rtc_publisher_and_subscriber(capsys):
+    token = token007(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600")
+    assert token.expire == 600
+    assert token.services[0].privileges == {1: 600, 2: 600, 3: 600, 4: 600}
+    token = token007(
+        capsys, "rtc", "--channel", "demo", "--account", "alice", "--role", "subscriber", "--privilege-expire", "60"
+    )  # fmt: skip
+    assert (token.services[0].uid, token.services[0].privileges) == ("alice", {1: 60})
+    assert token007(capsys, "rtc", "--channel", "demo", "--uid", "0").services[0].uid == ""
+
+
+def test_rtc_006(capsys):
+    token = AccessToken.parse(build(capsys, "rtc", "--channel", "demo", "--uid", "9", "--format", "006"))
+    assert token.verify(CERT, "demo", 9)
+    assert sorted(token.privileges) == [1, 2, 3, 4]
+
+
+def test_rtc_privileges_and_rtc_rtm(capsys):
+    token = token007(
+        capsys, "rtc-privileges", "--channel", "c", "--uid", "1", "--join-expire", "100", "--publish-video-expire", "50"
+    )  # fmt: skip
+    assert token.services[0].privileges == {1: 100, 2: 3600, 3: 50, 4: 3600}
+    token = token007(capsys, "rtc-rtm", "--channel", "c", "--account", "bob", "--rtm-expire", "30")
+    assert [s.service_type for s in token.services] == [ServiceType.RTC, ServiceType.RTM]
+    assert (token.services[1].user_id, token.services[1].privileges) == ("bob", {1: 30})
+
+
+def test_rtm_rtm2_and_006(capsys):
+    token = token007(capsys, "rtm", "--user-id", "bob")
+    assert (token.services[0].service_type, token.services[0].user_id) == (ServiceType.RTM, "bob")
+    token = token007(
+        capsys, "rtm", "--user-id", "bob", "--permission", "message_channels:read:a,b", "--permission", "users:write"
+    )  # fmt: skip
+    assert token.services[0].service_type == ServiceType.RTM2
+    assert token.services[0].permissions.as_dict() == {0: {0: ["a", "b"]}, 4: {1: []}}
+    token = token007(capsys, "rtm2", "--user-id", "bob")
+    assert token.services[0].service_type == ServiceType.RTM2
+    rtm006 = AccessToken.parse(build(capsys, "rtm", "--user-id", "bob", "--format", "006"))
+    assert rtm006.verify(CERT, "bob", "") and list(rtm006.privileges) == [1000]
+
+
+def test_chat_apaas_education_fpa(capsys):
+    assert token007(capsys, "chat", "--user-id", "u").services[0].fields() == {"user_id": "u"}
+    assert token007(capsys, "chat", "--app").services[0].privileges == {2: 3600}
+    room = token007(capsys, "apaas", "--room-uuid", "r", "--user-uuid", "u", "--role", "2")
+    assert [s.service_type for s in room.services] == [ServiceType.RTM, ServiceType.CHAT, ServiceType.APAAS]
+    assert room.services[2].fields() == {"room_uuid": "r", "user_uuid": "u", "role": 2}
+    assert token007(capsys, "education", "--user-uuid", "u").services[0].privileges == {2: 3600}
+    assert token007(capsys, "apaas", "--app").services[0].privileges == {3: 3600}
+    fpa = token007(capsys, "fpa")
+    assert (fpa.expire, fpa.services[0].privileges) == (86400, {1: 0})
+
+
+def test_streaming_fcdn_convoai_stt(capsys):
+    streaming = token007(capsys, "streaming", "--channel", "c", "--uid", "3", "--no-publish-raw-stream")
+    assert streaming.services[0].privileges == {1: 3600}
+    fcdn = token007(capsys, "fcdn", "--channel", "c", "--account", "x", "--no-publish")
+    assert (fcdn.services[0].account, fcdn.services[0].privileges) == ("x", {2: 3600})
+    for name, kind in (("convoai", ServiceType.CONVOAI), ("stt", ServiceType.STT)):
+        token = token007(capsys, name, "--channel", "c", "--uid", "9", "--rtm-user-id", "agent")
+        assert [s.service_type for s in token.services] == [ServiceType.RTC, ServiceType.RTM, kind]
+
+
+def test_legacy_builders(capsys):
+    fixed = ("--issue-ts", str(NOW), "--salt", "5")
+    keys = {
+        name: legacy.parse(build(capsys, name, "--channel", "c", *(() if name == "dk1" else ("--uid", "4")), *fixed))
+        for name in ("dk1", "dk2", "dk3", "dk4", "dk5")
+    }
+    for name, key in keys.items():
+        assert key.format == name and key.issue_ts == NOW and key.salt == 5
+        assert key.verify(CERT, channel="c", uid=4)
+    assert keys["dk2"].expired_ts == NOW + 3600
+    dk5 = legacy.parse(build(capsys, "dk5", "--channel", "c", "--uid", "4", "--service", "in_channel_permission",
+                             "--upload", "audio-video"))  # fmt: skip
+    assert dk5.extra == {1: "3"}
+    signaling = legacy.parse(build(capsys, "signaling", "--account", "bob", "--expire", "60", *fixed))
+    assert signaling.verify(CERT, account="bob") and signaling.expired_ts == NOW + 60
+
+
+def test_certificate_sources(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("AGORA_APP_CERTIFICATE")
+    status, _, err = cli(capsys, "rtm", "--user-id", "u")
+    assert status == 2 and "AGORA_APP_CERTIFICATE" in err
+    path = tmp_path / "cert.txt"
+    path.write_text(CERT + "\n\n")
+    token007(capsys, "rtm", "--user-id", "u", "--app-certificate-file", str(path))
+    token007(capsys, "rtm", "--user-id", "u", "--app-certificate", CERT, "--app-id", APP_ID)
+    path.write_text("not a certificate " + CERT)
+    status, _, err = cli(capsys, "rtm", "--user-id", "u", "--app-certificate-file", str(path))
+    assert status == 2 and str(path) in err
+    status, _, err = cli(capsys, "rtm", "--user-id", "u", "--app-certificate-file", str(tmp_path / "absent"))
+    assert status == 2 and "absent" in err and "cannot read" in err
+    status, _, err = cli(capsys, "rtm", "--user-id", "u", "--app-certificate-file", str(tmp_path))
+    assert status == 2 and str(tmp_path) in err
+
+
+def test_help_warns_that_the_command_line_is_visible(capsys):
+    assert main(["rtc", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--app-certificate CERT" in out and "visible to other users" in out
+
+
+# --------------------------------------------------------------------------------------------------
+# inspect
+
+
+def _vector_join(vector: Dict[str, Any]) -> List[str]:
+    i = vector["inputs"]
+    args: List[str] = []
+    if vector["format"] == "signaling":
+        return ["--account", i["account"]]
+    if vector["format"] == "006" and 1000 in {int(k) for k in i["privileges"]}:
+        return ["--account", i["channel_name"]]  # RTM 006: the user id takes the channel's place
+    if "channel_name" in i:
+        args += ["--channel", i["channel_name"]]
+    uid = i.get("uid")
+    if isinstance(uid, int) or (vector["format"].startswith("dk") and uid is not None):
+        args += ["--uid", str(uid)]
+    elif isinstance(uid, str):
+        args += ["--account", uid] if uid else ["--uid", "0"]
+    return args
+
+
+INSPECTABLE = [v for v in VECTORS if v["kind"] == "build" and "signature" not in v["id"]]
+
+
+@pytest.mark.parametrize("vector", INSPECTABLE, ids=[v["id"] for v in INSPECTABLE])
+def test_inspect_every_official_vector(capsys, monkeypatch, vector):
+    i = vector["inputs"]
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", i["app_certificate"])
+    args = [vector["expected"]]
+    if vector["format"] != "007":
+        args += _vector_join(vector)  # 006 and legacy signatures also cover the channel and user
+    status, report = inspect_json(capsys, *args)
+    assert (status, report["signature_valid"]) == (0, True)
+    assert report["app_id"].lower() == i["app_id"].lower()
+    # Every official vector is from the past; a DK1 key stores no expiry at all.
+    assert report["expired"] is (None if vector["format"] == "dk1" else True)
+    if vector["format"] == "007":
+        assert (report["issue_ts"], report["expire"], report["salt"]) == (i["issue_ts"], i["expire"], i["salt"])
+        assert sorted(s["type"] for s in report["services"]) == sorted(s["type"] for s in i["services"])
+    elif vector["format"] == "006":
+        assert (report["salt"], report["expire"]) == (i["salt"], i["ts"])
+        assert [p["id"] for p in report["services"][0]["privileges"]] == sorted(int(k) for k in i["privileges"])
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", OTHER_CERT)
+    status, report = inspect_json(capsys, *args)
+    assert (status, report["signature_valid"]) == (1, False)
+    assert report["diagnosis"][0]["error"] == 110
+
+
+def test_inspect_json_schema(capsys, monkeypatch):
+    monkeypatch.delenv("AGORA_APP_CERTIFICATE")
+    vector = next(v for v in VECTORS if v["id"] == "007-rtc4-rtm-chat")
+    status, report = inspect_json(capsys, vector["expected"])
+    assert status == 0
+    for key in ("version", "app_id", "issue_ts", "expire", "salt", "services", "signature_valid"):
+        assert key in report
+    assert report["version"] == "007" and report["signature_valid"] is None
+    rtc = report["services"][0]
+    assert {"type", "name", "privileges", "channel_name", "uid"} <= set(rtc)
+    assert (rtc["type"], rtc["name"]) == (1, "rtc")
+    assert [p["name"] for p in rtc["privileges"]] == [
+        "join_channel", "publish_audio_stream", "publish_video_stream", "publish_data_stream",
+    ]  # fmt: skip
+    assert rtc["privileges"][0]["expires_at"] == report["issue_ts"] + 600
+    assert [s["name"] for s in report["services"]] == ["rtc", "rtm", "chat"]
+
+
+def test_inspect_parse_only_vector_and_unknown_certificate(capsys, monkeypatch):
+    monkeypatch.delenv("AGORA_APP_CERTIFICATE")
+    vector = next(v for v in VECTORS if v["kind"] == "parse")
+    status, out, _ = cli(capsys, "inspect", vector["expected"], "--now", str(vector["parsed"]["issue_ts"] + 60))
+    assert status == 0
+    assert "Chat (type 5)" in out and '"4ac3bae0-6f9e-11ec-8c27-8dc232279082"' in out
+    assert "expires in 23 h 59 min" in out and "not checked" in out
+
+
+def test_inspect_human_output(capsys):
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600", "--issue-ts", str(NOW))
+    status, out, _ = cli(capsys, "inspect", token, "--now", str(NOW + 60))
+    assert status == 0
+    assert "Issued:     2023-11-14 22:13:20 UTC (1 min ago)" in out
+    assert "expires in 9 min" in out
+    assert "join channel:" in out and "publish audio stream:" in out
+    assert "Signature:  valid" in out
+    assert "Problems" not in out
+
+
+def test_inspect_explains_error_109(capsys):
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600", "--issue-ts", str(NOW))
+    status, out, _ = cli(capsys, "inspect", token, "--channel", "demo", "--uid", "42", "--now", str(NOW + 3600))
+    assert status == 0
+    assert "error 109 (token expired): the token expired 50 min ago" in out
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600", "--privilege-expire", "60",
+                  "--issue-ts", str(NOW))  # fmt: skip
+    status, report = inspect_json(capsys, token, "--now", str(NOW + 120))
+    assert [d["error"] for d in report["diagnosis"]][:1] == [109]
+    assert "join channel privilege" in report["diagnosis"][0]["message"]
+
+
+def test_inspect_explains_error_110(capsys):
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42")
+    cases = {
+        ("--channel", "Demo", "--uid", "42"): 'made for channel "demo", but the join is to channel "Demo"',
+        ("--channel", "demo", "--uid", "7"): "made for uid 42, but the join is as uid 7",
+        ("--channel", "demo", "--uid", "0"): "uid 0 asks the SDK to pick a uid",
+        ("--channel", "demo", "--account", "alice"): 'join is as account "alice"',
+    }
+    for args, text in cases.items():
+        status, out, _ = cli(capsys, "inspect", token, *args)
+        assert status == 0
+        assert "error 110 (invalid token)" in out and text in out, out
+    status, out, _ = cli(capsys, "inspect", build(capsys, "rtm", "--user-id", "u"), "--channel", "demo")
+    assert "no RTC service" in out
+    wildcard = build(capsys, "rtc", "--channel", "demo", "--uid", "0", "--role", "subscriber")
+    status, out, _ = cli(capsys, "inspect", wildcard, "--channel", "demo", "--uid", "7")
+    assert "none found" in out and "join but not publish" in out
+    status, report = inspect_json(capsys, token, "--app-id", "0" * 32)
+    assert report["diagnosis"][0]["error"] == 110 and "App ID" in report["diagnosis"][0]["message"]
+
+
+def test_inspect_006_checks_both_crcs_and_the_hmac(capsys, monkeypatch):
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--format", "006")
+    status, report = inspect_json(capsys, token, "--channel", "demo", "--uid", "42")
+    assert (status, report["signature_valid"], report["join"]["checks"]) == (
+        0, True, {"channel_crc": True, "uid_crc": True}
+    )  # fmt: skip
+    status, report = inspect_json(capsys, token, "--channel", "other", "--uid", "43")
+    assert report["join"]["checks"] == {"channel_crc": False, "uid_crc": False}
+    assert [d["error"] for d in report["diagnosis"]] == [110, 110]
+    assert report["signature_valid"] is None  # the HMAC cannot match a join the CRCs already refuse
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", OTHER_CERT)
+    status, report = inspect_json(capsys, token, "--channel", "demo", "--uid", "42")
+    assert (status, report["signature_valid"]) == (1, False)
+
+
+def test_inspect_legacy_human_output(capsys, monkeypatch):
+    vector = next(v for v in VECTORS if v["id"] == "dk4-recording")
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", vector["inputs"]["app_certificate"])  # case matters before 006
+    status, out, _ = cli(
+        capsys, "inspect", vector["expected"], "--channel", vector["inputs"]["channel_name"], "--uid", "2882341273"
+    )  # fmt: skip
+    assert status == 0
+    assert "dk4 (DynamicKey v4)" in out and "recording" in out and "error 109" in out
+
+
+def test_inspect_escapes_control_characters(capsys):
+    token = build(capsys, "rtm", "--user-id", "evil\x1b[31m\u202e")
+    status, out, _ = cli(capsys, "inspect", token)
+    assert status == 0 and "\x1b" not in out and "\u202e" not in out
+    assert '"evil\\x1b[31m\\u202e"' in out
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad input: exit 2, one line, no traceback, no certificate
+
+
+BAD = [
+    [],
+    ["rtc"],
+    ["rtc", "--channel", "demo"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--account", "a"],
+    ["rtc", "--channel", "demo", "--uid", "-1"],
+    ["rtc", "--channel", "demo", "--uid", str(2**32)],
+    ["rtc", "--channel", "demo", "--uid", "1.5"],
+    ["rtc", "--channel", "", "--uid", "1"],
+    ["rtc", "--channel", "a/b", "--uid", "1"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--role", "admin"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--expire", "-5"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--expire", "90000"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--expire", "1700000000"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--format", "005"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--app-id", "nothex"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--app-certificate", CERT[:-1]],
+    ["rtc", "--channel", "demo", "--uid", "1", "--app-certificate", CERT, "--app-certificate-file", "x"],
+    ["rtc", "--channel", "demo", "--uid", "1", "--app-cert", CERT],
+    ["rtc", "--channel", "demo", "--uid", "1", CERT],
+    ["rtc", "--channel", "\udcff", "--uid", "1"],
+    ["rtm", "--user-id", ""],
+    ["rtm", "--user-id", "x" * 256],
+    ["rtm", "--user-id", "u", "--permission", "nope:read"],
+    ["rtm", "--user-id", "u", "--permission", "users:admin"],
+    ["rtm", "--user-id", "u", "--permission", "users"],
+    ["rtm", "--user-id", "u", "--permission", "99999:read"],
+    ["rtm", "--user-id", "u", "--format", "006", "--permission", "users:read"],
+    ["chat"],
+    ["chat", "--user-id", "u", "--app"],
+    ["apaas"],
+    ["apaas", "--room-uuid", "r", "--user-uuid", "u"],
+    ["apaas", "--user-uuid", "u", "--role", "1"],
+    ["apaas", "--app", "--user-uuid", "u"],
+    ["apaas", "--room-uuid", "r", "--user-uuid", "u", "--role", "40000"],
+    ["streaming", "--channel", "c", "--uid", "1", "--no-publish-mix-stream", "--no-publish-raw-stream"],
+    ["fcdn", "--channel", "c", "--uid", "1", "--no-publish", "--no-play"],
+    ["convoai", "--channel", "c", "--uid", "1", "--rtm-user-id", ""],
+    ["dk2", "--channel", "c", "--uid", "1", "--expire", "100000"],
+    ["dk5", "--channel", "c", "--uid", "1", "--upload", "none"],
+    ["dk5", "--channel", "c", "--uid", "1", "--service", "video"],
+    ["signaling", "--account", ""],
+    ["rtc", "--channel", "demo", "--uid", "1", "--salt", str(2**32)],
+    ["inspect"],
+    ["inspect", ""],
+    ["inspect", "garbage"],
+    ["inspect", "007"],
+    ["inspect", "007!!!!"],
+    ["inspect", "007AAAA"],
+    ["inspect", "007eJwDAAAAAAE="],
+    ["inspect", "006"],
+    ["inspect", "006" + APP_ID + "AAAA"],
+    ["inspect", "005AAAA"],
+    ["inspect", "1:x"],
+    ["inspect", "007eJxTYLC/xv0i87343FLb46KrG9gPxT+Vj8pojqvt", "--uid", "x"],
+    ["inspect", VECTORS[0]["expected"], "--uid", "1", "--account", "a"],
+    ["inspect", VECTORS[0]["expected"], "--uid", "-3"],
+    ["inspect", VECTORS[0]["expected"], "--account", ""],
+    ["inspect", VECTORS[0]["expected"], "--app-certificate", "short"],
+    ["nosuchcommand"],
+    ["--bogus"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD, ids=[" ".join(a)[:60] or "(none)" for a in BAD])
+def test_bad_input_exits_2_with_one_line(capsys, argv):
+    status, out, err = cli(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("agora-token") and "error: " in err
+    assert err.count("\n") == 1, err
+
+
+def test_usage_error_never_echoes_a_certificate(capsys):
+    status, _, err = cli(capsys, "rtc", "--channel", "demo", "--uid", "1", "--app-certificat", CERT)
+    assert status == 2 and "<32 hex characters>" in err
+
+
+# --------------------------------------------------------------------------------------------------
+# serve
+
+
+def test_serve_without_the_server_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "agora_token.server", None)  # makes the import fail
+    for argv in (["serve"], ["serve", "--help"], ["serve", "--port", "1"]):
+        status, out, err = cli(capsys, *argv)
+        assert (status, out) == (2, "")
+        assert "pip install 'agora-token[server]'" in err and err.count("\n") == 1
+
+
+def test_serve_delegates_to_the_server_module(capsys, monkeypatch):
+    fake = types.ModuleType("agora_token.server")
+    seen: List[Any] = []
+    fake.add_serve_arguments = lambda parser: parser.add_argument("--port", type=int)  # type: ignore[attr-defined]
+    fake.serve = lambda args: seen.append(args.port) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "agora_token.server", fake)
+    import agora_token
+
+    monkeypatch.setattr(agora_token, "server", fake, raising=False)
+    assert cli(capsys, "serve", "--port", "8123")[0] == 0
+    assert seen == [8123]
+    status, out, _ = cli(capsys, "serve", "--help")
+    assert status == 0 and "--port" in out
+
+
+def test_inspect_notes_a_service_type_it_does_not_know(capsys):
+    from agora_token import Service, ServiceRtc
+
+    class Future(Service):
+        service_type = 11  # newer than this package: parsing stops here, as in every official parser
+
+    token = AccessToken2(APP_ID, CERT, expire=600)
+    rtc = ServiceRtc("demo", 5)
+    rtc.add_privilege(1, 0)
+    token.add_service(rtc)
+    token.add_service(Future())
+    status, report = inspect_json(capsys, token.build())
+    assert (status, report["signature_valid"]) == (0, True)  # the signature covers the unread service too
+    assert [s["name"] for s in report["services"]] == ["rtc"]
+    assert "declares 2 services but only 1 could be read" in report["notes"][0]
