@@ -1,0 +1,299 @@
+"""Drop-in for the official ``AccessToken2`` module: the 007 token and its services, official names.
+
+The classes subclass (services) or wrap (the token) this package's core classes, so every byte
+is packed by the kernel. Differences from Agora's code are deliberate and small: ``build()`` may be
+called more than once, an int uid or privilege value must fit its 32-bit field, and nothing is
+ever printed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, Union
+
+from .. import services as _services
+from ..token007 import AccessToken2 as _CoreAccessToken2
+from ..validation import check_u16
+from ._common import is_uuid, now, random_salt, uid_str
+
+VERSION_LENGTH = 3
+
+Uid = Union[int, str]
+
+
+def get_version() -> str:
+    """The version prefix of AccessToken2 strings: ``"007"``."""
+    return "007"
+
+
+class ServiceTypeId(int):
+    """A service type that is an int and can also be called: official code calls ``service_type()``."""
+
+    __slots__ = ()
+
+    def __call__(self) -> int:
+        """The type as a plain int, as the official ``Service.service_type()`` returns it."""
+        return int(self)
+
+
+class Service(_services.Service):
+    """Base of the official-style services: ``Service(service_type)`` plus ``add_privilege``.
+
+    ``service_type`` is an int (what the core packs) that may also be called like the official method.
+    """
+
+    service_type = ServiceTypeId(0)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The wire type: an official-style ``kServiceType`` in the class body, else the core class's.
+        owners = [base for base in cls.__mro__ if base is not Service and "service_type" in vars(base)]
+        value = vars(owners[0])["service_type"] if owners else 0
+        value = vars(cls).get("kServiceType", value)
+        cls.service_type = ServiceTypeId(value)
+        super().__init_subclass__(**kwargs)
+        cls.kServiceType = int(value)
+
+    def __init__(self, service_type: int) -> None:
+        """A bare service of ``service_type``: privileges only, no fields."""
+        super().__init__()
+        self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
+
+    def to_wire(self) -> Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Union[str, int], ...]]:
+        """The service as the kernel packs it (its type as a plain int)."""
+        service_type, privileges, fields = super().to_wire()
+        return int(service_type), privileges, fields
+
+
+class ServiceRtc(Service, _services.ServiceRtc):
+    """RTC: join a channel and publish in it; uid 0 lets any user join."""
+
+    def __init__(self, channel_name: str = "", uid: Uid = 0) -> None:
+        """An RTC service for ``channel_name`` and ``uid`` (0 → any user; a str account kept)."""
+        _services.ServiceRtc.__init__(self, channel_name, uid_str(uid))
+
+
+class ServiceRtm(Service, _services.ServiceRtm):
+    """RTM: log in as ``user_id``."""
+
+    def __init__(self, user_id: str = "") -> None:
+        """An RTM service for ``user_id``."""
+        _services.ServiceRtm.__init__(self, user_id)
+
+
+class ServiceStreaming(Service, _services.ServiceStreaming):
+    """Media streaming: publish mixed or raw streams in a channel."""
+
+    def __init__(self, channel_name: str = "", account: Uid = "") -> None:
+        """A streaming service for ``channel_name`` and ``account`` (a uid 0 → any user)."""
+        _services.ServiceStreaming.__init__(self, channel_name, uid_str(account, "account"))
+
+
+class ServiceFpa(Service, _services.ServiceFpa):
+    """FPA (Full Path Acceleration) login."""
+
+    def __init__(self) -> None:
+        """An FPA service."""
+        _services.ServiceFpa.__init__(self)
+
+
+class ServiceChat(Service, _services.ServiceChat):
+    """Agora Chat, as a user or (``user_id`` "") as the app."""
+
+    def __init__(self, user_id: str = "") -> None:
+        """A Chat service for ``user_id``."""
+        _services.ServiceChat.__init__(self, user_id)
+
+
+class ServiceFCdn(Service, _services.ServiceFCdn):
+    """Fusion CDN: publish to or play from a channel."""
+
+    def __init__(self, channel_name: str = "", account: Uid = "") -> None:
+        """An FCdn service for ``channel_name`` and ``account`` (a uid 0 → any user)."""
+        _services.ServiceFCdn.__init__(self, channel_name, uid_str(account, "account"))
+
+
+class ServiceApaas(Service, _services.ServiceApaas):
+    """APaaS (Flexible Classroom): a user in a room, a user, or the app."""
+
+    def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
+        """An APaaS service; ``role`` is a signed 16-bit value (-1 when not in a room)."""
+        _services.ServiceApaas.__init__(self, room_uuid, user_uuid, role)
+
+
+#: The name older releases of the official module used for the APaaS service.
+ServiceEducation = ServiceApaas
+
+
+class ServiceRtm2(Service, _services.ServiceRtm2):
+    """RTM login with per-resource permissions."""
+
+    class Permissions(_services.Rtm2Permissions):
+        """RTM2 resource permissions, with the official resource and permission constants."""
+
+        kMessageChannels = 0
+        kStreamChannels = 1
+        kGroupChannels = 2
+        kServerGroups = 3
+        kUsers = 4
+
+        kRead = 0
+        kWrite = 1
+
+        __slots__ = ()
+
+        @property
+        def details(self) -> Dict[int, Dict[int, List[str]]]:
+            """A copy of ``{resource_type: {permission_type: [resources]}}``."""
+            return self.as_dict()
+
+    def __init__(self, user_id: str = "", permissions: Optional[_services.Rtm2Permissions] = None) -> None:
+        """An RTM2 service for ``user_id`` with ``permissions`` (default: none)."""
+        _services.ServiceRtm2.__init__(
+            self, user_id, permissions if permissions is not None else ServiceRtm2.Permissions()
+        )
+
+    def get_user_id(self) -> str:
+        """The RTM user id."""
+        return str(self.user_id)
+
+    def get_permissions(self) -> _services.Rtm2Permissions:
+        """The resource permissions."""
+        return self.permissions  # type: ignore[no-any-return]
+
+    @classmethod
+    def _from_wire(cls, privileges: Any, fields: Any) -> "_services.Service":
+        service = super()._from_wire(privileges, fields)
+        service.permissions = ServiceRtm2.Permissions.from_wire(fields[1:])  # type: ignore[attr-defined]
+        return service
+
+
+class ServiceConvoAI(Service, _services.ServiceConvoAI):
+    """Conversational AI agent (no privileges, no fields)."""
+
+    def __init__(self) -> None:
+        """A ConvoAI service."""
+        _services.ServiceConvoAI.__init__(self)
+
+
+class ServiceStt(Service, _services.ServiceStt):
+    """Speech-to-text (no privileges, no fields)."""
+
+    def __init__(self) -> None:
+        """An STT service."""
+        _services.ServiceStt.__init__(self)
+
+
+class AccessToken:
+    """An official-style AccessToken2 (007): add services, ``build()``; or ``from_string`` and verify.
+
+    ``issue_ts`` 0 means now; the salt is drawn when the object is made. The official private names
+    (``_AccessToken__salt``, ``_AccessToken__issue_ts``, ...) hold the same values, so tests that
+    pin the salt that way keep working.
+    """
+
+    kServices: ClassVar[Dict[int, Type[Service]]] = {
+        cls.kServiceType: cls
+        for cls in (
+            ServiceRtc,
+            ServiceRtm,
+            ServiceStreaming,
+            ServiceFpa,
+            ServiceChat,
+            ServiceFCdn,
+            ServiceApaas,
+            ServiceRtm2,
+            ServiceConvoAI,
+            ServiceStt,
+        )
+    }
+
+    def __init__(self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = 900) -> None:
+        """A token for ``app_id``; ``expire`` is its lifetime in seconds from ``issue_ts`` (0: now)."""
+        self.__app_id = app_id
+        self.__app_cert = app_certificate
+        self.__issue_ts = issue_ts if issue_ts != 0 else now()
+        self.__expire = expire
+        self.__salt = random_salt()
+        self.services: List[_services.Service] = []
+        self.__parsed: Optional[_CoreAccessToken2] = None
+
+    def add_service(self, service: _services.Service) -> None:
+        """Add a service; several of one type are all kept, in the order added."""
+        if not isinstance(service, _services.Service):
+            raise TypeError(f"service must be a Service, not {type(service).__name__}")
+        self.services.append(service)
+
+    def get_services(self, service_type: int) -> List[_services.Service]:
+        """Every service of ``service_type``, in the order added (or found in the parsed token)."""
+        return [service for service in self.services if service.service_type == service_type]
+
+    def build(self) -> str:
+        """The token string, or "" if the App ID or certificate is not 32 hex characters or no service was added."""
+        if not is_uuid(self.__app_id) or not is_uuid(self.__app_cert) or not self.services:
+            return ""
+        token = _CoreAccessToken2(
+            self.__app_id, self.__app_cert, issue_ts=self.__issue_ts, expire=self.__expire, salt=self.__salt
+        )
+        for service in self.services:
+            token.add_service(service)
+        return token.build()
+
+    def from_string(self, origin_token: str) -> bool:
+        """Parse a 007 token into this object.
+
+        Returns False if it is not a 007 token, True once parsed (stopping quietly at an unknown
+        service type); raises ``ValueError`` if the payload is corrupt. Earlier state is cleared first.
+        """
+        self.__app_id = ""
+        self.__issue_ts = self.__expire = self.__salt = 0
+        self.services = []
+        self.__parsed = None
+        try:
+            version = origin_token[:VERSION_LENGTH]
+        except Exception as exc:  # not a sequence at all
+            raise ValueError("Error: parse origin token failed") from exc
+        if version != get_version():
+            return False
+        try:
+            parsed = _CoreAccessToken2.parse(origin_token)
+        except Exception as exc:
+            raise ValueError("Error: parse origin token failed") from exc
+        self.__app_id = parsed.app_id
+        self.__issue_ts, self.__expire, self.__salt = parsed.issue_ts, parsed.expire, parsed.salt
+        for core_service in parsed.services:
+            cls = self.kServices.get(core_service.service_type)
+            if cls is None:
+                break
+            _, privileges, fields = core_service.to_wire()
+            self.services.append(cls._from_wire(privileges, fields))
+        self.__parsed = parsed
+        return True
+
+    def verify_signature(self, app_certificate: str) -> bool:
+        """Whether the token parsed by ``from_string`` was signed with ``app_certificate``."""
+        if self.__parsed is None or not is_uuid(app_certificate):
+            return False
+        return self.__parsed.verify(app_certificate)
+
+
+#: The name the PyPI packaging (agoraiotools) also exports.
+AccessToken2 = AccessToken
+
+__all__ = [
+    "VERSION_LENGTH",
+    "AccessToken",
+    "AccessToken2",
+    "Service",
+    "ServiceApaas",
+    "ServiceChat",
+    "ServiceConvoAI",
+    "ServiceEducation",
+    "ServiceFCdn",
+    "ServiceFpa",
+    "ServiceRtc",
+    "ServiceRtm",
+    "ServiceRtm2",
+    "ServiceStreaming",
+    "ServiceStt",
+    "ServiceTypeId",
+    "get_version",
+]

@@ -1,0 +1,52 @@
+"""Drop-in for the official ``RtcTokenBuilder`` module: legacy 006 RTC tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import AccessToken as _AccessToken006
+from .AccessToken import *  # noqa: F401,F403  (the official module re-exports these too)
+from .AccessToken import AccessToken, kJoinChannel, kPublishAudioStream, kPublishDataStream, kPublishVideoStream
+
+Role_Attendee = 0  # deprecated: treated as a publisher
+Role_Publisher = 1  # a host in a live broadcast
+Role_Subscriber = 2  # an audience member
+Role_Admin = 101  # deprecated: treated as a publisher
+
+#: Roles whose 006 tokens also carry the three publish privileges (Agora's python3 rule, SPEC §2.3).
+PUBLISHING_ROLES = frozenset({Role_Attendee, Role_Publisher, Role_Admin})
+
+
+class RtcTokenBuilder:
+    """Builds 006 RTC tokens; ``privilegeExpiredTs`` is an absolute Unix time."""
+
+    @staticmethod
+    def buildTokenWithUid(
+        appId: str, appCertificate: str, channelName: str, uid: Any, role: int, privilegeExpiredTs: int
+    ) -> str:
+        """A token to join ``channelName`` as the numeric ``uid`` (0: any user)."""
+        return RtcTokenBuilder.buildTokenWithAccount(appId, appCertificate, channelName, uid, role, privilegeExpiredTs)
+
+    @staticmethod
+    def buildTokenWithAccount(
+        appId: str, appCertificate: str, channelName: str, account: Any, role: int, privilegeExpiredTs: int
+    ) -> str:
+        """A token to join ``channelName`` as ``account``; all but subscribers may also publish."""
+        token = AccessToken(appId, appCertificate, channelName, account)
+        token.addPrivilege(kJoinChannel, privilegeExpiredTs)
+        if role in PUBLISHING_ROLES:
+            token.addPrivilege(kPublishAudioStream, privilegeExpiredTs)
+            token.addPrivilege(kPublishVideoStream, privilegeExpiredTs)
+            token.addPrivilege(kPublishDataStream, privilegeExpiredTs)
+        return token.build()
+
+
+__all__ = [
+    *_AccessToken006.__all__,
+    "PUBLISHING_ROLES",
+    "Role_Admin",
+    "Role_Attendee",
+    "Role_Publisher",
+    "Role_Subscriber",
+    "RtcTokenBuilder",
+]

@@ -1,0 +1,49 @@
+"""Drop-in for the official ``stt_token_builder`` module: 007 tokens for a speech-to-text agent (RTC + RTM + Stt)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import AccessToken2 as _AccessToken2
+from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
+from .AccessToken2 import AccessToken, ServiceStt
+from .RtcTokenBuilder2 import Role_Publisher, Role_Subscriber, _rtc_rtm_services
+
+
+class SttTokenBuilder:
+    """Builds 007 tokens for a speech-to-text agent; parameters are the npm package's, in snake_case."""
+
+    @staticmethod
+    def build_token(
+        app_id: str,
+        app_certificate: str,
+        channel_name: str,
+        rtc_account: Any,
+        rtc_role: int,
+        rtc_token_expire: int,
+        join_channel_privilege_expire: int,
+        pub_audio_privilege_expire: int,
+        pub_video_privilege_expire: int,
+        pub_data_stream_privilege_expire: int,
+        rtm_user_id: str,
+        rtm_token_expire: int,
+    ) -> str:
+        """RTC in ``channel_name`` as ``rtc_account``, RTM login as ``rtm_user_id``, and an empty Stt service."""
+        token = AccessToken(app_id, app_certificate, expire=rtc_token_expire)
+        for service in _rtc_rtm_services(
+            channel_name,
+            rtc_account,
+            rtc_role,
+            join_channel_privilege_expire,
+            pub_audio_privilege_expire,
+            pub_video_privilege_expire,
+            pub_data_stream_privilege_expire,
+            rtm_user_id,
+            rtm_token_expire,
+        ):
+            token.add_service(service)
+        token.add_service(ServiceStt())
+        return token.build()
+
+
+__all__ = [*_AccessToken2.__all__, "SttTokenBuilder", "Role_Publisher", "Role_Subscriber"]
