@@ -1,0 +1,55 @@
+"""Type stub of the C token kernel; it mirrors ``_pure`` name for name and signature for signature."""
+
+from typing import Final, List, Mapping, Sequence, Tuple, Union
+
+from .errors import TokenError as TokenError
+
+_Field = Union[str, int]
+_Privileges = Sequence[Tuple[int, int]]
+_Service = Tuple[int, _Privileges, Sequence[_Field]]
+
+#: A parsed 007 token is refused when its payload inflates past this many bytes.
+MAX_PAYLOAD: Final[int]
+#: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
+SALT_MAX: Final[int]
+
+def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
+    """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
+
+def build_007(
+    app_id: str,
+    app_certificate: str,
+    issue_ts: int,
+    expire: int,
+    salt: int,
+    services: Sequence[_Service],
+) -> str:
+    """Pack, sign, deflate and base64 one 007 token."""
+
+def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
+    """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
+
+def crc32(text: str) -> int:
+    """CRC-32/IEEE of the UTF-8 bytes of ``text``, as 006 tokens carry it."""
+
+def build_006(
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    uid: str,
+    salt: int,
+    ts: int,
+    privileges: _Privileges,
+) -> str:
+    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string."""
+
+def random_salt() -> int:
+    """A fresh salt in 1..99999999 from the OS CSPRNG."""
+
+def parse_007(
+    token: str, layouts: Mapping[int, str]
+) -> Tuple[bytes, bytes, str, int, int, int, List[Tuple[int, Tuple[Tuple[int, int], ...], Tuple[_Field, ...]]]]:
+    """Decode a 007 token: ``(signature, signing_info, app_id, issue_ts, expire, salt, services)``."""
+
+def parse_006(token: str) -> Tuple[str, bytes, int, int, bytes, int, int, Tuple[Tuple[int, int], ...]]:
+    """Decode a 006 token: ``(app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges)``."""
