@@ -1,0 +1,153 @@
+"""Pure ASGI middleware (no per-request Request objects, so they stay cheap on the hot path).
+
+``Observe`` (outermost): metrics, the access log, and a JSON 500 for anything unexpected.
+``Gate``: CORS (other origins get 403, as agora-token-service), the optional bearer API key,
+and ``Cache-Control: no-store`` (a token must not sit in a shared cache).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+
+from .config import Settings
+from .logs import ACCESS_LOGGER, ERROR_LOGGER
+from .metrics import Metrics
+
+Scope = Dict[str, Any]
+Message = Dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Headers = List[Tuple[bytes, bytes]]
+
+#: Reachable without the API key: liveness probes and the API description.
+PUBLIC_PATHS = frozenset({"/ping", "/healthz", "/openapi.json"})
+ALLOW_METHODS = b"GET, POST, OPTIONS"
+ALLOW_HEADERS = b"Authorization, Content-Type"
+ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d %.2fms'
+access_log = logging.getLogger(ACCESS_LOGGER)
+error_log = logging.getLogger(ERROR_LOGGER)
+
+
+async def send_json(send: Send, status: int, body: Dict[str, Any], headers: Optional[Headers] = None) -> None:
+    """Send a whole JSON response."""
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": head + (headers or [])})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _header(scope: Scope, name: bytes) -> Optional[bytes]:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+class Gate:
+    """CORS, API key and no-store headers in front of every HTTP route."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.any_origin = settings.any_origin
+        self.origins = frozenset(o.encode() for o in settings.cors_allow_origins)
+        self.api_key = settings.api_key.encode() if settings.api_key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = _header(scope, b"origin")
+        extra: Headers = [(b"cache-control", b"no-store")]
+        if origin is not None:
+            if self.any_origin:
+                extra.append((b"access-control-allow-origin", b"*"))
+            elif origin.rstrip(b"/") in self.origins:
+                extra += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+            else:
+                # A browser would block the answer anyway; refusing outright also spares building a token.
+                await send_json(send, 403, {"error": "origin not allowed"}, [(b"vary", b"Origin")])
+                return
+            if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
+                # A preflight carries no credentials, so it is answered before the key check.
+                extra += [
+                    (b"access-control-allow-methods", ALLOW_METHODS),
+                    (b"access-control-allow-headers", ALLOW_HEADERS),
+                    (b"access-control-max-age", b"600"),
+                ]
+                await send({"type": "http.response.start", "status": 204, "headers": extra})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        if self.api_key is not None and scope["path"] not in PUBLIC_PATHS and not self._authorized(scope):
+            await send_json(
+                send, 401, {"error": "missing or wrong API key: send 'Authorization: Bearer <key>'"},
+                extra + [(b"www-authenticate", b'Bearer realm="agora-token"')],
+            )  # fmt: skip
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", ())) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _authorized(self, scope: Scope) -> bool:
+        value = _header(scope, b"authorization") or b""
+        scheme, _, key = value.partition(b" ")
+        assert self.api_key is not None
+        # compare_digest: the time taken must not tell how much of the key was right.
+        return scheme.lower() == b"bearer" and hmac.compare_digest(key.strip(), self.api_key)
+
+
+class Observe:
+    """Counts every request, writes one access-log line, and turns a crash into a JSON 500."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Dict[Any, str], log_access: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+        self.log_access = log_access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 0
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        except Exception:
+            # Logged through the redacting filter; the client learns nothing of the cause.
+            error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status == 0:
+                status = 500
+                await send_json(send, 500, {"error": "internal server error"})
+        finally:
+            elapsed = time.perf_counter() - start
+            # Route templates, not raw paths: channel names would make the label set unbounded.
+            route = self.routes.get(scope.get("endpoint"), "unmatched")
+            self.metrics.observe(scope["method"], route, status or 500, elapsed)
+            if self.log_access and access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                query = scope.get("query_string", b"")
+                target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+                args = (
+                    f"{client[0]}:{client[1]}" if client else "-",
+                    scope["method"], target, scope.get("http_version", "1.1"), status or 500, elapsed * 1000,
+                )  # fmt: skip
+                # makeRecord + handle is logger.info without findCaller's stack walk: this runs per request.
+                # handle() still applies the logger's filters (the redaction) and its handlers.
+                access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT,
+                                                        args, None))  # fmt: skip

@@ -1,0 +1,195 @@
+"""The OpenAPI 3.0 document of the token server, written by hand to match routes.py."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List
+
+from .. import __version__
+from ..validation import MAX_ACCOUNT_BYTES, MAX_CHANNEL_BYTES, MAX_LIFETIME, U32_MAX
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
+# Agora's documented channel alphabet (SPEC §10); the server answers 400 for anything else.
+_CHANNEL_PATTERN = r"^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]+$"
+_TOKEN = {"type": "string", "pattern": "^007[A-Za-z0-9+/=]+$", "description": "An AccessToken2 (007) token."}
+
+# Path parameters as agora-token-service names them; limits as Agora documents them (SPEC §10).
+_PARAMS: Dict[str, Dict[str, Any]] = {
+    "channel": {
+        "name": "channel", "in": "path", "required": True, "description": "Channel name (at most 64 bytes).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_CHANNEL_BYTES, "pattern": _CHANNEL_PATTERN},
+    },
+    "role": {
+        "name": "role", "in": "path", "required": True,
+        "schema": {"type": "string", "enum": ["publisher", "subscriber"]},
+    },
+    "tokentype": {
+        "name": "tokentype", "in": "path", "required": True,
+        "description": "How the user id is read: `uid` (a number, 0 = any user) or `userAccount` (a string).",
+        "schema": {"type": "string", "enum": ["uid", "userAccount"]},
+    },
+    "expiry": {
+        "name": "expiry", "in": "query", "required": False,
+        "description": "Token lifetime in seconds (default 3600; 0 means the default; at most 86400).",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME, "default": 3600},
+    },
+}  # fmt: skip
+
+
+def _user_param(name: str, description: str) -> Dict[str, Any]:
+    return {
+        "name": name, "in": "path", "required": True, "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ACCOUNT_BYTES},
+    }  # fmt: skip
+
+
+def _op(summary: str, params: List[Dict[str, Any]], body: Dict[str, Any], tag: str = "tokens") -> Dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "tags": [tag],
+            "parameters": params,
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": body}}},
+                "400": _ERROR,
+                # A path segment that is empty, "." or "..", or holds "/", matches no route.
+                **({"404": _NOT_FOUND} if any(p["in"] == "path" for p in params) else {}),
+            },
+        }
+    }
+
+
+def _object(**properties: Any) -> Dict[str, Any]:
+    return {"type": "object", "required": sorted(properties), "properties": properties}
+
+
+def build_openapi(api_key: bool = False) -> Dict[str, Any]:
+    """The document; with ``api_key``, token routes and /metrics declare bearer auth and 401."""
+    rtc_id = _user_param("uid", "The uid (digits) or the user account, as `tokentype` says.")
+    paths: Dict[str, Any] = {
+        "/getToken": {
+            "post": {
+                "summary": "A token of any type (agora-token-service's JSON route).",
+                "tags": ["tokens"],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenRequest"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": _object(token=_TOKEN)}},
+                    },
+                    "400": _ERROR,
+                },
+            }
+        },
+        "/rtc/{channel}/{role}/{tokentype}/{uid}/": _op(
+            "An RTC token.",
+            [_PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"], rtc_id, _PARAMS["expiry"]],
+            _object(rtcToken=_TOKEN),
+        ),
+        "/rtm/{uid}/": _op(
+            "An RTM login token.",
+            [_user_param("uid", "The RTM user id."), _PARAMS["expiry"]],
+            _object(rtmToken=_TOKEN),
+        ),
+        "/rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/": _op(
+            "An RTC token and an RTM token.",
+            [
+                _PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"],
+                _user_param("rtcid", "The RTC uid or account, as `tokentype` says."),
+                _user_param("rtmid", "The RTM user id."), _PARAMS["expiry"],
+            ],
+            _object(rtcToken=_TOKEN, rtmToken=_TOKEN),
+        ),  # fmt: skip
+        "/chat/app/": _op("A Chat app token (for Chat's REST API).", [_PARAMS["expiry"]], _object(chatToken=_TOKEN)),
+        "/chat/account/{uid}/": _op(
+            "A Chat user token.",
+            [_user_param("uid", "The Chat user id."), _PARAMS["expiry"]],
+            _object(chatToken=_TOKEN),
+        ),
+        "/ping": _op(
+            "Liveness, as agora-token-service.", [], _object(message={"type": "string", "enum": ["pong"]}), "ops"
+        ),
+        "/healthz": _op(
+            "Health: the server is up and configured.",
+            [],
+            {
+                "type": "object",
+                "required": ["status", "version", "backend"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["ok"]},
+                    "version": {"type": "string"},
+                    "backend": {"type": "string", "enum": ["c", "python"]},
+                    "uptime_seconds": {"type": "number"},
+                    "max_expire_seconds": {"type": "integer"},
+                },
+            },
+            "ops",
+        ),
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (per worker process).",
+                "tags": ["ops"],
+                "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            }
+        },
+    }
+    for path in ("/ping", "/healthz"):
+        del paths[path]["get"]["responses"]["400"]  # they take no input
+    doc: Dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "agora-token server",
+            "version": __version__,
+            "description": "Agora access tokens over HTTP; routes compatible with agora-token-service. "
+            "Every bad input is answered 400 with {\"error\": \"...\"}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Error": _object(error={"type": "string"}),
+                "TokenRequest": {
+                    "type": "object",
+                    "required": ["tokenType"],
+                    "properties": {
+                        "tokenType": {"type": "string", "enum": ["rtc", "rtm", "chat"]},
+                        "channel": {"type": "string", "maxLength": MAX_CHANNEL_BYTES, "pattern": _CHANNEL_PATTERN,
+                                    "description": "Required for rtc; at most 64 bytes."},
+                        "role": {"type": "string", "enum": ["publisher", "subscriber"], "default": "publisher"},
+                        "uid": {
+                            "type": "string", "maxLength": MAX_ACCOUNT_BYTES,
+                            "description": "Digits: a numeric uid (0..%d); otherwise a user account. "
+                            "rtc: absent means 0 (any user); rtm: required; chat: absent means the app token."
+                            % U32_MAX,
+                        },
+                        "expire": {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME, "default": 3600},
+                    },
+                },  # fmt: skip
+            },
+            "responses": {
+                "Error": {
+                    "description": "Bad input: the message names the problem.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+                "NotFound": {
+                    "description": "No such route.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+                "Unauthorized": {
+                    "description": "Missing or wrong API key.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+        },
+    }
+    if api_key:
+        doc["components"]["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer"}}
+        for path, item in paths.items():
+            if path not in ("/ping", "/healthz"):
+                item_op = next(iter(item.values()))
+                item_op["security"] = [{"apiKey": []}]
+                item_op["responses"]["401"] = {"$ref": "#/components/responses/Unauthorized"}
+    return copy.deepcopy(doc)

@@ -1,0 +1,265 @@
+"""The HTTP routes: agora-token-service's token routes, plus /healthz, /metrics and /openapi.json.
+
+Every input is read here and checked with ``agora_token.validation``; tokens come only from the
+Pythonic builders. A bad input raises ``BadRequest`` (answered 400 by the app); the builders'
+``ValueError``/``TypeError`` name the argument and never hold the certificate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Dict, Optional, Union
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import __version__, _backend
+from ..builders import RtcRole, build_chat_app_token, build_chat_user_token, build_rtc_token, build_rtm_token
+from ..validation import MAX_LIFETIME, check_account, check_channel, check_lifetime, check_uid
+from .config import Settings
+from .metrics import CONTENT_TYPE, Metrics
+
+DEFAULT_EXPIRE = 3600
+#: A getToken body is a few short fields: anything near this size is not a token request.
+MAX_BODY_BYTES = 16 * 1024
+TOKEN_TYPES = ("rtc", "rtm", "chat")
+ROLES = {"publisher": RtcRole.PUBLISHER, "subscriber": RtcRole.SUBSCRIBER}
+USER_KINDS = ("uid", "userAccount")
+# ASCII digits only: str.isdigit() would also take "²" or Arabic-Indic digits, which int() mishandles.
+_DIGITS = re.compile(r"[0-9]+\Z")
+
+
+class BadRequest(ValueError):
+    """The request is malformed; the message names what is wrong and is sent as ``{"error": ...}``."""
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _metrics(request: Request) -> Metrics:
+    return request.app.state.metrics  # type: ignore[no-any-return]
+
+
+def _int_from_text(name: str, value: str) -> int:
+    text = value.strip()
+    negative = text.startswith("-")
+    if not _DIGITS.match(text[1:] if negative else text):
+        raise BadRequest(f"{name} must be a whole number, got {value[:40]!r}")
+    if len(text) > 12:  # far above any u32 or lifetime; spares int() a 4,300-digit string
+        raise BadRequest(f"{name} is out of range")
+    return int(text)
+
+
+def parse_expire(value: object, name: str) -> int:
+    """A lifetime in seconds: absent, null or 0 → 3600 (as agora-token-service), else 1..86400."""
+    if value is None or value == "":
+        return DEFAULT_EXPIRE
+    if isinstance(value, str):
+        value = _int_from_text(name, value)
+    elif isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be a whole number of seconds, got {type(value).__name__}")
+    # 0 is Go's zero value: agora-token-service reads a missing/zero expiry as the default.
+    return check_lifetime(name, value) or DEFAULT_EXPIRE
+
+
+def parse_role(value: object, name: str = "role") -> RtcRole:
+    """'publisher' or 'subscriber', as agora-token-service spells them."""
+    role = ROLES.get(value) if isinstance(value, str) else None
+    if role is None:
+        raise BadRequest(f"{name} must be 'publisher' or 'subscriber'")
+    return role
+
+
+def parse_numeric_uid(value: str, name: str = "uid") -> int:
+    """A uid from text: ASCII digits, 0..2^32-1."""
+    if not _DIGITS.match(value):
+        raise BadRequest(f"{name} must be a number (0..4294967295) when the user is given as 'uid'")
+    return check_uid(_int_from_text(name, value), name)
+
+
+def parse_rtc_user(kind: str, value: str) -> Dict[str, Union[int, str]]:
+    """The builder's ``uid=`` or ``account=`` argument from a {uid|userAccount} path segment."""
+    if kind == "uid":
+        return {"uid": parse_numeric_uid(value)}
+    if kind == "userAccount":
+        return {"account": check_account(value, "userAccount")}
+    raise BadRequest(f"the user kind must be 'uid' or 'userAccount', got {kind[:40]!r}")
+
+
+def _query_expiry(request: Request) -> int:
+    return parse_expire(request.query_params.get("expiry"), "expiry")
+
+
+async def _read_body(request: Request) -> bytes:
+    # Read with a cap: a client must not make the server buffer an unbounded body.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> Dict[str, Any]:
+    if not body.strip():
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise BadRequest("malformed JSON body: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise BadRequest(f"malformed JSON body: {reason}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"the request body must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _uid_text(data: Dict[str, Any]) -> Optional[str]:
+    """The request's ``uid`` as text (a JSON number is accepted too); None when absent or empty."""
+    uid = data.get("uid")
+    if uid is None or uid == "":
+        return None
+    if isinstance(uid, bool) or not isinstance(uid, (int, str)):
+        raise BadRequest(f"uid must be a string (or a whole number), not {type(uid).__name__}")
+    if isinstance(uid, int):
+        return str(check_uid(uid))
+    return uid
+
+
+def _rtc_user_from_text(uid: Optional[str]) -> Dict[str, Union[int, str]]:
+    # agora-token-service: digits are a numeric uid, anything else a user account; none is uid 0 (anyone).
+    if uid is None:
+        return {"uid": 0}
+    if _DIGITS.match(uid):
+        return {"uid": check_uid(_int_from_text("uid", uid))}
+    return {"account": check_account(uid, "uid")}
+
+
+async def get_token(request: Request) -> Response:
+    """POST /getToken: {tokenType, channel, role, uid, expire} → {"token": ...}."""
+    data = _json_object(await _read_body(request))
+    token_type = data.get("tokenType")
+    if token_type is None or token_type == "":
+        raise BadRequest("tokenType is required: 'rtc', 'rtm' or 'chat'")
+    if token_type not in TOKEN_TYPES:
+        shown = token_type[:40] if isinstance(token_type, str) else type(token_type).__name__
+        raise BadRequest(f"tokenType must be 'rtc', 'rtm' or 'chat', got {shown!r}")
+    expire = parse_expire(data.get("expire"), "expire")
+    uid = _uid_text(data)
+    settings = _settings(request)
+    if token_type == "rtc":
+        channel = data.get("channel")
+        if channel is None or channel == "":
+            raise BadRequest("channel is required for an rtc token")
+        channel = check_channel(channel, "channel")
+        role = parse_role(data["role"]) if data.get("role") not in (None, "") else RtcRole.PUBLISHER
+        token = build_rtc_token(
+            settings.app_id, settings.app_certificate, channel, role=role, expire=expire, **_rtc_user_from_text(uid)
+        )
+    elif token_type == "rtm":
+        if uid is None:
+            raise BadRequest("uid is required for an rtm token (the RTM user id)")
+        token = build_rtm_token(settings.app_id, settings.app_certificate, check_account(uid, "uid"), expire=expire)
+    elif uid is None:  # chat without a user: the app token for Chat's REST API, as agora-token-service
+        token = build_chat_app_token(settings.app_id, settings.app_certificate, expire=expire)
+    else:
+        user = check_account(uid, "uid")
+        token = build_chat_user_token(settings.app_id, settings.app_certificate, user, expire=expire)
+    _metrics(request).token_issued(token_type)
+    return JSONResponse({"token": token})
+
+
+def _rtc(request: Request, channel: str, role: str, kind: str, user: str, expire: int) -> str:
+    settings = _settings(request)
+    channel = check_channel(channel, "channel")
+    rtc_role = parse_role(role)
+    token = build_rtc_token(
+        settings.app_id, settings.app_certificate, channel, role=rtc_role, expire=expire, **parse_rtc_user(kind, user)
+    )
+    _metrics(request).token_issued("rtc")
+    return token
+
+
+def _rtm(request: Request, user_id: str, expire: int, name: str = "uid") -> str:
+    settings = _settings(request)
+    token = build_rtm_token(settings.app_id, settings.app_certificate, check_account(user_id, name), expire=expire)
+    _metrics(request).token_issued("rtm")
+    return token
+
+
+async def rtc_token(request: Request) -> Response:
+    """GET /rtc/{channel}/{role}/{tokentype}/{uid}/ → {"rtcToken": ...}."""
+    p = request.path_params
+    expire = _query_expiry(request)
+    return JSONResponse({"rtcToken": _rtc(request, p["channel"], p["role"], p["tokentype"], p["uid"], expire)})
+
+
+async def rtm_token(request: Request) -> Response:
+    """GET /rtm/{uid}/ → {"rtmToken": ...}."""
+    return JSONResponse({"rtmToken": _rtm(request, request.path_params["uid"], _query_expiry(request))})
+
+
+async def rte_token(request: Request) -> Response:
+    """GET /rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/ → {"rtcToken": ..., "rtmToken": ...}."""
+    p = request.path_params
+    expire = _query_expiry(request)
+    # Check the RTM user before building anything, so a bad request never counts a token.
+    rtm_user = check_account(p["rtmid"], "rtmid")
+    rtc = _rtc(request, p["channel"], p["role"], p["tokentype"], p["rtcid"], expire)
+    return JSONResponse({"rtcToken": rtc, "rtmToken": _rtm(request, rtm_user, expire, "rtmid")})
+
+
+async def chat_app_token(request: Request) -> Response:
+    """GET /chat/app/ → {"chatToken": ...} for Chat's REST API."""
+    settings = _settings(request)
+    token = build_chat_app_token(settings.app_id, settings.app_certificate, expire=_query_expiry(request))
+    _metrics(request).token_issued("chat")
+    return JSONResponse({"chatToken": token})
+
+
+async def chat_user_token(request: Request) -> Response:
+    """GET /chat/account/{uid}/ → {"chatToken": ...} for one Chat user."""
+    settings = _settings(request)
+    expire = _query_expiry(request)
+    user = check_account(request.path_params["uid"], "uid")
+    token = build_chat_user_token(settings.app_id, settings.app_certificate, user, expire=expire)
+    _metrics(request).token_issued("chat")
+    return JSONResponse({"chatToken": token})
+
+
+async def ping(request: Request) -> Response:
+    """GET /ping → {"message": "pong"}, as agora-token-service."""
+    return JSONResponse({"message": "pong"})
+
+
+async def healthz(request: Request) -> Response:
+    """GET /healthz: the server is up and configured."""
+    metrics = _metrics(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "backend": _backend.name,
+            "uptime_seconds": round(time.time() - metrics.started, 3),
+            "max_expire_seconds": MAX_LIFETIME,
+        }
+    )
+
+
+async def metrics(request: Request) -> Response:
+    """GET /metrics: Prometheus text exposition."""
+    return Response(_metrics(request).render(), media_type=CONTENT_TYPE)
+
+
+async def openapi(request: Request) -> Response:
+    """GET /openapi.json: the OpenAPI 3 document of this server."""
+    return JSONResponse(request.app.state.openapi)
