@@ -11,6 +11,7 @@ import time
 from enum import IntEnum
 from typing import Optional, Union
 
+from . import fastpath
 from .services import (
     ApaasPrivilege,
     ChatPrivilege,
@@ -31,6 +32,7 @@ from .services import (
     ServiceStreaming,
     ServiceStt,
     StreamingPrivilege,
+    rtc_privileges,
 )
 from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
@@ -62,8 +64,16 @@ class RtcRole(IntEnum):
 RoleLike = Union[RtcRole, int, str]
 
 
+_ROLES = {RtcRole.PUBLISHER: RtcRole.PUBLISHER, RtcRole.SUBSCRIBER: RtcRole.SUBSCRIBER}
+
+
 def check_role(role: RoleLike, name: str = "role") -> RtcRole:
     """An RtcRole, its value (1, 2) or its name ("publisher", "subscriber")."""
+    if type(role) is not bool:  # True == 1 would find PUBLISHER
+        try:
+            return _ROLES[role]  # the common case, without building an enum
+        except (KeyError, TypeError):
+            pass
     if isinstance(role, str):
         try:
             return RtcRole[role.strip().upper()]
@@ -82,11 +92,21 @@ def rtc_user(uid: Optional[int], account: Optional[str]) -> Union[int, str]:
     return check_uid(uid) if account is None else check_account(account)
 
 
+def check_credentials(app_id: object, app_certificate: object) -> None:
+    """Both are 32 hex characters, else the error names the bad one (never echoing it)."""
+    if not fastpath.credentials_well_formed(app_id, app_certificate):
+        check_app_id(app_id)
+        check_certificate(app_certificate)
+
+
+def _optional_u32(name: str, value: Optional[int]) -> Optional[int]:
+    return None if value is None else check_u32(name, value)
+
+
 def _token(
     app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int], salt: Optional[int]
 ) -> AccessToken2:
-    check_app_id(app_id)
-    check_certificate(app_certificate)
+    check_credentials(app_id, app_certificate)
     return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=check_lifetime("expire", expire), salt=salt)
 
 
@@ -100,13 +120,11 @@ def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_
     return expire if value is None else check_lifetime(name, value)
 
 
-def _rtc_service(channel: str, user: Union[int, str], role: RtcRole, privilege_expire: int) -> ServiceRtc:
+def rtc_service(channel: str, user: Union[int, str], role: RtcRole, privilege_expire: int) -> ServiceRtc:
+    """The RTC service a role gets (the rule itself is ``services.rtc_privileges``)."""
     service = ServiceRtc(channel, user)
-    service.add_privilege(RtcPrivilege.JOIN_CHANNEL, privilege_expire)
-    if role is RtcRole.PUBLISHER:
-        service.add_privilege(RtcPrivilege.PUBLISH_AUDIO_STREAM, privilege_expire)
-        service.add_privilege(RtcPrivilege.PUBLISH_VIDEO_STREAM, privilege_expire)
-        service.add_privilege(RtcPrivilege.PUBLISH_DATA_STREAM, privilege_expire)
+    for privilege, expire in rtc_privileges(role is RtcRole.PUBLISHER, privilege_expire):
+        service.add_privilege(privilege, expire)
     return service
 
 
@@ -136,48 +154,36 @@ def build_rtc_token(
     ``version="006"`` builds the legacy format (``issue_ts`` is then the build time it counts from).
     """
     channel = check_channel(channel, "channel")
-    user = rtc_user(uid, account)
-    role = check_role(role)
-    if version == "006":
-        return _build_006(
-            app_id, app_certificate, channel, user, role, expire, privilege_expire, issue_ts=issue_ts, salt=salt
-        )
-    if version != "007":
-        raise ValueError(f"version must be '007' or '006', got {version!r}")
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    return _build(token, _rtc_service(channel, user, role, _privilege_expire(privilege_expire, token.expire)))
-
-
-def _build_006(
-    app_id: str,
-    app_certificate: str,
-    channel: str,
-    user: Union[int, str],
-    role: Optional[RtcRole],
-    expire: int,
-    privilege_expire: Optional[int],
-    *,
-    issue_ts: Optional[int],
-    salt: Optional[int],
-    uid_field: Optional[str] = None,
-) -> str:
-    """A 006 token; its times are absolute, so the relative lifetimes are added to now."""
-    check_app_id(app_id)
-    check_certificate(app_certificate)
+    wire_uid = uid_string(rtc_user(uid, account))
+    publisher = check_role(role) is RtcRole.PUBLISHER
     expire = check_lifetime("expire", expire)
-    privilege_lifetime = _privilege_expire(privilege_expire, expire)
+    privilege_expire = _privilege_expire(privilege_expire, expire)
+    check_credentials(app_id, app_certificate)
+    issue_ts = _optional_u32("issue_ts", issue_ts)
+    salt = _optional_u32("salt", salt)
+    if version == "007":
+        return fastpath.rtc_007(
+            app_id, app_certificate, channel, wire_uid, publisher, expire, privilege_expire, issue_ts, salt
+        )
+    if version == "006":
+        now = int(time.time()) if issue_ts is None else issue_ts
+        return fastpath.rtc_006(
+            app_id, app_certificate, channel, wire_uid, publisher,
+            check_u32("privilege_expire", now + privilege_expire), check_u32("expire", now + expire), salt,
+        )  # fmt: skip
+    raise ValueError(f"version must be '007' or '006', got {version!r}")
+
+
+def _rtm_token_006(
+    app_id: str, app_certificate: str, user_id: str, expire: int, issue_ts: Optional[int], salt: Optional[int]
+) -> str:
+    """A 006 RTM token: the account stands in the channel field, privilege times are absolute."""
+    check_credentials(app_id, app_certificate)
+    expire = check_lifetime("expire", expire)
     now = int(time.time()) if issue_ts is None else check_u32("issue_ts", issue_ts)
-    token = AccessToken(app_id, app_certificate, channel, user if uid_field is None else uid_field, salt=salt)
-    token.ts = check_u32("expire", now + expire)
-    until = check_u32("privilege_expire", now + privilege_lifetime)
-    if role is None:  # RTM login
-        token.add_privilege(Privilege006.RTM_LOGIN, until)
-    else:
-        token.add_privilege(Privilege006.JOIN_CHANNEL, until)
-        if role is RtcRole.PUBLISHER:
-            token.add_privilege(Privilege006.PUBLISH_AUDIO_STREAM, until)
-            token.add_privilege(Privilege006.PUBLISH_VIDEO_STREAM, until)
-            token.add_privilege(Privilege006.PUBLISH_DATA_STREAM, until)
+    until = check_u32("expire", now + expire)
+    token = AccessToken(app_id, app_certificate, user_id, "", salt=salt, ts=until)
+    token.add_privilege(Privilege006.RTM_LOGIN, until)
     return token.build()
 
 
@@ -250,14 +256,16 @@ def build_rtm_token(
     if version == "006":
         if permissions is not None:
             raise ValueError("permissions need a 007 token; 006 RTM tokens cannot carry them")
-        return _build_006(
-            app_id, app_certificate, user_id, "", None, expire, None, issue_ts=issue_ts, salt=salt, uid_field=""
-        )
+        return _rtm_token_006(app_id, app_certificate, user_id, expire, issue_ts, salt)
     if version != "007":
         raise ValueError(f"version must be '007' or '006', got {version!r}")
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
     if permissions is None:
-        return _build(token, _rtm_service(user_id, token.expire))
+        check_credentials(app_id, app_certificate)
+        expire = check_lifetime("expire", expire)
+        return fastpath.rtm_007(
+            app_id, app_certificate, user_id, expire, _optional_u32("issue_ts", issue_ts), _optional_u32("salt", salt)
+        )
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
     service = ServiceRtm2(user_id, permissions)
     service.add_privilege(RtmPrivilege.LOGIN, token.expire)
     return _build(token, service)
@@ -445,7 +453,7 @@ def _rtc_rtm_token(
     token = _token(app_id, app_certificate, expire, issue_ts, salt)
     privileges = _privilege_expire(privilege_expire, token.expire)
     rtm_lifetime = _privilege_expire(rtm_expire, token.expire, "rtm_expire")
-    services = [_rtc_service(channel, user, role, privileges), _rtm_service(rtm_user, rtm_lifetime)]
+    services = [rtc_service(channel, user, role, privileges), _rtm_service(rtm_user, rtm_lifetime)]
     return _build(token, *services, *([agent] if agent else []))
 
 

@@ -29,6 +29,16 @@ class RtmPrivilege(IntEnum):
     LOGIN = 1
 
 
+def rtc_privileges(publisher: bool, expire: int) -> Tuple[Tuple[int, int], ...]:
+    """What an RTC role may do, in wire order: join, and for a publisher the three publish privileges.
+
+    The ids are the same in 006 and 007 tokens, so both formats take their role rule from here.
+    """
+    if publisher:
+        return ((1, expire), (2, expire), (3, expire), (4, expire))
+    return ((1, expire),)
+
+
 class StreamingPrivilege(IntEnum):
     """Privileges of a media-streaming service."""
 

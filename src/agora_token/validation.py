@@ -78,6 +78,11 @@ def check_text(name: str, value: object, max_bytes: int = U16_MAX) -> str:
     return value
 
 
+def is_hex32(value: object) -> bool:
+    """Whether ``value`` is a str of exactly 32 hexadecimal characters."""
+    return isinstance(value, str) and _HEX32.match(value) is not None
+
+
 def check_hex32(name: str, value: object) -> str:
     """An App ID or App Certificate: exactly 32 hexadecimal characters."""
     if not isinstance(value, str):
@@ -126,6 +131,8 @@ def check_uid(value: object, name: str = "uid") -> int:
 
 def uid_string(uid: Uid, name: str = "uid") -> str:
     """The wire form of a uid: a number's decimal string, "" for 0; a str account verbatim."""
+    if type(uid) is int and 0 <= uid <= U32_MAX:  # the common case, on every token's hot path
+        return str(uid) if uid else ""
     if isinstance(uid, str):
         return check_text(name, uid)
     return str(check_uid(uid, name)) if uid else ""

@@ -6,7 +6,8 @@ from typing import Any
 
 from . import AccessToken as _AccessToken006
 from .AccessToken import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken import AccessToken, kJoinChannel, kPublishAudioStream, kPublishDataStream, kPublishVideoStream
+from .. import fastpath
+from ._common import uid_str
 
 Role_Attendee = 0  # deprecated: treated as a publisher
 Role_Publisher = 1  # a host in a live broadcast
@@ -25,20 +26,22 @@ class RtcTokenBuilder:
         appId: str, appCertificate: str, channelName: str, uid: Any, role: int, privilegeExpiredTs: int
     ) -> str:
         """A token to join ``channelName`` as the numeric ``uid`` (0: any user)."""
-        return RtcTokenBuilder.buildTokenWithAccount(appId, appCertificate, channelName, uid, role, privilegeExpiredTs)
+        if not fastpath.credentials_well_formed(appId, appCertificate):
+            return ""
+        return fastpath.rtc_006(
+            appId, appCertificate, channelName, uid_str(uid), role in PUBLISHING_ROLES, privilegeExpiredTs
+        )
 
     @staticmethod
     def buildTokenWithAccount(
         appId: str, appCertificate: str, channelName: str, account: Any, role: int, privilegeExpiredTs: int
     ) -> str:
         """A token to join ``channelName`` as ``account``; all but subscribers may also publish."""
-        token = AccessToken(appId, appCertificate, channelName, account)
-        token.addPrivilege(kJoinChannel, privilegeExpiredTs)
-        if role in PUBLISHING_ROLES:
-            token.addPrivilege(kPublishAudioStream, privilegeExpiredTs)
-            token.addPrivilege(kPublishVideoStream, privilegeExpiredTs)
-            token.addPrivilege(kPublishDataStream, privilegeExpiredTs)
-        return token.build()
+        if not fastpath.credentials_well_formed(appId, appCertificate):
+            return ""
+        return fastpath.rtc_006(
+            appId, appCertificate, channelName, uid_str(account), role in PUBLISHING_ROLES, privilegeExpiredTs
+        )
 
 
 __all__ = [

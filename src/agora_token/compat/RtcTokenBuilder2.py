@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, List
 
 from .. import builders as _builders
+from .. import fastpath
 from .. import services as _services
 from ..services import RtcPrivilege
 from . import AccessToken2 as _AccessToken2
@@ -41,7 +42,7 @@ def _rtc_service(
     Which privileges a role gets is the core's rule; this only gives each its own lifetime.
     """
     rtc_role = _builders.RtcRole.PUBLISHER if role == Role_Publisher else _builders.RtcRole.SUBSCRIBER
-    service = _builders._rtc_service(channel_name, uid_str(account), rtc_role, join_channel_privilege_expire)
+    service = _builders.rtc_service(channel_name, uid_str(account), rtc_role, join_channel_privilege_expire)
     values = (pub_audio_privilege_expire, pub_video_privilege_expire, pub_data_stream_privilege_expire)
     for privilege, expire in zip(_PUBLISH_PRIVILEGES, values):
         if privilege in service.privileges:
@@ -63,8 +64,10 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the numeric ``uid`` (0: any user)."""
-        return RtcTokenBuilder.build_token_with_user_account(
-            app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.rtc_007(
+            app_id, app_certificate, channel_name, uid_str(uid), role == Role_Publisher, token_expire, privilege_expire
         )
 
     @staticmethod
@@ -78,9 +81,12 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the user ``account``; ``Role_Publisher`` may also publish."""
-        token = AccessToken(app_id, app_certificate, expire=token_expire)
-        token.add_service(_rtc_service(channel_name, account, role, *(privilege_expire,) * 4))
-        return token.build()
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.rtc_007(
+            app_id, app_certificate, channel_name, uid_str(account), role == Role_Publisher, token_expire,
+            privilege_expire,
+        )  # fmt: skip
 
     @staticmethod
     def build_token_with_uid_and_privilege(

@@ -15,6 +15,8 @@ def uid_str(uid: Any, name: str = "uid") -> str:
     An int or str goes through the core rule (so an int must fit 32 bits unsigned); anything else
     (``False``, a float...) is converted the way Agora's code does it.
     """
+    if type(uid) is str:
+        return uid
     if isinstance(uid, (str, int)) and not isinstance(uid, bool):
         return uid_string(uid, name)
     return "" if uid == 0 else str(uid)

@@ -1,0 +1,104 @@
+"""Hot paths: the most-built tokens go from already-checked arguments straight to the kernel.
+
+The object model (AccessToken2, Service*) costs several microseconds of Python per token, more than
+the C kernel's own work; these functions build the same wire tuples directly. They take arguments
+that the caller (builders, compat) has checked, and they yield the same bytes as the model: the
+tests build every token both ways and compare.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from . import _backend
+from .services import rtc_privileges
+from .token006 import DEFAULT_TOKEN_LIFETIME
+from .validation import is_hex32
+
+# (app_id, app_certificate) pairs already found well-formed, so a server that mints tokens for one
+# app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
+_WELL_FORMED: set = set()
+_WELL_FORMED_MAX = 64
+
+
+def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
+    """Whether both are 32-hex strings (remembered for the pairs seen most)."""
+    key = (app_id, app_certificate)
+    try:
+        if key in _WELL_FORMED:
+            return True
+    except TypeError:  # unhashable: certainly not a str
+        return False
+    if not (is_hex32(app_id) and is_hex32(app_certificate)):
+        return False
+    if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
+        _WELL_FORMED.clear()
+    _WELL_FORMED.add(key)
+    return True
+
+
+def rtc_007(
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    uid: str,
+    publisher: bool,
+    expire: int,
+    privilege_expire: int,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A 007 token with one RTC service; ``uid`` is already the wire string."""
+    kernel = _backend.kernel
+    return kernel.build_007(
+        app_id,
+        app_certificate,
+        int(time.time()) if issue_ts is None else issue_ts,
+        expire,
+        kernel.random_salt() if salt is None else salt,
+        ((1, rtc_privileges(publisher, privilege_expire), (channel_name, uid)),),
+    )
+
+
+def rtm_007(
+    app_id: str,
+    app_certificate: str,
+    user_id: str,
+    expire: int,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A 007 token with one RTM login service lasting ``expire``."""
+    kernel = _backend.kernel
+    return kernel.build_007(
+        app_id,
+        app_certificate,
+        int(time.time()) if issue_ts is None else issue_ts,
+        expire,
+        kernel.random_salt() if salt is None else salt,
+        ((2, ((1, expire),), (user_id,)),),
+    )
+
+
+def rtc_006(
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    uid: str,
+    publisher: bool,
+    privilege_expire_ts: int,
+    ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """A 006 RTC token; times are absolute, ``ts`` defaults to 24 h from now."""
+    kernel = _backend.kernel
+    return kernel.build_006(
+        app_id,
+        app_certificate,
+        channel_name,
+        uid,
+        kernel.random_salt() if salt is None else salt,
+        int(time.time()) + DEFAULT_TOKEN_LIFETIME if ts is None else ts,
+        rtc_privileges(publisher, privilege_expire_ts),
+    )
