@@ -83,6 +83,15 @@ class _FixedSaltKernel:
     def random_salt(self) -> int:
         return self._salt
 
+    # The kernels fill in a None issue time or salt themselves: pin those too.
+    def build_007(self, app_id: str, cert: str, issue_ts: Any, expire: int, salt: Any, services: Any) -> str:
+        issue_ts = int(time.time()) if issue_ts is None else issue_ts
+        return self._kernel.build_007(app_id, cert, issue_ts, expire, self._salt if salt is None else salt, services)
+
+    def build_006(self, app_id: str, cert: str, channel: str, uid: str, salt: Any, ts: Any, privileges: Any) -> str:
+        ts = int(time.time()) + self._kernel.TOKEN_006_LIFETIME if ts is None else ts
+        return self._kernel.build_006(app_id, cert, channel, uid, self._salt if salt is None else salt, ts, privileges)
+
 
 def _fixed_secrets(salt: int) -> SimpleNamespace:
     """Stands in for the ``secrets`` module inside agoraiotools: ``SystemRandom().randint`` gives ``salt``."""

@@ -1,6 +1,6 @@
 """Type stub of the C token kernel; it mirrors ``_pure`` name for name and signature for signature."""
 
-from typing import Final, List, Mapping, Sequence, Tuple, Union
+from typing import Final, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import TokenError as TokenError
 
@@ -12,6 +12,8 @@ _Service = Tuple[int, _Privileges, Sequence[_Field]]
 MAX_PAYLOAD: Final[int]
 #: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
 SALT_MAX: Final[int]
+#: A 006 token built without an explicit ``ts`` expires this long after it is built.
+TOKEN_006_LIFETIME: Final[int]
 
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
     """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
@@ -19,12 +21,12 @@ def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes
 def build_007(
     app_id: str,
     app_certificate: str,
-    issue_ts: int,
+    issue_ts: Optional[int],
     expire: int,
-    salt: int,
+    salt: Optional[int],
     services: Sequence[_Service],
 ) -> str:
-    """Pack, sign, deflate and base64 one 007 token."""
+    """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
 
 def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
     """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
@@ -37,11 +39,14 @@ def build_006(
     app_certificate: str,
     channel_name: str,
     uid: str,
-    salt: int,
-    ts: int,
+    salt: Optional[int],
+    ts: Optional[int],
     privileges: _Privileges,
 ) -> str:
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string."""
+    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+
+    ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
+    """
 
 def random_salt() -> int:
     """A fresh salt in 1..99999999 from the OS CSPRNG."""

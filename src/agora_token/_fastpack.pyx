@@ -25,6 +25,14 @@ from cpython.ref cimport Py_INCREF
 
 from agora_token.errors import TokenError
 
+cdef extern from "<time.h>":
+    ctypedef long time_t
+    time_t time(time_t*) nogil
+
+#: A 006 token built without an explicit ``ts`` expires this long after it is built.
+TOKEN_006_LIFETIME = 24 * 3600
+cdef uint32_t _TOKEN_006_LIFETIME = TOKEN_006_LIFETIME
+
 cdef extern from "Python.h":
     # Declared here rather than cimported to control the error handling exactly.
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
@@ -167,7 +175,7 @@ cdef extern from *:
     }
 
     /* SPEC 3.1: k1 = HMAC(u32le(issue_ts), cert); key = HMAC(u32le(salt), k1); sig = HMAC(key, info). */
-    static int fp_sign_007(const char *cert, size_t certlen, uint32_t issue_ts, uint32_t salt,
+    static int fp_sign_007_plain(const char *cert, size_t certlen, uint32_t issue_ts, uint32_t salt,
                            const unsigned char *info, size_t infolen, unsigned char out[32]) {
         unsigned char le[4], key[32];
         int rc;
@@ -181,7 +189,7 @@ cdef extern from *:
     }
 
     /* SPEC 2.1: HMAC(cert, app_id || channel || uid || message). */
-    static int fp_sign_006(const char *cert, size_t certlen, const char *app, size_t applen,
+    static int fp_sign_006_plain(const char *cert, size_t certlen, const char *app, size_t applen,
                            const char *channel, size_t chlen, const char *uid, size_t uidlen,
                            const unsigned char *msg, size_t msglen, unsigned char out[32]) {
         fp_hmac h;
@@ -209,6 +217,23 @@ cdef extern from *:
     }
 
     /* ---------------------------------------------------------------- per-thread state */
+    #ifndef FP_EVP
+    /* Keys derived from the certificate, kept per thread because a server signs with one
+       certificate over and over: 007's first HMAC depends only on (issue_ts, certificate), which
+       repeats for every token of the same second; 006's HMAC pads depend only on the certificate. */
+    typedef struct {
+        int k1_ready;
+        uint32_t k1_ts;
+        size_t k1_certlen;
+        unsigned char k1_cert[64];
+        unsigned char k1[32];
+        int pad_ready;
+        size_t pad_certlen;
+        unsigned char pad_cert[64];
+        fp_hmac pad;
+    } fp_keys;
+    #endif
+
     typedef struct {
         z_stream def;
         z_stream inf;
@@ -217,6 +242,9 @@ cdef extern from *:
         unsigned long salt_gen;
         size_t salt_pos;
         unsigned char salt[512];
+    #ifndef FP_EVP
+        fp_keys keys;
+    #endif
     } fp_tls;
 
     #ifdef FP_HAVE_PTHREAD
@@ -235,6 +263,9 @@ cdef extern from *:
         if (t->def_ready) deflateEnd(&t->def);
         if (t->inf_ready) inflateEnd(&t->inf);
         OPENSSL_cleanse(t->salt, sizeof t->salt);
+    #ifndef FP_EVP
+        OPENSSL_cleanse(&t->keys, sizeof t->keys);
+    #endif
         free(t);
     }
 
@@ -262,6 +293,61 @@ cdef extern from *:
     static fp_tls *fp_tls_get(void) { return NULL; }  /* no fork on Windows; streams are per call */
     static unsigned long fp_generation(void) { return 0; }
     #endif
+
+    /* ---------------------------------------------------------------- signing with cached keys */
+    static int fp_sign_007(const char *cert, size_t certlen, uint32_t issue_ts, uint32_t salt,
+                           const unsigned char *info, size_t infolen, unsigned char out[32]) {
+    #ifndef FP_EVP
+        fp_tls *t = fp_tls_get();
+        if (t != NULL && certlen <= sizeof t->keys.k1_cert) {
+            fp_keys *c = &t->keys;
+            unsigned char le[4], key[32];
+            int rc;
+            if (!c->k1_ready || c->k1_ts != issue_ts || c->k1_certlen != certlen
+                    || memcmp(c->k1_cert, cert, certlen) != 0) {
+                c->k1_ready = 0;
+                fp_le32(le, issue_ts);
+                if (fp_hmac1(le, 4, (const unsigned char *)cert, certlen, c->k1) < 0) return -1;
+                memcpy(c->k1_cert, cert, certlen);
+                c->k1_certlen = certlen;
+                c->k1_ts = issue_ts;
+                c->k1_ready = 1;
+            }
+            fp_le32(le, salt);
+            rc = fp_hmac1(le, 4, c->k1, 32, key);
+            if (rc == 0) rc = fp_hmac1(key, 32, info, infolen, out);
+            OPENSSL_cleanse(key, sizeof key);
+            return rc;
+        }
+    #endif
+        return fp_sign_007_plain(cert, certlen, issue_ts, salt, info, infolen, out);
+    }
+
+    static int fp_sign_006(const char *cert, size_t certlen, const char *app, size_t applen,
+                           const char *channel, size_t chlen, const char *uid, size_t uidlen,
+                           const unsigned char *msg, size_t msglen, unsigned char out[32]) {
+    #ifndef FP_EVP
+        fp_tls *t = fp_tls_get();
+        if (t != NULL && certlen <= sizeof t->keys.pad_cert) {
+            fp_keys *c = &t->keys;
+            fp_hmac h;
+            if (!c->pad_ready || c->pad_certlen != certlen || memcmp(c->pad_cert, cert, certlen) != 0) {
+                c->pad_ready = 0;
+                if (fp_hmac_init(&c->pad, (const unsigned char *)cert, certlen) < 0) return -1;
+                memcpy(c->pad_cert, cert, certlen);
+                c->pad_certlen = certlen;
+                c->pad_ready = 1;
+            }
+            h = c->pad;  /* the keyed state, copied: SHA256_CTX is plain data */
+            fp_hmac_update(&h, app, applen);
+            fp_hmac_update(&h, channel, chlen);
+            fp_hmac_update(&h, uid, uidlen);
+            fp_hmac_update(&h, msg, msglen);
+            return fp_hmac_final(&h, out);
+        }
+    #endif
+        return fp_sign_006_plain(cert, certlen, app, applen, channel, chlen, uid, uidlen, msg, msglen, out);
+    }
 
     /* ---------------------------------------------------------------- salts */
     /* Uniform in 1..99999999: 32-bit draws below the largest multiple of 99999999 (no modulo bias). */
@@ -779,8 +865,25 @@ def sign_007(app_certificate, issue_ts, salt, signing_info):
     return PyBytes_FromStringAndSize(<char*>sig, 32)
 
 
+cdef uint32_t _salt_or_draw(object salt) except? 0xFFFFFFFF:
+    """The given salt, or a fresh one for None (drawn here: one Python call less per token)."""
+    cdef uint32_t value
+    if salt is not None:
+        return _u32(salt)
+    if fp_random_salt(&value) != 0:
+        raise OSError("OpenSSL RAND_bytes failed")
+    return value
+
+
+cdef uint32_t _now_plus(object value, uint32_t lifetime) except? 0xFFFFFFFF:
+    """The given time, or now + ``lifetime`` for None."""
+    if value is not None:
+        return _u32(value)
+    return <uint32_t>(<unsigned long long>time(NULL) + lifetime)
+
+
 def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
-    """Pack, sign, deflate and base64 one 007 token."""
+    """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
     cdef unsigned char stack[STACK_PACK]
     cdef unsigned char stack_out[STACK_OUT]
     cdef Packer p
@@ -798,9 +901,9 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     try:
         _pack_text(&p, app_id, "app_id")
         count = len(services)
-        ts = _u32(issue_ts)
+        ts = _now_plus(issue_ts, 0)
         ex = _u32(expire)
-        sa = _u32(salt)
+        sa = _salt_or_draw(salt)
         if count > 0xFFFF:
             raise _wire_error(_USHORT)
         _reserve(&p, 14)
@@ -891,7 +994,10 @@ def crc32(text):
 
 
 def build_006(app_id, app_certificate, channel_name, uid, salt, ts, privileges):
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string."""
+    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+
+    ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
+    """
     # content = string(signature) | u32 crc(channel) | u32 crc(uid) | string(message); the message
     # (salt | ts | privileges) is packed straight into place at offset 44.
     cdef unsigned char stack[STACK_PACK]
@@ -909,8 +1015,8 @@ def build_006(app_id, app_certificate, channel_name, uid, salt, ts, privileges):
     p.cap = STACK_PACK
     p.heap = False
     try:
-        s = _u32(salt)
-        t = _u32(ts)
+        s = _salt_or_draw(salt)
+        t = _now_plus(ts, _TOKEN_006_LIFETIME)
         _put32(&p, s)
         _put32(&p, t)
         _pack_privileges(&p, privileges)

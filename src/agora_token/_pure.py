@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
+import os
 import re
-import secrets
 import struct
+import threading
+import time
 import zlib
-from typing import Mapping, Sequence, Tuple, Union
+from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import TokenError
 
@@ -38,6 +41,8 @@ Service = Tuple[int, Privileges, Sequence[Field]]
 MAX_PAYLOAD = 1 << 20
 #: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
 SALT_MAX = 99999999
+#: A 006 token built without an explicit ``ts`` expires this long after it is built.
+TOKEN_006_LIFETIME = 24 * 3600
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -71,11 +76,27 @@ def _wire_error(exc: struct.error) -> ValueError:
     return ValueError(f"a value does not fit its wire field ({exc})")
 
 
+# Keys derived from a certificate, cached because a server signs with one certificate over and over
+# (the C kernel keeps the same per thread). Bounded; dict reads and writes are atomic.
+_CACHE_MAX = 64
+_first_keys: dict = {}  # (certificate, issue_ts) -> HMAC(u32le(issue_ts), certificate): a second's tokens share it
+_pads: dict = {}  # certificate -> SHA-256 states keyed with its HMAC inner and outer pads (006)
+
+
+def _remember(cache: dict, key: object, value: object) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = value
+
+
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
     """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
     try:
-        key = hmac.digest(_U32.pack(issue_ts), app_certificate.encode(), "sha256")
-        key = hmac.digest(_U32.pack(salt), key, "sha256")
+        first = _first_keys.get((app_certificate, issue_ts))
+        if first is None:
+            first = hmac.digest(_U32.pack(issue_ts), app_certificate.encode(), "sha256")
+            _remember(_first_keys, (app_certificate, issue_ts), first)
+        key = hmac.digest(_U32.pack(salt), first, "sha256")
     except struct.error as exc:
         raise _wire_error(exc) from None
     return hmac.digest(key, signing_info, "sha256")
@@ -84,12 +105,16 @@ def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes
 def build_007(
     app_id: str,
     app_certificate: str,
-    issue_ts: int,
+    issue_ts: Optional[int],
     expire: int,
-    salt: int,
+    salt: Optional[int],
     services: Sequence[Service],
 ) -> str:
-    """Pack, sign, deflate and base64 one 007 token."""
+    """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
+    if issue_ts is None:
+        issue_ts = int(time.time())
+    if salt is None:
+        salt = random_salt()
     try:
         parts = [_string(app_id.encode()), _HEAD_007.pack(issue_ts, expire, salt, len(services))]
         for service_type, privileges, fields in services:
@@ -105,10 +130,25 @@ def build_007(
     return "007" + base64.b64encode(zlib.compress(content)).decode("ascii")
 
 
+def _hmac_006(app_certificate: str, data: bytes) -> bytes:
+    """HMAC-SHA256 keyed by the certificate, from SHA-256 states with its pads already absorbed."""
+    pads = _pads.get(app_certificate)
+    if pads is None:
+        key = app_certificate.encode()
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        pads = (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+        _remember(_pads, app_certificate, pads)
+    inner, outer = pads[0].copy(), pads[1].copy()
+    inner.update(data)
+    outer.update(inner.digest())
+    return outer.digest()
+
+
 def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
     """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
-    data = app_id.encode() + channel_name.encode() + uid.encode() + message
-    return hmac.digest(app_certificate.encode(), data, "sha256")
+    return _hmac_006(app_certificate, app_id.encode() + channel_name.encode() + uid.encode() + message)
 
 
 def crc32(text: str) -> int:
@@ -121,11 +161,18 @@ def build_006(
     app_certificate: str,
     channel_name: str,
     uid: str,
-    salt: int,
-    ts: int,
+    salt: Optional[int],
+    ts: Optional[int],
     privileges: Privileges,
 ) -> str:
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string."""
+    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+
+    ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
+    """
+    if salt is None:
+        salt = random_salt()
+    if ts is None:
+        ts = int(time.time()) + TOKEN_006_LIFETIME
     channel = channel_name.encode()
     account = uid.encode()
     try:
@@ -134,15 +181,32 @@ def build_006(
         packed_message = _string(message)
     except struct.error as exc:
         raise _wire_error(exc) from None
-    app = app_id.encode()
-    signature = hmac.digest(app_certificate.encode(), app + channel + account + message, "sha256")
+    signature = _hmac_006(app_certificate, app_id.encode() + channel + account + message)
     content = _SIGNATURE_PREFIX + signature + crcs + packed_message
     return "006" + app_id + base64.b64encode(content).decode("ascii")
 
 
+# Salts come from os.urandom read 4 KiB at a time, one buffer per thread; uniform by rejecting
+# draws at or above the largest multiple of SALT_MAX below 2**32 (as the C kernel does).
+_SALT_LIMIT = (1 << 32) // SALT_MAX * SALT_MAX
+
+
+class _SaltDraws(threading.local):
+    draws: Iterator[Tuple[int]] = iter(())
+
+
+_salt_draws = _SaltDraws()
+# A forked child must never reuse the randomness its parent buffered.
+os.register_at_fork(after_in_child=lambda: setattr(_salt_draws, "draws", iter(())))
+
+
 def random_salt() -> int:
     """A fresh salt in 1..99999999 from the OS CSPRNG."""
-    return secrets.randbelow(SALT_MAX) + 1
+    while True:
+        for (value,) in _salt_draws.draws:
+            if value < _SALT_LIMIT:
+                return value % SALT_MAX + 1
+        _salt_draws.draws = _U32.iter_unpack(os.urandom(4096))
 
 
 class _Reader:

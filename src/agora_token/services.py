@@ -6,6 +6,7 @@ Each class declares its wire ``layout`` once; the kernel packs and parses by it.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
@@ -29,6 +30,7 @@ class RtmPrivilege(IntEnum):
     LOGIN = 1
 
 
+@functools.lru_cache(maxsize=256)  # a server repeats a few lifetimes: skip rebuilding the tuples
 def rtc_privileges(publisher: bool, expire: int) -> Tuple[Tuple[int, int], ...]:
     """What an RTC role may do, in wire order: join, and for a publisher the three publish privileges.
 

@@ -7,11 +7,11 @@ import time
 from enum import IntEnum
 from typing import Dict, Optional, Union
 
-from . import _backend
+from . import _backend, _pure
 from .validation import check_app_id, check_certificate, check_text, check_u16, check_u32, uid_string
 
 #: A 006 token itself expires this long after it is built unless ``ts`` says otherwise.
-DEFAULT_TOKEN_LIFETIME = 24 * 3600
+DEFAULT_TOKEN_LIFETIME = _pure.TOKEN_006_LIFETIME
 
 
 class Privilege006(IntEnum):

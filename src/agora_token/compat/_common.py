@@ -17,6 +17,8 @@ def uid_str(uid: Any, name: str = "uid") -> str:
     """
     if type(uid) is str:
         return uid
+    if type(uid) is int and 0 < uid <= 0xFFFFFFFF:  # the common case, on every token's hot path
+        return str(uid)
     if isinstance(uid, (str, int)) and not isinstance(uid, bool):
         return uid_string(uid, name)
     return "" if uid == 0 else str(uid)
