@@ -182,11 +182,13 @@ def build_rtc_token(
             app_id, app_certificate, channel, wire_uid, publisher, expire, privilege_expire, issue_ts, salt
         )
     if version == "006":
-        now = int(time.time()) if issue_ts is None else issue_ts
-        return fastpath.rtc_006(
-            app_id, app_certificate, channel, wire_uid, publisher,
-            check_u32("privilege_expire", now + privilege_expire), check_u32("expire", now + expire), salt,
-        )  # fmt: skip
+        if issue_ts is None:  # now + at most 24 h fits 32 bits until 2106
+            now = int(time.time())
+            until, ts = now + privilege_expire, now + expire
+        else:
+            until = check_u32("privilege_expire", issue_ts + privilege_expire)
+            ts = check_u32("expire", issue_ts + expire)
+        return fastpath.rtc_006(app_id, app_certificate, channel, wire_uid, publisher, until, ts, salt)
     raise ValueError(f"version must be '007' or '006', got {version!r}")
 
 
