@@ -11,7 +11,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from enum import IntEnum
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from . import _backend, fastpath
 from .services import (
@@ -119,6 +119,16 @@ def _build(token: AccessToken2, *services: Service) -> str:
     for service in services:
         token.add_service(service)
     return token.build()
+
+
+def _build_with(token: AccessToken2, service: Service, wanted: Dict[IntEnum, bool], names: str) -> str:
+    """``service`` granting each wanted privilege for the token's lifetime; refusing to grant none."""
+    for privilege, on in wanted.items():
+        if on:
+            service.add_privilege(privilege, token.expire)
+    if not service.privileges:
+        raise ValueError(f"{names} are both off: the token would grant nothing")
+    return _build(token, service)
 
 
 def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_expire") -> int:
@@ -461,14 +471,12 @@ def build_streaming_token(
 ) -> str:
     """A media-streaming token allowing the chosen publish privileges in ``channel``."""
     service = ServiceStreaming(check_channel(channel, "channel"), rtc_user(uid, account))
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    if publish_mix_stream:
-        service.add_privilege(StreamingPrivilege.PUBLISH_MIX_STREAM, token.expire)
-    if publish_raw_stream:
-        service.add_privilege(StreamingPrivilege.PUBLISH_RAW_STREAM, token.expire)
-    if not service.privileges:
-        raise ValueError("publish_mix_stream and publish_raw_stream are both off: the token would grant nothing")
-    return _build(token, service)
+    wanted = {
+        StreamingPrivilege.PUBLISH_MIX_STREAM: publish_mix_stream,
+        StreamingPrivilege.PUBLISH_RAW_STREAM: publish_raw_stream,
+    }
+    return _build_with(_token(app_id, app_certificate, expire, issue_ts, salt), service, wanted,
+                       "publish_mix_stream and publish_raw_stream")  # fmt: skip
 
 
 def build_fcdn_token(
@@ -486,14 +494,8 @@ def build_fcdn_token(
 ) -> str:
     """A fusion-CDN token allowing publishing and/or playing ``channel``."""
     service = ServiceFCdn(check_channel(channel, "channel"), rtc_user(uid, account))
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    if publish:
-        service.add_privilege(FCdnPrivilege.PUBLISH, token.expire)
-    if play:
-        service.add_privilege(FCdnPrivilege.PLAY, token.expire)
-    if not service.privileges:
-        raise ValueError("publish and play are both off: the token would grant nothing")
-    return _build(token, service)
+    wanted = {FCdnPrivilege.PUBLISH: publish, FCdnPrivilege.PLAY: play}
+    return _build_with(_token(app_id, app_certificate, expire, issue_ts, salt), service, wanted, "publish and play")
 
 
 def _rtc_rtm_token(

@@ -7,7 +7,7 @@ static method of ``RtcTokenBuilder`` (the PyPI packaging agoraiotools 0.3.4 puts
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List, Sequence
 
 from .. import builders as _builders
 from .. import fastpath
@@ -174,20 +174,38 @@ class RtcTokenBuilder:
         rtm_token_expire: int,
     ) -> str:
         """An RTC token for ``rtc_account`` plus RTM login as ``rtm_user_id``, each with its own lifetimes."""
-        token = AccessToken(app_id, app_certificate, expire=rtc_token_expire)
-        for service in _rtc_rtm_services(
-            channel_name,
-            rtc_account,
-            rtc_role,
-            join_channel_privilege_expire,
-            pub_audio_privilege_expire,
-            pub_video_privilege_expire,
-            pub_data_stream_privilege_expire,
-            rtm_user_id,
-            rtm_token_expire,
-        ):
-            token.add_service(service)
-        return token.build()
+        return rtc_rtm_token(
+            (), app_id, app_certificate, channel_name, rtc_account, rtc_role, rtc_token_expire,
+            join_channel_privilege_expire, pub_audio_privilege_expire, pub_video_privilege_expire,
+            pub_data_stream_privilege_expire, rtm_user_id, rtm_token_expire,
+        )  # fmt: skip
+
+
+def rtc_rtm_token(
+    extra: Sequence[_services.Service],
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    rtc_account: Any,
+    rtc_role: int,
+    rtc_token_expire: int,
+    join_channel_privilege_expire: int,
+    pub_audio_privilege_expire: int,
+    pub_video_privilege_expire: int,
+    pub_data_stream_privilege_expire: int,
+    rtm_user_id: str,
+    rtm_token_expire: int,
+) -> str:
+    """``build_token_with_rtm2``'s token plus ``extra`` services (the ConvoAI and STT builders' shape)."""
+    token = AccessToken(app_id, app_certificate, expire=rtc_token_expire)
+    for service in _rtc_rtm_services(
+        channel_name, rtc_account, rtc_role, join_channel_privilege_expire, pub_audio_privilege_expire,
+        pub_video_privilege_expire, pub_data_stream_privilege_expire, rtm_user_id, rtm_token_expire,
+    ):  # fmt: skip
+        token.add_service(service)
+    for service in extra:
+        token.add_service(service)
+    return token.build()
 
 
 def _rtc_rtm_services(

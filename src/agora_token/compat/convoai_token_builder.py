@@ -9,8 +9,8 @@ from typing import Any
 
 from . import AccessToken2 as _AccessToken2
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import AccessToken, ServiceConvoAI
-from .RtcTokenBuilder2 import Role_Publisher, Role_Subscriber, _rtc_rtm_services
+from .AccessToken2 import ServiceConvoAI
+from .RtcTokenBuilder2 import Role_Publisher, Role_Subscriber, rtc_rtm_token
 
 
 class ConvoAITokenBuilder:
@@ -32,21 +32,11 @@ class ConvoAITokenBuilder:
         rtm_token_expire: int,
     ) -> str:
         """RTC in ``channel_name`` as ``rtc_account``, RTM login as ``rtm_user_id``, and an empty ConvoAI service."""
-        token = AccessToken(app_id, app_certificate, expire=rtc_token_expire)
-        for service in _rtc_rtm_services(
-            channel_name,
-            rtc_account,
-            rtc_role,
-            join_channel_privilege_expire,
-            pub_audio_privilege_expire,
-            pub_video_privilege_expire,
-            pub_data_stream_privilege_expire,
-            rtm_user_id,
-            rtm_token_expire,
-        ):
-            token.add_service(service)
-        token.add_service(ServiceConvoAI())
-        return token.build()
+        return rtc_rtm_token(
+            (ServiceConvoAI(),), app_id, app_certificate, channel_name, rtc_account, rtc_role, rtc_token_expire,
+            join_channel_privilege_expire, pub_audio_privilege_expire, pub_video_privilege_expire,
+            pub_data_stream_privilege_expire, rtm_user_id, rtm_token_expire,
+        )  # fmt: skip
 
 
 __all__ = [*_AccessToken2.__all__, "ConvoAITokenBuilder", "Role_Publisher", "Role_Subscriber"]
