@@ -233,3 +233,27 @@ def test_every_truncation_of_a_real_token_raises_token_error():
 
 def test_layouts_cover_every_service_class():
     assert sorted(LAYOUTS) == list(range(1, 11))
+
+
+def test_c_kernel_deflate_through_python_zlib_gives_the_same_tokens(backend):
+    """Where the interpreter's zlib is zlib-ng, the C kernel deflates through it; that path is exact."""
+    if backend != "c":
+        pytest.skip("a path of the C kernel only")
+    from agora_token import _fastpack
+
+    services = [ServiceRtc("c", 7).to_wire(), ServiceRtm("u").to_wire()]
+    linked = _fastpack.build_007(APP_ID, CERT, 100, 600, 5, services)
+    _fastpack._set_deflate_with_python_zlib(True)
+    try:
+        through_python = _fastpack.build_007(APP_ID, CERT, 100, 600, 5, services)
+    finally:
+        _fastpack._set_deflate_with_python_zlib(_fastpack.DEFLATES_WITH_PYTHON_ZLIB)
+    assert through_python == _pure_build(services)
+    if not _fastpack.DEFLATES_WITH_PYTHON_ZLIB:  # the linked zlib is the interpreter's: same bytes
+        assert linked == through_python
+
+
+def _pure_build(services):
+    from agora_token import _pure
+
+    return _pure.build_007(APP_ID, CERT, 100, 600, 5, services)

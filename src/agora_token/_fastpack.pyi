@@ -12,6 +12,12 @@ _Service = Tuple[int, _Privileges, Sequence[_Field]]
 MAX_PAYLOAD: Final[int]
 #: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
 SALT_MAX: Final[int]
+#: True where the linked zlib deflates unlike the interpreter's zlib module (zlib-ng), so the
+#: kernel deflates through the module to stay byte-identical with the pure backend.
+DEFLATES_WITH_PYTHON_ZLIB: Final[bool]
+
+def _set_deflate_with_python_zlib(on: bool) -> None: ...
+
 #: A 006 token built without an explicit ``ts`` expires this long after it is built.
 TOKEN_006_LIFETIME: Final[int]
 

@@ -23,6 +23,8 @@ from cpython.number cimport PyNumber_Index
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 
+import zlib as _zlib
+
 from agora_token.errors import TokenError
 
 cdef extern from "<time.h>":
@@ -619,6 +621,7 @@ cdef extern from *:
     uint32_t fp_crc32(const char*, size_t) nogil
     int fp_random_salt(uint32_t*) nogil
     size_t fp_deflate_bound(size_t) nogil
+    int fp_deflate(const unsigned char*, size_t, unsigned char*, size_t, size_t*) nogil
     int fp_seal_007(const char*, size_t, uint32_t, uint32_t, unsigned char*, size_t, unsigned char*,
                     size_t, size_t*) nogil
     void fp_b64encode(const unsigned char*, size_t, unsigned char*) nogil
@@ -926,6 +929,8 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
             if fields:
                 _pack_fields(&p, fields)
         cert = _utf8(app_certificate, &certlen, "app_certificate")
+        if _DEFLATE_WITH_PYTHON:
+            return _seal_with_python_zlib(cert, <size_t>certlen, ts, sa, &p)
 
         bound = fp_deflate_bound(p.len)
         if bound > STACK_OUT:
@@ -944,6 +949,44 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
             free(p.data)
         if out != stack_out:
             free(out)
+
+
+cdef object _seal_with_python_zlib(const char* cert, size_t certlen, uint32_t ts, uint32_t sa, Packer* p):
+    """Sign in C but deflate with Python's zlib module (see _DEFLATE_WITH_PYTHON)."""
+    cdef int rc
+    cdef bytes compressed
+    p.data[0] = 32
+    p.data[1] = 0
+    with nogil:
+        rc = fp_sign_007(cert, certlen, ts, sa, p.data + 34, p.len - 34, p.data + 2)
+    if rc < 0:
+        raise MemoryError("OpenSSL could not compute HMAC-SHA256")
+    compressed = _zlib.compress(PyBytes_FromStringAndSize(<char*>p.data, <Py_ssize_t>p.len))
+    return _ascii_token("007", 3, NULL, 0, <const unsigned char*>PyBytes_AS_STRING(compressed),
+                        <size_t>PyBytes_GET_SIZE(compressed))
+
+
+cdef bint _linked_zlib_matches_python() except -1:
+    """Whether the zlib this module links deflates exactly like the interpreter's zlib module."""
+    cdef bytes sample = bytes(range(256)) + b"agora-token " * 40 + bytes(range(255, -1, -3))
+    cdef unsigned char out[4096]
+    cdef size_t outlen = 0
+    if fp_deflate(<const unsigned char*>PyBytes_AS_STRING(sample), <size_t>len(sample), out, 4096, &outlen) != 0:
+        return False
+    return PyBytes_FromStringAndSize(<char*>out, <Py_ssize_t>outlen) == _zlib.compress(sample)
+
+
+# Tokens must be the same bytes on both backends, and the pure one deflates with the interpreter's
+# zlib. Some interpreters ship zlib-ng instead of zlib (CPython 3.14 on Windows, distributions with
+# zlib-ng-compat), whose output differs: there this module deflates through the zlib module too.
+cdef bint _DEFLATE_WITH_PYTHON = not _linked_zlib_matches_python()
+DEFLATES_WITH_PYTHON_ZLIB = bool(_DEFLATE_WITH_PYTHON)
+
+
+def _set_deflate_with_python_zlib(bint on):
+    """Tests only: take the zlib-module path even where the linked zlib matches it."""
+    global _DEFLATE_WITH_PYTHON
+    _DEFLATE_WITH_PYTHON = on
 
 
 # ------------------------------------------------------------------------------------ 006
