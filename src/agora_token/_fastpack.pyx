@@ -351,6 +351,46 @@ cdef extern from *:
         return fp_sign_006_plain(cert, certlen, app, applen, channel, chlen, uid, uidlen, msg, msglen, out);
     }
 
+    /* ---------------------------------------------------------------- OS randomness */
+    /* Salt bytes come straight from the kernel: OpenSSL's RAND keeps a process-wide lock, and a
+       fork() taken while another thread held it (e.g. in that thread's exit cleanup) left the
+       child blocked forever in its first RAND_bytes. getrandom/arc4random have no such lock. */
+    #if defined(__linux__)
+    #include <sys/syscall.h>
+    #include <unistd.h>
+    #include <errno.h>
+    #include <fcntl.h>
+    static int fp_urandom_file(unsigned char *buf, size_t n) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        while (n > 0) {
+            ssize_t r = read(fd, buf, n);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) { close(fd); return -1; }
+            buf += r; n -= (size_t)r;
+        }
+        close(fd);
+        return 0;
+    }
+    static int fp_os_random(unsigned char *buf, size_t n) {
+        while (n > 0) {
+            /* the raw syscall: manylinux2014's glibc 2.17 has no getrandom() wrapper */
+            long r = syscall(SYS_getrandom, buf, n, 0);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                if (errno == ENOSYS) return fp_urandom_file(buf, n);
+                return -1;
+            }
+            buf += r; n -= (size_t)r;
+        }
+        return 0;
+    }
+    #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+    static int fp_os_random(unsigned char *buf, size_t n) { arc4random_buf(buf, n); return 0; }
+    #else  /* Windows: no fork, so OpenSSL's generator is safe */
+    static int fp_os_random(unsigned char *buf, size_t n) { return RAND_bytes(buf, (int)n) == 1 ? 0 : -1; }
+    #endif
+
     /* ---------------------------------------------------------------- salts */
     /* Uniform in 1..99999999: 32-bit draws below the largest multiple of 99999999 (no modulo bias). */
     static int fp_random_salt(uint32_t *out) {
@@ -361,14 +401,14 @@ cdef extern from *:
             if (t != NULL) {
                 unsigned long gen = fp_generation();
                 if (t->salt_gen != gen || t->salt_pos + 4 > sizeof t->salt) {
-                    if (RAND_bytes(t->salt, (int)sizeof t->salt) != 1) return -1;
+                    if (fp_os_random(t->salt, sizeof t->salt) != 0) return -1;
                     t->salt_pos = 0;
                     t->salt_gen = gen;
                 }
                 memcpy(&v, t->salt + t->salt_pos, 4);
                 memset(t->salt + t->salt_pos, 0, 4);
                 t->salt_pos += 4;
-            } else if (RAND_bytes((unsigned char *)&v, 4) != 1) {
+            } else if (fp_os_random((unsigned char *)&v, 4) != 0) {
                 return -1;
             }
             if (v < limit) { *out = v % FP_SALT_MAX + 1; return 0; }
@@ -874,7 +914,7 @@ cdef uint32_t _salt_or_draw(object salt) except? 0xFFFFFFFF:
     if salt is not None:
         return _u32(salt)
     if fp_random_salt(&value) != 0:
-        raise OSError("OpenSSL RAND_bytes failed")
+        raise OSError("the operating system gave no random bytes")
     return value
 
 
@@ -1094,7 +1134,7 @@ def random_salt():
     """A fresh salt in 1..99999999 from the OS CSPRNG."""
     cdef uint32_t value
     if fp_random_salt(&value) != 0:
-        raise OSError("OpenSSL RAND_bytes failed")
+        raise OSError("the operating system gave no random bytes")
     return PyLong_FromUnsignedLong(value)
 
 

@@ -113,7 +113,7 @@ def quote(text: str) -> str:
 def _enum_name(enum: Type[IntEnum], value: int) -> str:
     try:
         return enum(value).name.lower()
-    except ValueError:
+    except (ValueError, TypeError):  # an empty enum (ConvoAI, STT) raises TypeError
         return f"unknown_{value}"
 
 

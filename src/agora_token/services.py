@@ -154,7 +154,7 @@ class Service:
     def _privilege_name(cls, privilege: int) -> str:
         try:
             return cls.Privilege(privilege).name.lower()
-        except ValueError:
+        except (ValueError, TypeError):  # an empty enum (ConvoAI, STT) raises TypeError
             return str(privilege)
 
 
