@@ -17,23 +17,23 @@ from .validation import is_hex32
 
 # (app_id, app_certificate) pairs already found well-formed, so a server that mints tokens for one
 # app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
-_WELL_FORMED: set = set()
-_WELL_FORMED_MAX = 64
+WELL_FORMED: set = set()
+WELL_FORMED_MAX = 64
 
 
 def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
     """Whether both are 32-hex strings (remembered for the pairs seen most)."""
     key = (app_id, app_certificate)
     try:
-        if key in _WELL_FORMED:
+        if key in WELL_FORMED:
             return True
     except TypeError:  # unhashable: certainly not a str
         return False
     if not (is_hex32(app_id) and is_hex32(app_certificate)):
         return False
-    if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
-        _WELL_FORMED.clear()
-    _WELL_FORMED.add(key)
+    if len(WELL_FORMED) >= WELL_FORMED_MAX:
+        WELL_FORMED.clear()
+    WELL_FORMED.add(key)
     return True
 
 

@@ -104,13 +104,13 @@ def check_certificate(value: object) -> str:
 
 
 # Channel names already found valid: a token server mints many tokens per channel. Bounded.
-_GOOD_CHANNELS: set = set()
-_GOOD_CHANNELS_MAX = 4096
+GOOD_CHANNELS: set = set()
+GOOD_CHANNELS_MAX = 4096
 
 
 def check_channel(value: object, name: str = "channel_name") -> str:
     """A channel name as Agora documents it: 1..64 bytes of the allowed characters."""
-    if type(value) is str and value in _GOOD_CHANNELS:
+    if type(value) is str and value in GOOD_CHANNELS:
         return value
     value = check_text(name, value)
     if not value:
@@ -120,9 +120,9 @@ def check_channel(value: object, name: str = "channel_name") -> str:
             raise ValueError(f"{name} is {len(value.encode())} bytes; Agora allows at most {MAX_CHANNEL_BYTES}")
         bad = next(ch for ch in value if not _CHANNEL.match(ch))
         raise ValueError(f"{name} contains {bad!r}, which Agora does not allow in a channel name")
-    if len(_GOOD_CHANNELS) >= _GOOD_CHANNELS_MAX:
-        _GOOD_CHANNELS.clear()
-    _GOOD_CHANNELS.add(value)
+    if len(GOOD_CHANNELS) >= GOOD_CHANNELS_MAX:
+        GOOD_CHANNELS.clear()
+    GOOD_CHANNELS.add(value)
     return value
 
 

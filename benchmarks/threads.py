@@ -1,0 +1,167 @@
+"""007 RTC token throughput with 1 thread vs 2 threads: does the C kernel release the GIL?
+
+    python benchmarks/threads.py                 # ~20 s: 3 repeats x (1 and 2 threads) x 3 paths x 1 s
+    python benchmarks/threads.py --duration 2 --repeats 5
+
+Paths measured (each call builds one 007 RTC token from a fresh uid):
+
+- ``C, Pythonic``: ``agora_token.build_rtc_token`` on the C backend;
+- ``C, kernel``: ``agora_token._fastpack.build_007`` called directly with ready wire tuples;
+- ``pure, Pythonic`` (reference): the same API on the pure-Python backend, which holds the GIL.
+
+Each measurement runs the threads for ``--duration`` seconds after a common start (a barrier) and
+counts tokens. 1-thread and 2-thread runs alternate, ``--repeats`` times; the best throughput of
+each is kept and the ratio is 2-thread / 1-thread throughput (2.0 would be perfect scaling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import threading
+import time
+from typing import Callable, Dict, List, Tuple
+
+import agora_token as at
+from agora_token import _backend, _pure
+
+try:
+    from agora_token import _fastpack
+except ImportError:
+    _fastpack = None  # type: ignore[assignment]
+
+APP_ID = "970CA35de60c44645bbae8a215061b33"
+APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
+CHANNEL = "7d72365eb983485397e3e3f9d460bdda"
+PRIVILEGES = ((1, 3600), (2, 3600), (3, 3600), (4, 3600))  # join + publish audio/video/data
+
+
+def pythonic_worker(first_uid: int) -> Callable[[int], None]:
+    build, role = at.build_rtc_token, at.RtcRole.PUBLISHER
+    uids = itertools.count(first_uid)
+
+    def work(n: int) -> None:
+        for uid in itertools.islice(uids, n):
+            build(APP_ID, APP_CERTIFICATE, CHANNEL, uid=uid, role=role, expire=3600)
+
+    return work
+
+
+def kernel_worker(first_uid: int) -> Callable[[int], None]:
+    assert _fastpack is not None
+    build, ts = _fastpack.build_007, int(time.time())
+    uids = itertools.count(first_uid)
+
+    def work(n: int) -> None:
+        for uid in itertools.islice(uids, n):
+            build(APP_ID, APP_CERTIFICATE, ts, 3600, uid % 99_999_999 + 1,
+                  ((1, PRIVILEGES, (CHANNEL, str(uid))),))  # fmt: skip
+
+    return work
+
+
+def busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (Linux /proc/stat); 0.0 elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def throughput(
+    make_worker: Callable[[int], Callable[[int], None]], threads: int, duration: float
+) -> Tuple[float, float]:
+    """Tokens per second of ``threads`` threads running together for ``duration`` seconds, and the
+    CPU (in cores) that other processes used meanwhile: above ~0.2, two threads cannot have had two
+    cores of this 2-CPU machine and the ratio says nothing about the GIL."""
+    counts = [0] * threads
+    workers = [make_worker(1 + 100_000_000 * (k + 1)) for k in range(threads)]
+    for w in workers:
+        w(200)  # warm up each worker (and its thread-local kernel state) outside the timing
+    barrier = threading.Barrier(threads + 1)
+    ends: List[float] = [0.0] * threads
+    deadline = [0.0]
+
+    def run(k: int) -> None:
+        work = workers[k]
+        barrier.wait()
+        n = 0
+        while time.perf_counter() < deadline[0]:
+            work(100)
+            n += 100
+        counts[k] = n
+        ends[k] = time.perf_counter()
+
+    pool = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    busy0, own0 = busy_seconds(), own_seconds()
+    start = time.perf_counter()
+    deadline[0] = start + duration
+    barrier.wait()
+    for t in pool:
+        t.join()
+    wall = max(ends) - start
+    others = max(0.0, (busy_seconds() - busy0) - (own_seconds() - own0)) / wall
+    return sum(counts) / wall, others
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=1.0, help="seconds per measurement (default 1)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating 1/2-thread repeats (default 3)")
+    parser.add_argument("--no-pure", action="store_true", help="skip the pure-Python reference row")
+    args = parser.parse_args()
+    if _fastpack is None:
+        print("the C extension agora_token._fastpack is not built", file=sys.stderr)
+        return 2
+
+    paths: Dict[str, tuple] = {
+        "C backend, Pythonic API (build_rtc_token)": (_fastpack, pythonic_worker),
+        "C kernel (_fastpack.build_007)": (_fastpack, kernel_worker),
+    }
+    if not args.no_pure:
+        paths["pure backend, Pythonic API (reference)"] = (_pure, pythonic_worker)
+
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, GIL switch interval "
+          f"{sys.getswitchinterval() * 1000:.0f} ms; {args.repeats} repeats x {args.duration:g} s; best of each")  # fmt: skip
+    print()
+    print("| 007 RTC token path | 1 thread, tokens/s | 2 threads, tokens/s | 2 threads / 1 thread "
+          "| other processes' CPU during the best 2-thread run |")
+    print("|---|---:|---:|---:|---:|")
+    saved = (_backend.kernel, _backend.name)
+    ratios: Dict[str, float] = {}
+    others: Dict[str, float] = {}
+    try:
+        for label, (kernel, make_worker) in paths.items():
+            _backend.kernel = kernel
+            best = {1: (0.0, 0.0), 2: (0.0, 0.0)}
+            for _ in range(args.repeats):
+                for n in (1, 2):
+                    best[n] = max(best[n], throughput(make_worker, n, args.duration))
+            ratios[label] = best[2][0] / best[1][0]
+            others[label] = best[2][1]
+            print(f"| {label} | {best[1][0]:,.0f} | {best[2][0]:,.0f} | **{ratios[label]:.2f}×** "
+                  f"| {best[2][1]:.2f} cores |", flush=True)  # fmt: skip
+    finally:
+        _backend.kernel, _backend.name = saved
+    print()
+    for label, ratio in ratios.items():
+        if label.startswith("C"):
+            busy = " (but other processes took a core: rerun on a quiet machine)" if others[label] > 0.2 else ""
+            print(f"- {label}: {ratio:.2f}× (goal ≥ 1.7×) {'OK' if ratio >= 1.7 else 'MISSED'}{busy}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
