@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import signal
 import struct
-import sys
 import threading
 import traceback
 import zlib
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import agora_token as at

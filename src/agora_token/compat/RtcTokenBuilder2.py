@@ -64,10 +64,8 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the numeric ``uid`` (0: any user)."""
-        if not fastpath.credentials_well_formed(app_id, app_certificate):
-            return ""
-        return fastpath.rtc_007(
-            app_id, app_certificate, channel_name, uid_str(uid), role == Role_Publisher, token_expire, privilege_expire
+        return RtcTokenBuilder.build_token_with_user_account(
+            app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire
         )
 
     @staticmethod

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from .. import _backend
-from ..validation import check_hex32, uid_string
+from ..validation import is_hex32, uid_string
 
 
 def uid_str(uid: Any, name: str = "uid") -> str:
@@ -24,13 +24,8 @@ def uid_str(uid: Any, name: str = "uid") -> str:
     return "" if uid == 0 else str(uid)
 
 
-def is_uuid(value: Any) -> bool:
-    """Whether ``value`` is an App ID / App Certificate: 32 hexadecimal characters."""
-    try:
-        check_hex32("value", value)
-    except (TypeError, ValueError):
-        return False
-    return True
+#: Whether a value is an App ID / App Certificate: 32 hexadecimal characters (the core's rule).
+is_uuid = is_hex32
 
 
 def now() -> int:
