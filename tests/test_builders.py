@@ -5,9 +5,17 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import agora_token as at
-from agora_token import AccessToken, AccessToken2, RtcRole
+from agora_token import AccessToken, AccessToken2, RtcRole, _pure
+from agora_token.builders import RTC_SHAPES
+
+try:
+    from agora_token import _fastpack
+except ImportError:
+    _fastpack = None  # type: ignore[assignment]
 
 from .conftest import VECTORS
 
@@ -233,3 +241,123 @@ def test_batch_refuses_bad_arguments_naming_them(kwargs, name):
     arguments.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=name):
         at.build_rtc_tokens(**arguments)
+
+
+# The hot path: once arguments have passed build_rtc_token's checks, the kernel builds tokens for new
+# uids from their remembered shape (builders.RTC_SHAPES) without running the checks again.
+
+HOT_CASES = [
+    dict(role=RtcRole.PUBLISHER, expire=3600),
+    dict(role=RtcRole.SUBSCRIBER, expire=600, privilege_expire=60),
+    dict(role="publisher", expire=0),
+    dict(role=2, expire=86400, privilege_expire=86400),
+    dict(role=RtcRole.PUBLISHER, expire=3600, version="006"),
+    dict(role="subscriber", expire=120, privilege_expire=30, version="006"),
+]
+
+
+@pytest.mark.parametrize("case", HOT_CASES, ids=[str(c) for c in HOT_CASES])
+def test_rtc_hot_path_gives_the_checked_paths_bytes(case, kernel):
+    RTC_SHAPES.clear()
+    at.build_rtc_token(APP_ID, CERT, "room", uid=1, **case)  # checked: the shape is remembered
+    shape_args = (APP_ID, CERT, "room", case["role"], case["expire"], case.get("privilege_expire"))
+    for uid in (0, 7, 2**32 - 1):
+        hot = kernel.rtc_token(RTC_SHAPES, *shape_args[:3], uid, *shape_args[3:], case.get("version", "007"))
+        assert hot is not None
+        # The same token through every check, at the issue time and salt the hot path chose.
+        if case.get("version") == "006":
+            parsed6 = AccessToken.parse(hot)
+            fixed = dict(issue_ts=parsed6.ts - case["expire"], salt=parsed6.salt)
+        else:
+            parsed7 = parse(hot)
+            fixed = dict(issue_ts=parsed7.issue_ts, salt=parsed7.salt)
+        assert hot == at.build_rtc_token(APP_ID, CERT, "room", uid=uid, **case, **fixed)
+
+
+# Values equal to checked ones (True == 1, 60.0 == 60) that the checks refuse: the shape must not vouch.
+LOOKALIKES = [
+    (dict(role=True), TypeError, "role"),
+    (dict(role=1.0), TypeError, "role"),
+    (dict(expire=60.0), TypeError, "expire"),
+    (dict(expire=True), TypeError, "expire"),
+    (dict(privilege_expire=30.0), TypeError, "privilege_expire"),
+    (dict(uid=True), TypeError, "uid"),
+    (dict(uid=1.0), TypeError, "uid"),
+    (dict(uid=2**32), ValueError, "uid"),
+    (dict(uid=-1), ValueError, "uid"),
+    (dict(account="bob"), TypeError, "uid"),
+]
+
+
+@pytest.mark.parametrize("change,error,name", LOOKALIKES, ids=[str(c[0]) for c in LOOKALIKES])
+def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, name, kernel):
+    checked = dict(uid=1, role=1, expire=60, privilege_expire=30)
+    at.build_rtc_token(APP_ID, CERT, "room", **checked)
+    assert kernel.rtc_token(RTC_SHAPES, APP_ID, CERT, "room", 1, 1, 60, 30, "007") is not None
+    arguments = {**checked, **change}
+    if "account" not in change:
+        assert kernel.rtc_token(
+            RTC_SHAPES, APP_ID, CERT, "room", arguments["uid"], arguments["role"],
+            arguments["expire"], arguments["privilege_expire"], "007",
+        ) is None  # fmt: skip
+    with pytest.raises(error, match=name):
+        at.build_rtc_token(APP_ID, CERT, "room", **arguments)
+
+
+def test_rtc_shapes_stay_bounded():
+    RTC_SHAPES.clear()
+    for expire in range(at.builders.RTC_SHAPES_MAX + 10):
+        at.build_rtc_token(APP_ID, CERT, "room", uid=1, expire=expire % 86401, privilege_expire=expire // 86401)
+    assert 0 < len(RTC_SHAPES) <= at.builders.RTC_SHAPES_MAX
+
+
+class _Int(int):
+    pass
+
+
+class _Str(str):
+    pass
+
+
+def _lookalikes(value: object) -> list:
+    """Values equal or close to ``value`` in other types, and some plainly wrong ones."""
+    if type(value) is int:
+        near = [float(value), bool(value), _Int(value), str(value), value + 1, -value - 1, 2**64]
+    elif isinstance(value, str):
+        near = [_Str(value), value.encode(), value.upper(), value + " ", value + "/"]
+    else:
+        near = [0, ""]
+    return near + [None, []]
+
+
+# Shapes the builder has checked (role, expire, privilege_expire, version) for APP_ID, CERT, "room".
+CHECKED_SHAPES = [
+    (1, 60, 30, "007"),
+    (2, 86400, None, "006"),
+    ("publisher", 60, 30, "006"),
+    (RtcRole.SUBSCRIBER, 0, 0, "007"),
+]
+
+
+@given(st.data())
+def test_rtc_hot_path_vouches_only_for_what_the_checks_accept(data):
+    for role, expire, privilege_expire, version in CHECKED_SHAPES:
+        at.build_rtc_token(APP_ID, CERT, "room", uid=1, role=role, expire=expire, privilege_expire=privilege_expire,
+                           version=version)  # fmt: skip
+    # A checked shape with up to three arguments swapped for lookalikes (e.g. True for 1, 60.0 for 60).
+    arguments = [APP_ID, CERT, "room", data.draw(st.sampled_from([0, 5, 2**32 - 1])),
+                 *data.draw(st.sampled_from(CHECKED_SHAPES))]  # fmt: skip
+    for index in data.draw(st.lists(st.integers(0, 7), max_size=3)):
+        arguments[index] = data.draw(st.sampled_from(_lookalikes(arguments[index])))
+    vouched = {k.rtc_token(RTC_SHAPES, *arguments) is not None for k in (_pure, _fastpack) if k is not None}
+    assert len(vouched) == 1, f"the kernels disagree on {arguments}"
+    app_id, app_certificate, channel, uid, role, expire, privilege_expire, version = arguments
+    try:
+        token = at.build_rtc_token(
+            app_id, app_certificate, channel, uid=uid, role=role, expire=expire, privilege_expire=privilege_expire,
+            version=version, salt=1,
+        )  # fmt: skip
+    except (TypeError, ValueError):
+        assert vouched == {False}, f"the hot path built a token for arguments the checks refuse: {arguments}"
+    else:
+        assert token.startswith(version)

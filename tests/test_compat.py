@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-
 from agora_token import _backend, build_convoai_token, build_stt_token
 from agora_token import compat as compat_package
 from agora_token.compat import AccessToken as c006
@@ -33,7 +32,6 @@ from agora_token.compat import fpa_token_builder as c_fpa
 from agora_token.compat import stt_token_builder as c_stt
 
 from .conftest import VECTORS
-
 
 
 def _official(name: str) -> Any:

@@ -7,6 +7,7 @@ from .errors import TokenError as TokenError
 _Field = Union[str, int]
 _Privileges = Sequence[Tuple[int, int]]
 _Service = Tuple[int, _Privileges, Sequence[_Field]]
+_RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
 
 #: A parsed 007 token is refused when its payload inflates past this many bytes.
 MAX_PAYLOAD: Final[int]
@@ -53,6 +54,19 @@ def build_006(
 
     ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
     """
+
+def rtc_token(
+    shapes: Mapping[tuple, _RtcShape],
+    app_id: object,
+    app_certificate: object,
+    channel_name: object,
+    uid: object,
+    role: object,
+    expire: object,
+    privilege_expire: object,
+    version: object,
+) -> Optional[str]:
+    """An RTC token for a uid, now and with a fresh salt, if the other arguments have a known shape; else None."""
 
 def random_salt() -> int:
     """A fresh salt in 1..99999999 from the OS CSPRNG."""

@@ -16,6 +16,7 @@ them); a fork discards the buffered randomness in the child.
 from libc.stdint cimport uint32_t
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
+from libc.stdio cimport snprintf
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_FromUnsignedLong
@@ -47,6 +48,9 @@ cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
     bint PyUnicode_Check(object)
     bint PyLong_Check(object)
+    bint PyLong_CheckExact(object)
+    bint PyUnicode_CheckExact(object)
+    bint PyBool_Check(object)
     bint PyTuple_CheckExact(object)
     long long PyLong_AsLongLongAndOverflow(object, int*) except? -1
 
@@ -928,12 +932,8 @@ cdef uint32_t _now_plus(object value, uint32_t lifetime) except? 0xFFFFFFFF:
 def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
     cdef unsigned char stack[STACK_PACK]
-    cdef unsigned char stack_out[STACK_OUT]
     cdef Packer p
-    cdef unsigned char* out = stack_out
-    cdef size_t bound, outlen = 0
-    cdef Py_ssize_t count, certlen
-    cdef const char* cert
+    cdef Py_ssize_t count
     cdef uint32_t ts, ex, sa
     cdef int rc
     cdef tuple items
@@ -968,15 +968,28 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
             _pack_privileges(&p, privileges)
             if fields:
                 _pack_fields(&p, fields)
-        cert = _utf8(app_certificate, &certlen, "app_certificate")
-        if _DEFLATE_WITH_PYTHON:
-            return _seal_with_python_zlib(cert, <size_t>certlen, ts, sa, &p)
+        return _seal_007(&p, app_certificate, ts, sa)
+    finally:
+        if p.heap:
+            free(p.data)
 
-        bound = fp_deflate_bound(p.len)
-        if bound > STACK_OUT:
-            out = <unsigned char*>malloc(bound)
-            if out == NULL:
-                raise MemoryError()
+
+cdef object _seal_007(Packer* p, object app_certificate, uint32_t ts, uint32_t sa):
+    """Sign the packed signing info (after 34 bytes of room for the signature), deflate, base64."""
+    cdef unsigned char stack_out[STACK_OUT]
+    cdef unsigned char* out = stack_out
+    cdef size_t bound, outlen = 0
+    cdef Py_ssize_t certlen
+    cdef const char* cert = _utf8(app_certificate, &certlen, "app_certificate")
+    cdef int rc
+    if _DEFLATE_WITH_PYTHON:
+        return _seal_with_python_zlib(cert, <size_t>certlen, ts, sa, p)
+    bound = fp_deflate_bound(p.len)
+    if bound > STACK_OUT:
+        out = <unsigned char*>malloc(bound)
+        if out == NULL:
+            raise MemoryError()
+    try:
         with nogil:
             rc = fp_seal_007(cert, <size_t>certlen, ts, sa, p.data, p.len, out, bound, &outlen)
         if rc == -1:
@@ -985,8 +998,6 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
             raise RuntimeError("zlib/OpenSSL failed to seal the token")
         return _ascii_token("007", 3, NULL, 0, out, outlen)
     finally:
-        if p.heap:
-            free(p.data)
         if out != stack_out:
             free(out)
 
@@ -1081,20 +1092,14 @@ def build_006(app_id, app_certificate, channel_name, uid, salt, ts, privileges):
 
     ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
     """
-    # content = string(signature) | u32 crc(channel) | u32 crc(uid) | string(message); the message
-    # (salt | ts | privileges) is packed straight into place at offset 44.
     cdef unsigned char stack[STACK_PACK]
     cdef Packer p
-    cdef Py_ssize_t chlen, uidlen, applen, certlen
+    cdef Py_ssize_t chlen, uidlen
     cdef const char* channel = _utf8(channel_name, &chlen, "channel_name")
     cdef const char* account = _utf8(uid, &uidlen, "uid")
-    cdef const char* app
-    cdef const char* cert
-    cdef uint32_t s, t, crc_channel, crc_uid
-    cdef size_t msglen
-    cdef int rc
+    cdef uint32_t s, t
     p.data = stack
-    p.len = 44
+    p.len = _MESSAGE_006
     p.cap = STACK_PACK
     p.heap = False
     try:
@@ -1103,28 +1108,131 @@ def build_006(app_id, app_certificate, channel_name, uid, salt, ts, privileges):
         _put32(&p, s)
         _put32(&p, t)
         _pack_privileges(&p, privileges)
-        msglen = p.len - 44
-        if msglen > 0xFFFF:
-            raise _wire_error(_USHORT)
-        app = _utf8(app_id, &applen, "app_id")
-        cert = _utf8(app_certificate, &certlen, "app_certificate")
-        with nogil:
-            crc_channel = fp_crc32(channel, <size_t>chlen)
-            crc_uid = fp_crc32(account, <size_t>uidlen)
-            rc = fp_sign_006(cert, <size_t>certlen, app, <size_t>applen, channel, <size_t>chlen,
-                             account, <size_t>uidlen, p.data + 44, msglen, p.data + 2)
-            p.data[0] = 32
-            p.data[1] = 0
-            p.len = 34
-            _put32(&p, crc_channel)
-            _put32(&p, crc_uid)
-            _put16(&p, <unsigned int>msglen)
-            p.len = 44 + msglen
-        if rc < 0:
-            raise MemoryError("OpenSSL could not compute HMAC-SHA256")
-        if PyUnicode_IS_ASCII(app_id):
-            return _ascii_token("006", 3, app, applen, p.data, p.len)
-        return "006" + app_id + _ascii_token(NULL, 0, NULL, 0, p.data, p.len)
+        return _seal_006(&p, app_id, app_certificate, channel, chlen, account, uidlen)
+    finally:
+        if p.heap:
+            free(p.data)
+
+
+# content = string(signature) | u32 crc(channel) | u32 crc(uid) | string(message): the message
+# (salt | ts | privileges) is packed straight into place at this offset.
+cdef enum:
+    _MESSAGE_006 = 44
+
+
+cdef object _seal_006(Packer* p, object app_id, object app_certificate,
+                      const char* channel, Py_ssize_t chlen, const char* account, Py_ssize_t uidlen):
+    """Sign the message packed at offset 44, fill in the fields before it, base64 the whole."""
+    cdef Py_ssize_t applen, certlen
+    cdef const char* app
+    cdef const char* cert
+    cdef uint32_t crc_channel, crc_uid
+    cdef size_t msglen = p.len - _MESSAGE_006
+    cdef int rc
+    if msglen > 0xFFFF:
+        raise _wire_error(_USHORT)
+    app = _utf8(app_id, &applen, "app_id")
+    cert = _utf8(app_certificate, &certlen, "app_certificate")
+    with nogil:
+        crc_channel = fp_crc32(channel, <size_t>chlen)
+        crc_uid = fp_crc32(account, <size_t>uidlen)
+        rc = fp_sign_006(cert, <size_t>certlen, app, <size_t>applen, channel, <size_t>chlen,
+                         account, <size_t>uidlen, p.data + _MESSAGE_006, msglen, p.data + 2)
+        p.data[0] = 32
+        p.data[1] = 0
+        p.len = 34
+        _put32(p, crc_channel)
+        _put32(p, crc_uid)
+        _put16(p, <unsigned int>msglen)
+        p.len = _MESSAGE_006 + msglen
+    if rc < 0:
+        raise MemoryError("OpenSSL could not compute HMAC-SHA256")
+    if PyUnicode_IS_ASCII(app_id):
+        return _ascii_token("006", 3, app, applen, p.data, p.len)
+    return "006" + app_id + _ascii_token(NULL, 0, NULL, 0, p.data, p.len)
+
+
+# ------------------------------------------------------------------------------------ RTC hot path
+
+def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, expire, privilege_expire,
+              version):
+    """An RTC token for a uid, now and with a fresh salt, if the other arguments have a known shape; else None.
+
+    ``shapes`` maps the arguments but the uid, exactly as passed, to what they mean once checked
+    (the builder fills it: see ``_pure.rtc_token``); only exact ``str``/``int`` arguments are
+    looked up, and the uid must be an ``int`` in 0..2^32-1.
+    """
+    cdef unsigned char stack[STACK_PACK]
+    cdef Packer p
+    cdef int overflow = 0
+    cdef long long user
+    cdef char digits[16]
+    cdef Py_ssize_t uidlen = 0, chlen, count, i
+    cdef const char* channel
+    cdef tuple shape, ids
+    cdef uint32_t lifetime, privilege_lifetime, sa
+    cdef unsigned long long now, until, ts
+    cdef int service_type
+    cdef bint is_006
+    if not (PyLong_CheckExact(uid) and PyUnicode_CheckExact(app_id) and PyUnicode_CheckExact(app_certificate)
+            and PyUnicode_CheckExact(channel_name) and PyLong_CheckExact(expire)
+            and (privilege_expire is None or PyLong_CheckExact(privilege_expire))
+            and PyUnicode_CheckExact(version)
+            and (PyUnicode_CheckExact(role) or (PyLong_Check(role) and not PyBool_Check(role)))):
+        return None
+    user = PyLong_AsLongLongAndOverflow(uid, &overflow)
+    if overflow or user < 0 or user > 0xFFFFFFFF:
+        return None
+    found = shapes.get((app_id, app_certificate, channel_name, role, expire, privilege_expire, version))
+    if found is None:
+        return None
+    shape = <tuple?>found
+    is_006 = shape[0]
+    lifetime = _u32(shape[1])
+    privilege_lifetime = _u32(shape[2])
+    service_type = _u16(shape[3])
+    ids = <tuple?>shape[4]
+    count = len(ids)
+    if count > 0xFFFF:
+        raise _wire_error(_USHORT)
+    if user:
+        uidlen = snprintf(digits, sizeof(digits), "%llu", <unsigned long long>user)
+    channel = _utf8(channel_name, &chlen, "channel_name")
+    now = <unsigned long long>time(NULL)
+    p.data = stack
+    p.cap = STACK_PACK
+    p.heap = False
+    try:
+        sa = _salt_or_draw(None)
+        if is_006:
+            p.len = _MESSAGE_006
+            until = now + privilege_lifetime
+            ts = now + lifetime
+            if until > 0xFFFFFFFF or ts > 0xFFFFFFFF:
+                raise _wire_error(_UINT)
+            _reserve(&p, 10 + 6 * <size_t>count)
+            _put32(&p, sa)
+            _put32(&p, <uint32_t>ts)
+            _put16(&p, <unsigned int>count)
+            for i in range(count):
+                _put16(&p, <unsigned int>_u16(ids[i]))
+                _put32(&p, <uint32_t>until)
+            return _seal_006(&p, app_id, app_certificate, channel, chlen, digits, uidlen)
+        p.len = 34  # room for string(signature)
+        _pack_text(&p, app_id, "app_id")
+        _reserve(&p, 18 + 6 * <size_t>count)
+        _put32(&p, <uint32_t>now)
+        _put32(&p, lifetime)
+        _put32(&p, sa)
+        _put16(&p, 1)  # one service
+        _put16(&p, <unsigned int>service_type)
+        _put16(&p, <unsigned int>count)
+        for i in range(count):
+            _put16(&p, <unsigned int>_u16(ids[i]))
+            _put32(&p, privilege_lifetime)
+        _pack_bytes(&p, channel, chlen)
+        _pack_bytes(&p, digits, uidlen)
+        return _seal_007(&p, app_certificate, <uint32_t>now, sa)
     finally:
         if p.heap:
             free(p.data)

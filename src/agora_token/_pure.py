@@ -13,6 +13,9 @@ Data shapes shared with the C kernel:
 * ``layouts``: ``{service_type: codes}`` telling the parser how to read each known service's fields:
   ``s`` a string, ``h`` a signed 16-bit integer, ``p`` an RTM2 permission block (read into the same
   flat ``int``/``str`` sequence the builder takes). A type missing from ``layouts`` ends the parse.
+* ``shapes`` (``rtc_token``, the hot path of ``build_rtc_token``): the builder's record of RTC
+  arguments it has checked, mapped to what they mean (``RtcShape``), so the kernel can build a
+  token for a new uid without the checks being run, or known, here.
 
 Values that do not fit their wire field raise ``ValueError``; malformed tokens raise ``TokenError``.
 """
@@ -36,6 +39,9 @@ from .errors import TokenError
 Field = Union[str, int]
 Privileges = Sequence[Tuple[int, int]]
 Service = Tuple[int, Privileges, Sequence[Field]]
+#: What checked RTC arguments mean (``rtc_token``): (is 006, token lifetime, privilege lifetime,
+#: service type, privilege ids in wire order), lifetimes in seconds from the build time.
+RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
 
 #: A parsed 007 token is refused when its payload inflates past this many bytes.
 MAX_PAYLOAD = 1 << 20
@@ -77,10 +83,12 @@ def _wire_error(exc: struct.error) -> ValueError:
 
 
 # Keys derived from a certificate, cached because a server signs with one certificate over and over
-# (the C kernel keeps the same per thread). Bounded; dict reads and writes are atomic.
+# (the C kernel keeps the same per thread), and rtc_token's privilege maps. Bounded; dict reads and
+# writes are atomic.
 _CACHE_MAX = 64
 _first_keys: dict = {}  # (certificate, issue_ts) -> HMAC(u32le(issue_ts), certificate): a second's tokens share it
 _pads: dict = {}  # certificate -> SHA-256 states keyed with its HMAC inner and outer pads (006)
+_privilege_sets: dict = {}  # (privilege ids, value) -> ((id, value), ...) for rtc_token
 
 
 def _remember(cache: dict, key: object, value: object) -> None:
@@ -184,6 +192,61 @@ def build_006(
     signature = _hmac_006(app_certificate, app_id.encode() + channel + account + message)
     content = _SIGNATURE_PREFIX + signature + crcs + packed_message
     return "006" + app_id + base64.b64encode(content).decode("ascii")
+
+
+def rtc_token(
+    shapes: Mapping[tuple, RtcShape],
+    app_id: object,
+    app_certificate: object,
+    channel_name: object,
+    uid: object,
+    role: object,
+    expire: object,
+    privilege_expire: object,
+    version: object,
+) -> Optional[str]:
+    """An RTC token for a uid, now and with a fresh salt, if the other arguments have a known shape; else None.
+
+    ``shapes`` maps ``(app_id, app_certificate, channel_name, role, expire, privilege_expire,
+    version)``, as a caller passed them, to what they mean once checked (see ``RtcShape``); the
+    builder fills it, so the rules stay with the builder. Only exact ``str``/``int`` arguments are
+    looked up (a role may be an ``int`` subclass such as an ``IntEnum``, never a ``bool``), since
+    ``True == 1`` and ``3600.0 == 3600`` would find a shape checked for other values; ``uid`` must be
+    an ``int`` in 0..2^32-1 (0: the empty wire uid). None means "not vouched for": the caller checks.
+    """
+    if not (
+        type(uid) is int
+        and 0 <= uid <= 0xFFFFFFFF
+        and type(app_id) is str
+        and type(app_certificate) is str
+        and type(channel_name) is str
+        and type(expire) is int
+        and (privilege_expire is None or type(privilege_expire) is int)
+        and type(version) is str
+        and (type(role) is str or (isinstance(role, int) and type(role) is not bool))
+    ):
+        return None
+    shape = shapes.get((app_id, app_certificate, channel_name, role, expire, privilege_expire, version))
+    if shape is None:
+        return None
+    is_006, lifetime, privilege_lifetime, service_type, privilege_ids = shape
+    user = str(uid) if uid else ""
+    if is_006:
+        now = int(time.time())
+        privileges = _all_until(privilege_ids, now + privilege_lifetime)
+        return build_006(app_id, app_certificate, channel_name, user, None, now + lifetime, privileges)
+    privileges = _all_until(privilege_ids, privilege_lifetime)
+    return build_007(app_id, app_certificate, None, lifetime, None, ((service_type, privileges, (channel_name, user)),))
+
+
+def _all_until(privilege_ids: Tuple[int, ...], value: int) -> Privileges:
+    """``(id, value)`` for each id: remembered, as a server asks for the same few over and over."""
+    key = (privilege_ids, value)
+    privileges = _privilege_sets.get(key)
+    if privileges is None:
+        privileges = tuple([(privilege, value) for privilege in privilege_ids])
+        _remember(_privilege_sets, key, privileges)
+    return privileges
 
 
 # Salts come from os.urandom read 4 KiB at a time, one buffer per thread; uniform by rejecting

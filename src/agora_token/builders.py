@@ -20,8 +20,8 @@ from .services import (
     FCdnPrivilege,
     FpaPrivilege,
     RtcPrivilege,
-    RtmPrivilege,
     Rtm2Permissions,
+    RtmPrivilege,
     Service,
     ServiceApaas,
     ServiceChat,
@@ -33,24 +33,23 @@ from .services import (
     ServiceRtm2,
     ServiceStreaming,
     ServiceStt,
+    ServiceType,
     StreamingPrivilege,
     rtc_privileges,
 )
 from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
 from .validation import (
+    MAX_LIFETIME,
     check_account,
     check_app_id,
     check_certificate,
     check_channel,
     check_int,
     check_lifetime,
-    GOOD_CHANNELS,
     check_u32,
     check_uid,
     uid_string,
-    MAX_LIFETIME,
-    U32_MAX,
 )
 
 #: Default lifetime of tokens from this API: one hour.
@@ -69,17 +68,10 @@ class RtcRole(IntEnum):
 RoleLike = Union[RtcRole, int, str]
 
 
-_ROLES = {RtcRole.PUBLISHER: RtcRole.PUBLISHER, RtcRole.SUBSCRIBER: RtcRole.SUBSCRIBER}
-_IS_PUBLISHER = {RtcRole.PUBLISHER: True, RtcRole.SUBSCRIBER: False, "publisher": True, "subscriber": False}
-
-
 def check_role(role: RoleLike, name: str = "role") -> RtcRole:
     """An RtcRole, its value (1, 2) or its name ("publisher", "subscriber")."""
-    if type(role) is not bool:  # True == 1 would find PUBLISHER
-        try:
-            return _ROLES[role]  # the common case, without building an enum
-        except (KeyError, TypeError):
-            pass
+    if type(role) is RtcRole:
+        return role
     if isinstance(role, str):
         try:
             return RtcRole[role.strip().upper()]
@@ -173,25 +165,52 @@ def build_rtc_token(
     ``expire`` and ``privilege_expire`` (default: ``expire``) are seconds from now, at most 24 h.
     ``version="006"`` builds the legacy format (``issue_ts`` is then the build time it counts from).
     """
-    # The most-built token of all: each check takes its cheap branch first, a cache of values
-    # already found valid where there is one (same rules, same errors, fewer calls).
-    if type(channel) is not str or channel not in GOOD_CHANNELS:
-        channel = check_channel(channel, "channel")
-    if account is None and type(uid) is int and 0 <= uid <= U32_MAX:
-        wire_uid = str(uid) if uid else ""
-    else:
-        wire_uid = uid_string(rtc_user(uid, account))
-    publisher = _IS_PUBLISHER.get(role) if type(role) is not bool else None
-    if publisher is None:
-        publisher = check_role(role) is RtcRole.PUBLISHER
-    if type(expire) is not int or not 0 <= expire <= MAX_LIFETIME:
-        expire = check_lifetime("expire", expire)
-    if privilege_expire is None:
-        privilege_expire = expire
-    else:
-        privilege_expire = _privilege_expire(privilege_expire, expire)
-    if (app_id, app_certificate) not in fastpath.WELL_FORMED:
-        check_credentials(app_id, app_certificate)
+    if account is None and issue_ts is None and salt is None:
+        # The most-built token of all: a server repeats every argument but the uid, so once they
+        # pass the checks below, their shape is remembered and the kernel builds straight from it.
+        token = _backend.kernel.rtc_token(
+            RTC_SHAPES, app_id, app_certificate, channel, uid, role, expire, privilege_expire, version
+        )
+        if token is not None:
+            return token
+    return _checked_rtc_token(
+        app_id, app_certificate, channel, uid, account, role, expire, privilege_expire, version, issue_ts, salt
+    )
+
+
+#: Checked RTC arguments (all but the user) and what they mean, as the kernels' ``rtc_token`` reads
+#: them: see ``_pure.rtc_token``. Bounded: a caller cycling through many shapes just re-checks.
+RTC_SHAPES: Dict[tuple, tuple] = {}
+RTC_SHAPES_MAX = 1024
+
+
+def _checked_rtc_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    uid: Optional[int],
+    account: Optional[str],
+    role: RoleLike,
+    expire: int,
+    privilege_expire: Optional[int],
+    version: str,
+    issue_ts: Optional[int],
+    salt: Optional[int],
+) -> str:
+    """``build_rtc_token`` with every check, remembering the shape of arguments that pass them."""
+    shape_key = (app_id, app_certificate, channel, role, expire, privilege_expire, version)
+    channel = check_channel(channel, "channel")
+    wire_uid = uid_string(rtc_user(uid, account))
+    publisher = check_role(role) is RtcRole.PUBLISHER
+    expire = check_lifetime("expire", expire)
+    privilege_expire = _privilege_expire(privilege_expire, expire)
+    check_credentials(app_id, app_certificate)
+    if version not in ("007", "006"):
+        raise ValueError(f"version must be '007' or '006', got {version!r}")
+    if len(RTC_SHAPES) >= RTC_SHAPES_MAX:
+        RTC_SHAPES.clear()
+    privilege_ids = tuple(privilege for privilege, _ in rtc_privileges(publisher, 0))
+    RTC_SHAPES[shape_key] = (version == "006", expire, privilege_expire, int(ServiceType.RTC), privilege_ids)
     if issue_ts is not None:
         issue_ts = check_u32("issue_ts", issue_ts)
     if salt is not None:
@@ -200,15 +219,13 @@ def build_rtc_token(
         return fastpath.rtc_007(
             app_id, app_certificate, channel, wire_uid, publisher, expire, privilege_expire, issue_ts, salt
         )
-    if version == "006":
-        if issue_ts is None:  # now + at most 24 h fits 32 bits until 2106
-            now = int(time.time())
-            until, ts = now + privilege_expire, now + expire
-        else:
-            until = check_u32("privilege_expire", issue_ts + privilege_expire)
-            ts = check_u32("expire", issue_ts + expire)
-        return fastpath.rtc_006(app_id, app_certificate, channel, wire_uid, publisher, until, ts, salt)
-    raise ValueError(f"version must be '007' or '006', got {version!r}")
+    if issue_ts is None:  # now + at most 24 h fits 32 bits until 2106
+        now = int(time.time())
+        until, ts = now + privilege_expire, now + expire
+    else:
+        until = check_u32("privilege_expire", issue_ts + privilege_expire)
+        ts = check_u32("expire", issue_ts + expire)
+    return fastpath.rtc_006(app_id, app_certificate, channel, wire_uid, publisher, until, ts, salt)
 
 
 def build_rtc_tokens(

@@ -69,8 +69,8 @@ def serve(args: argparse.Namespace) -> int:
     access_log: bool = getattr(args, "access_log", True)
     graceful: float = getattr(args, "graceful_timeout", 10.0)
     try:
-        import uvicorn  # noqa: F401  (only checking that the extra is installed)
         import starlette  # noqa: F401
+        import uvicorn  # noqa: F401  (only checking that the extra is installed)
 
         from . import application  # noqa: F401  (Starlette too old or broken: say so, not a traceback later)
     except ImportError as exc:
