@@ -257,3 +257,51 @@ def _pure_build(services):
     from agora_token import _pure
 
     return _pure.build_007(APP_ID, CERT, 100, 600, 5, services)
+
+
+@pytest.mark.parametrize("count", [0, 1, 255, 256, 257, 600])
+def test_build_007_each_gives_build_007s_tokens_with_fresh_salts(kernel, count):
+    """The many-token kernel call: each token equals build_007's for its uid at the salt it drew
+    (blocks of 256 are sealed per GIL release, hence the counts around 256)."""
+    privileges = ((1, 600), (2, 600), (3, 600), (4, 600))
+    uids = [str(i) for i in range(count - 2)] + ["", "bob"] if count >= 2 else ["7"] * count
+    tokens = kernel.build_007_each(APP_ID, CERT, 1111111, 600, 1, privileges, "room", uids)
+    assert len(tokens) == count
+    salts = set()
+    for uid, token in zip(uids, tokens):
+        parsed = AccessToken2.parse(token)
+        salts.add(parsed.salt)
+        assert parsed.verify(CERT) and parsed.services[0].uid == uid
+        assert token == kernel.build_007(APP_ID, CERT, 1111111, 600, parsed.salt, ((1, privileges, ("room", uid)),))
+    assert len(salts) >= count - 2
+
+
+def test_build_007_each_refuses_what_build_007_refuses(kernel):
+    each = kernel.build_007_each
+    with pytest.raises(TypeError, match="uid"):
+        each(APP_ID, CERT, 1, 600, 1, (), "room", ["1", 2])
+    with pytest.raises(ValueError, match="wire field"):
+        each(APP_ID, CERT, 1, 600, 1, (), "room", ["1", "x" * 65536])
+    with pytest.raises(ValueError, match="wire field"):
+        each(APP_ID, CERT, 1, 2**32, 1, (), "room", ["1"])
+
+
+def test_c_kernel_build_007_each_through_python_zlib(backend):
+    if backend != "c":
+        pytest.skip("a path of the C kernel only")
+    from agora_token import _fastpack
+
+    _fastpack._set_deflate_with_python_zlib(True)
+    try:
+        tokens = _fastpack.build_007_each(APP_ID, CERT, 100, 600, 1, ((1, 600),), "c", ["1", "2"])
+    finally:
+        _fastpack._set_deflate_with_python_zlib(_fastpack.DEFLATES_WITH_PYTHON_ZLIB)
+    for token in tokens:
+        parsed = AccessToken2.parse(token)
+        assert token == _pure_build_one(parsed.salt, parsed.services[0].uid)
+
+
+def _pure_build_one(salt, uid):
+    from agora_token import _pure
+
+    return _pure.build_007(APP_ID, CERT, 100, 600, salt, ((1, ((1, 600),), ("c", uid)),))

@@ -35,6 +35,20 @@ def build_007(
 ) -> str:
     """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
 
+def build_007_each(
+    app_id: str,
+    app_certificate: str,
+    issue_ts: Optional[int],
+    expire: int,
+    service_type: int,
+    privileges: _Privileges,
+    channel_name: str,
+    uids: Sequence[str],
+) -> List[str]:
+    """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
+    uid))``, a fresh salt each; blocks of tokens are packed, signed, deflated and base64-encoded
+    without the GIL, so threads building many tokens rarely wait for it."""
+
 def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
     """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
 

@@ -243,7 +243,8 @@ def build_rtc_tokens(
 
     The same checks as ``build_rtc_token``, done once for the shared arguments; the tokens share
     one issue time and each gets its own salt. With the C backend the work is spread over
-    ``threads`` threads (default: the CPU count, at most 8) since the kernel releases the GIL.
+    ``threads`` threads (default: the CPU count, at most 8): the kernel builds each thread's share
+    in blocks without the GIL.
     """
     channel = check_channel(channel, "channel")
     publisher = check_role(role) is RtcRole.PUBLISHER
@@ -257,10 +258,9 @@ def build_rtc_tokens(
     kernel = _backend.kernel
 
     def build(chunk: Sequence[str]) -> List[str]:
-        return [
-            kernel.build_007(app_id, app_certificate, issue_ts, expire, None, ((1, privileges, (channel, u)),))
-            for u in chunk
-        ]
+        return kernel.build_007_each(
+            app_id, app_certificate, issue_ts, expire, int(ServiceType.RTC), privileges, channel, chunk
+        )
 
     if threads is None:
         threads = min(os.cpu_count() or 1, 8) if _backend.name == "c" else 1
