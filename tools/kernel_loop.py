@@ -34,6 +34,14 @@ def one_round(i: int) -> None:
     assert parsed[4] and k.sign_006(CERT, APP_ID, "c", "1", parsed[4])
     k.crc32("x" * (i % 5000))
     k.random_salt()
+    # the RTC hot path (a known shape, an unknown one, a lookalike) and the many-token call
+    shapes = {(APP_ID, CERT, "room", 1, 600, None, "007"): (False, 600, 600, 1, (1, 2, 3, 4)),
+              (APP_ID, CERT, "room", 1, 600, None, "006"): (True, 600, 60, 1, (1,))}  # fmt: skip
+    for version in ("007", "006", "005"):
+        k.rtc_token(shapes, APP_ID, CERT, "room", i, 1, 600, None, version)
+    assert k.rtc_token(shapes, APP_ID, CERT, "room", i, True, 600, None, "007") is None
+    uids = [str(u) for u in range(i % 300)] + ["\u00e9" * 2000]
+    assert len(k.build_007_each(APP_ID, CERT, None, 600, 1, ((1, 600),), "room", uids)) == len(uids)
     for bad in ("007" + base64.b64encode(zlib.compress(b"\0" * (2 << 20))).decode(), token[:-9], "007!!",
                 "007" + base64.b64encode(zlib.compress(b"\1\0\1")).decode(), t006[:-4], "006" + APP_ID + "////"):
         try:
@@ -42,7 +50,8 @@ def one_round(i: int) -> None:
             pass
     for bad_build in (lambda: k.build_007("x" * 70000, CERT, 1, 1, 1, []),
                       lambda: k.build_007(APP_ID, CERT, 1, 1, 1, [(2, (), ("y" * 70000,))]),
-                      lambda: k.build_006(APP_ID, CERT, "c", "u", 1, 1, ((1, -1),))):  # fmt: skip
+                      lambda: k.build_006(APP_ID, CERT, "c", "u", 1, 1, ((1, -1),)),
+                      lambda: k.build_007_each(APP_ID, CERT, 1, 1, 1, (), "c", ["u", "y" * 70000])):  # fmt: skip
         try:
             bad_build()
         except ValueError:
