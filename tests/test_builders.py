@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import agora_token as at
 from agora_token import AccessToken, AccessToken2, RtcRole, _pure
-from agora_token.builders import RTC_SHAPES
+from agora_token.builders import _RTC_SHAPES
 
 try:
     from agora_token import _fastpack
@@ -246,7 +246,7 @@ def test_batch_refuses_bad_arguments_naming_them(kwargs, name):
 
 
 # The hot path: once arguments have passed build_rtc_token's checks, the kernel builds tokens for new
-# uids from their remembered shape (builders.RTC_SHAPES) without running the checks again.
+# uids from their remembered shape (builders._RTC_SHAPES) without running the checks again.
 
 HOT_CASES = [
     dict(role=RtcRole.PUBLISHER, expire=3600),
@@ -260,11 +260,11 @@ HOT_CASES = [
 
 @pytest.mark.parametrize("case", HOT_CASES, ids=[str(c) for c in HOT_CASES])
 def test_rtc_hot_path_gives_the_checked_paths_bytes(case, kernel):
-    RTC_SHAPES.clear()
+    _RTC_SHAPES.clear()
     at.build_rtc_token(APP_ID, CERT, "room", uid=1, **case)  # checked: the shape is remembered
     shape_args = (APP_ID, CERT, "room", case["role"], case["expire"], case.get("privilege_expire"))
     for uid in (0, 7, 2**32 - 1):
-        hot = kernel.rtc_token(RTC_SHAPES, *shape_args[:3], uid, *shape_args[3:], case.get("version", "007"))
+        hot = kernel.rtc_token(_RTC_SHAPES, *shape_args[:3], uid, *shape_args[3:], case.get("version", "007"))
         assert hot is not None
         # The same token through every check, at the issue time and salt the hot path chose.
         if case.get("version") == "006":
@@ -295,11 +295,11 @@ LOOKALIKES = [
 def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, name, kernel):
     checked = dict(uid=1, role=1, expire=60, privilege_expire=30)
     at.build_rtc_token(APP_ID, CERT, "room", **checked)
-    assert kernel.rtc_token(RTC_SHAPES, APP_ID, CERT, "room", 1, 1, 60, 30, "007") is not None
+    assert kernel.rtc_token(_RTC_SHAPES, APP_ID, CERT, "room", 1, 1, 60, 30, "007") is not None
     arguments = {**checked, **change}
     if "account" not in change:
         assert kernel.rtc_token(
-            RTC_SHAPES, APP_ID, CERT, "room", arguments["uid"], arguments["role"],
+            _RTC_SHAPES, APP_ID, CERT, "room", arguments["uid"], arguments["role"],
             arguments["expire"], arguments["privilege_expire"], "007",
         ) is None  # fmt: skip
     with pytest.raises(error, match=name):
@@ -307,10 +307,10 @@ def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, na
 
 
 def test_rtc_shapes_stay_bounded():
-    RTC_SHAPES.clear()
-    for expire in range(at.builders.RTC_SHAPES_MAX + 10):
+    _RTC_SHAPES.clear()
+    for expire in range(at.builders._RTC_SHAPES_MAX + 10):
         at.build_rtc_token(APP_ID, CERT, "room", uid=1, expire=expire % 86401, privilege_expire=expire // 86401)
-    assert 0 < len(RTC_SHAPES) <= at.builders.RTC_SHAPES_MAX
+    assert 0 < len(_RTC_SHAPES) <= at.builders._RTC_SHAPES_MAX
 
 
 class _Int(int):
@@ -351,7 +351,7 @@ def test_rtc_hot_path_vouches_only_for_what_the_checks_accept(data):
                  *data.draw(st.sampled_from(CHECKED_SHAPES))]  # fmt: skip
     for index in data.draw(st.lists(st.integers(0, 7), max_size=3)):
         arguments[index] = data.draw(st.sampled_from(_lookalikes(arguments[index])))
-    vouched = {k.rtc_token(RTC_SHAPES, *arguments) is not None for k in (_pure, _fastpack) if k is not None}
+    vouched = {k.rtc_token(_RTC_SHAPES, *arguments) is not None for k in (_pure, _fastpack) if k is not None}
     assert len(vouched) == 1, f"the kernels disagree on {arguments}"
     app_id, app_certificate, channel, uid, role, expire, privilege_expire, version = arguments
     try:

@@ -169,7 +169,7 @@ def build_rtc_token(
         # The most-built token of all: a server repeats every argument but the uid, so once they
         # pass the checks below, their shape is remembered and the kernel builds straight from it.
         token = _backend.kernel.rtc_token(
-            RTC_SHAPES, app_id, app_certificate, channel, uid, role, expire, privilege_expire, version
+            _RTC_SHAPES, app_id, app_certificate, channel, uid, role, expire, privilege_expire, version
         )
         if token is not None:
             return token
@@ -180,8 +180,8 @@ def build_rtc_token(
 
 #: Checked RTC arguments (all but the user) and what they mean, as the kernels' ``rtc_token`` reads
 #: them: see ``_pure.rtc_token``. Bounded: a caller cycling through many shapes just re-checks.
-RTC_SHAPES: Dict[tuple, tuple] = {}
-RTC_SHAPES_MAX = 1024
+_RTC_SHAPES: Dict[tuple, tuple] = {}
+_RTC_SHAPES_MAX = 1024
 
 
 def _checked_rtc_token(
@@ -207,10 +207,10 @@ def _checked_rtc_token(
     check_credentials(app_id, app_certificate)
     if version not in ("007", "006"):
         raise ValueError(f"version must be '007' or '006', got {version!r}")
-    if len(RTC_SHAPES) >= RTC_SHAPES_MAX:
-        RTC_SHAPES.clear()
+    if len(_RTC_SHAPES) >= _RTC_SHAPES_MAX:
+        _RTC_SHAPES.clear()
     privilege_ids = tuple(privilege for privilege, _ in rtc_privileges(publisher, 0))
-    RTC_SHAPES[shape_key] = (version == "006", expire, privilege_expire, int(ServiceType.RTC), privilege_ids)
+    _RTC_SHAPES[shape_key] = (version == "006", expire, privilege_expire, int(ServiceType.RTC), privilege_ids)
     if issue_ts is not None:
         issue_ts = check_u32("issue_ts", issue_ts)
     if salt is not None:
