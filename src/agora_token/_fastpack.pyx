@@ -950,6 +950,31 @@ cdef uint32_t _now_plus(object value, uint32_t lifetime) except? 0xFFFFFFFF:
     return <uint32_t>(<unsigned long long>time(NULL) + lifetime)
 
 
+cdef int _put_007_times(Packer* p, uint32_t ts, uint32_t ex, uint32_t sa, Py_ssize_t count) except -1:
+    """The signing info after the App ID: issue time, expire, salt, service count."""
+    if count > 0xFFFF:
+        raise _wire_error(_USHORT)
+    _reserve(p, 14)
+    _put32(p, ts)
+    _put32(p, ex)
+    _put32(p, sa)
+    _put16(p, <unsigned int>count)
+    return 0
+
+
+cdef int _pack_privileges_until(Packer* p, tuple ids, uint32_t value) except -1:
+    """map<u16,u32> giving each privilege id of ``ids`` the same value."""
+    cdef Py_ssize_t count = len(ids), i
+    if count > 0xFFFF:
+        raise _wire_error(_USHORT)
+    _reserve(p, 2 + 6 * <size_t>count)
+    _put16(p, <unsigned int>count)
+    for i in range(count):
+        _put16(p, <unsigned int>_u16(ids[i]))
+        _put32(p, value)
+    return 0
+
+
 def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
     cdef unsigned char stack[STACK_PACK]
@@ -968,13 +993,7 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
         ts = _now_plus(issue_ts, 0)
         ex = _u32(expire)
         sa = _salt_or_draw(salt)
-        if count > 0xFFFF:
-            raise _wire_error(_USHORT)
-        _reserve(&p, 14)
-        _put32(&p, ts)
-        _put32(&p, ex)
-        _put32(&p, sa)
-        _put16(&p, <unsigned int>count)
+        _put_007_times(&p, ts, ex, sa, count)
         items = services if PyTuple_CheckExact(services) else tuple(services)
         for service in items:
             if PyTuple_CheckExact(service) and len(<tuple>service) == 3:
@@ -1214,7 +1233,7 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
     cdef int overflow = 0
     cdef long long user
     cdef char digits[16]
-    cdef Py_ssize_t uidlen = 0, chlen, count, i
+    cdef Py_ssize_t uidlen = 0, chlen
     cdef const char* channel
     cdef tuple shape, ids
     cdef uint32_t lifetime, privilege_lifetime, sa
@@ -1239,9 +1258,6 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
     privilege_lifetime = _u32(shape[2])
     service_type = _u16(shape[3])
     ids = <tuple?>shape[4]
-    count = len(ids)
-    if count > 0xFFFF:
-        raise _wire_error(_USHORT)
     if user:
         uidlen = _decimal(<uint32_t>user, digits)
     channel = _utf8(channel_name, &chlen, "channel_name")
@@ -1257,26 +1273,17 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
             ts = now + lifetime
             if until > 0xFFFFFFFF or ts > 0xFFFFFFFF:
                 raise _wire_error(_UINT)
-            _reserve(&p, 10 + 6 * <size_t>count)
+            _reserve(&p, 8)
             _put32(&p, sa)
             _put32(&p, <uint32_t>ts)
-            _put16(&p, <unsigned int>count)
-            for i in range(count):
-                _put16(&p, <unsigned int>_u16(ids[i]))
-                _put32(&p, <uint32_t>until)
+            _pack_privileges_until(&p, ids, <uint32_t>until)
             return _seal_006(&p, app_id, app_certificate, channel, chlen, digits, uidlen)
         p.len = 34  # room for string(signature)
         _pack_text(&p, app_id, "app_id")
-        _reserve(&p, 18 + 6 * <size_t>count)
-        _put32(&p, <uint32_t>now)
-        _put32(&p, lifetime)
-        _put32(&p, sa)
-        _put16(&p, 1)  # one service
+        _put_007_times(&p, <uint32_t>now, lifetime, sa, 1)  # one service
+        _reserve(&p, 2)
         _put16(&p, <unsigned int>service_type)
-        _put16(&p, <unsigned int>count)
-        for i in range(count):
-            _put16(&p, <unsigned int>_u16(ids[i]))
-            _put32(&p, privilege_lifetime)
+        _pack_privileges_until(&p, ids, privilege_lifetime)
         _pack_bytes(&p, channel, chlen)
         _pack_bytes(&p, digits, uidlen)
         return _seal_007(&p, app_certificate, <uint32_t>now, sa)
