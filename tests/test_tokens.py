@@ -280,10 +280,12 @@ def test_build_007_each_refuses_what_build_007_refuses(kernel):
     each = kernel.build_007_each
     with pytest.raises(TypeError, match="uid"):
         each(APP_ID, CERT, 1, 600, 1, (), "room", ["1", 2])
-    with pytest.raises(ValueError, match="wire field"):
+    with pytest.raises(ValueError, match="^service field must be at most 65535 bytes of UTF-8$"):
         each(APP_ID, CERT, 1, 600, 1, (), "room", ["1", "x" * 65536])
-    with pytest.raises(ValueError, match="wire field"):
+    with pytest.raises(ValueError, match="^expire must be from 0 to 4294967295$"):
         each(APP_ID, CERT, 1, 2**32, 1, (), "room", ["1"])
+    with pytest.raises(TypeError, match="^channel_name must be a str, not int$"):
+        each(APP_ID, CERT, 1, 600, 1, (), 7, ["1"])
 
 
 def test_c_kernel_build_007_each_through_python_zlib(backend):

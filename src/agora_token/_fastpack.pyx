@@ -691,16 +691,24 @@ cdef enum:
     NOGIL_PARSE = 4096       # decode/inflate a token body this long or longer without the GIL
     NOGIL_SIGN = 4096        # sign this many bytes or more without the GIL
 
-cdef str _USHORT = "ushort format requires 0 <= number <= 65535"
-cdef str _UINT = "'I' format requires 0 <= number <= 4294967295"
-cdef str _RANGE = "argument out of range"
 cdef str _BASE64_ERROR = "token body is not standard padded base64"
 
 
 # ------------------------------------------------------------------------------------ conversions
 
-cdef inline object _wire_error(str detail):
-    return ValueError(f"a value does not fit its wire field ({detail})")
+# Values that do not fit their wire field: the project's own words, the same as _pure's (which
+# finds the field by walking the values in this kernel's order) on every Python.
+
+cdef object _range_error(str what, long long top):
+    return ValueError(f"{what} must be from 0 to {top}")
+
+
+cdef object _count_error(str what):
+    return ValueError(f"{what} must be at most 65535")
+
+
+cdef object _length_error(str what):
+    return ValueError(f"{what} must be at most 65535 bytes of UTF-8")
 
 
 cdef object _not_str(str what, object value):
@@ -714,34 +722,33 @@ cdef inline const char* _utf8(object text, Py_ssize_t* size, str what) except NU
     return PyUnicode_AsUTF8AndSize(text, size)
 
 
-cdef long long _as_long(object value, int* overflow) except? -1:
-    """An int, or an object with __index__ (as struct accepts); TypeError for anything else."""
-    if not PyLong_Check(value):
-        value = PyNumber_Index(value)
-    return PyLong_AsLongLongAndOverflow(value, overflow)
+cdef object _integer(object value, str what):
+    """An int, or an object with __index__ (as struct accepts); TypeError naming ``what`` else."""
+    try:
+        return PyNumber_Index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}") from None
 
 
-cdef uint32_t _u32(object value) except? 0xFFFFFFFF:
+cdef uint32_t _u32(object value, str what) except? 0xFFFFFFFF:
     cdef int overflow = 0
     cdef long long v
     if not PyLong_Check(value):
-        value = PyNumber_Index(value)
+        value = _integer(value, what)
     v = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if not overflow and 0 <= v <= 0xFFFFFFFF:
-        return <uint32_t>v
-    # struct's wording: a negative or beyond-64-bit value is "out of range"
-    if overflow < 0 or (overflow == 0 and v < 0) or value > 0xFFFFFFFFFFFFFFFF:
-        raise _wire_error(_RANGE)
-    raise _wire_error(_UINT)
+    if overflow or v < 0 or v > 0xFFFFFFFF:
+        raise _range_error(what, 0xFFFFFFFF)
+    return <uint32_t>v
 
 
-cdef int _u16(object value) except -1:
+cdef int _u16(object value, str what) except -1:
     cdef int overflow = 0
-    cdef long long v = _as_long(value, &overflow)
-    if overflow:
-        raise _wire_error(_RANGE)
-    if v < 0 or v > 0xFFFF:
-        raise _wire_error(_USHORT)
+    cdef long long v
+    if not PyLong_Check(value):
+        value = _integer(value, what)
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or v < 0 or v > 0xFFFF:
+        raise _range_error(what, 0xFFFF)
     return <int>v
 
 
@@ -795,10 +802,10 @@ cdef inline void _put32(Packer* p, uint32_t v) noexcept nogil:
     p.len += 4
 
 
-cdef int _pack_bytes(Packer* p, const char* data, Py_ssize_t size) except -1:
+cdef int _pack_bytes(Packer* p, const char* data, Py_ssize_t size, str what) except -1:
     """string/bytes: u16 length, then the bytes."""
     if size > 0xFFFF:
-        raise _wire_error(_USHORT)
+        raise _length_error(what)
     _reserve(p, 2 + <size_t>size)
     _put16(p, <unsigned int>size)
     if size:
@@ -810,7 +817,7 @@ cdef int _pack_bytes(Packer* p, const char* data, Py_ssize_t size) except -1:
 cdef int _pack_text(Packer* p, object text, str what) except -1:
     cdef Py_ssize_t size
     cdef const char* data = _utf8(text, &size, what)
-    return _pack_bytes(p, data, size)
+    return _pack_bytes(p, data, size, what)
 
 
 cdef inline bint _pack_plain_privilege(Packer* p, object key, object value) noexcept:
@@ -836,7 +843,7 @@ cdef int _pack_privileges(Packer* p, object privileges) except -1:
     cdef int key
     cdef uint32_t value
     if count > 0xFFFF:
-        raise _wire_error(_USHORT)
+        raise _count_error("privilege count")
     _reserve(p, 2)
     _put16(p, <unsigned int>count)
     if count == 0:
@@ -847,12 +854,12 @@ cdef int _pack_privileges(Packer* p, object privileges) except -1:
         if PyTuple_CheckExact(item) and len(<tuple>item) == 2:
             if _pack_plain_privilege(p, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1)):
                 continue
-            key = _u16((<tuple>item)[0])
-            value = _u32((<tuple>item)[1])
+            key = _u16((<tuple>item)[0], "privilege id")
+            value = _u32((<tuple>item)[1], "privilege value")
         else:
             k, v = item
-            key = _u16(k)
-            value = _u32(v)
+            key = _u16(k, "privilege id")
+            value = _u32(v, "privilege value")
         _reserve(p, 6)
         _put16(p, <unsigned int>key)
         _put32(p, value)
@@ -864,14 +871,10 @@ cdef int _pack_word(Packer* p, object value) except -1:
     cdef int overflow = 0
     cdef long long v
     if not PyLong_Check(value):
-        # exactly the Python expression of _pure._word, whatever the type
-        if not -0x8000 <= value <= 0xFFFF:
-            raise ValueError(f"{value} does not fit a 16-bit field")
-        v = _u16(value & 0xFFFF)
-    else:
-        v = PyLong_AsLongLongAndOverflow(value, &overflow)
-        if overflow or v < -0x8000 or v > 0xFFFF:
-            raise ValueError(f"{value} does not fit a 16-bit field")
+        value = _integer(value, "service field")
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or v < -0x8000 or v > 0xFFFF:
+        raise ValueError("service field must be from -32768 to 65535")
     _reserve(p, 2)
     _put16(p, <unsigned int>(v & 0xFFFF))
     return 0
@@ -910,10 +913,10 @@ cdef object _ascii_token(const char* p1, Py_ssize_t n1, const char* p2, Py_ssize
 
 def sign_007(app_certificate, issue_ts, salt, signing_info):
     """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
-    cdef uint32_t ts = _u32(issue_ts)
+    cdef uint32_t ts = _u32(issue_ts, "issue_ts")
     cdef Py_ssize_t certlen
     cdef const char* cert = _utf8(app_certificate, &certlen, "app_certificate")
-    cdef uint32_t sa = _u32(salt)
+    cdef uint32_t sa = _u32(salt, "salt")
     cdef unsigned char sig[32]
     cdef Py_buffer view
     cdef int rc
@@ -937,23 +940,23 @@ cdef uint32_t _salt_or_draw(object salt) except? 0xFFFFFFFF:
     """The given salt, or a fresh one for None (drawn here: one Python call less per token)."""
     cdef uint32_t value
     if salt is not None:
-        return _u32(salt)
+        return _u32(salt, "salt")
     if fp_random_salt(&value) != 0:
         raise OSError("the operating system gave no random bytes")
     return value
 
 
-cdef uint32_t _now_plus(object value, uint32_t lifetime) except? 0xFFFFFFFF:
-    """The given time, or now + ``lifetime`` for None."""
+cdef uint32_t _now_plus(object value, uint32_t lifetime, str what) except? 0xFFFFFFFF:
+    """The given time (the argument ``what``), or now + ``lifetime`` for None."""
     if value is not None:
-        return _u32(value)
+        return _u32(value, what)
     return <uint32_t>(<unsigned long long>time(NULL) + lifetime)
 
 
 cdef int _put_007_times(Packer* p, uint32_t ts, uint32_t ex, uint32_t sa, Py_ssize_t count) except -1:
     """The signing info after the App ID: issue time, expire, salt, service count."""
     if count > 0xFFFF:
-        raise _wire_error(_USHORT)
+        raise _count_error("service count")
     _reserve(p, 14)
     _put32(p, ts)
     _put32(p, ex)
@@ -966,11 +969,11 @@ cdef int _pack_privileges_until(Packer* p, tuple ids, uint32_t value) except -1:
     """map<u16,u32> giving each privilege id of ``ids`` the same value."""
     cdef Py_ssize_t count = len(ids), i
     if count > 0xFFFF:
-        raise _wire_error(_USHORT)
+        raise _count_error("privilege count")
     _reserve(p, 2 + 6 * <size_t>count)
     _put16(p, <unsigned int>count)
     for i in range(count):
-        _put16(p, <unsigned int>_u16(ids[i]))
+        _put16(p, <unsigned int>_u16(ids[i], "privilege id"))
         _put32(p, value)
     return 0
 
@@ -990,8 +993,8 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     try:
         _pack_text(&p, app_id, "app_id")
         count = len(services)
-        ts = _now_plus(issue_ts, 0)
-        ex = _u32(expire)
+        ts = _now_plus(issue_ts, 0, "issue_ts")
+        ex = _u32(expire, "expire")
         sa = _salt_or_draw(salt)
         _put_007_times(&p, ts, ex, sa, count)
         items = services if PyTuple_CheckExact(services) else tuple(services)
@@ -1002,7 +1005,7 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
                 fields = (<tuple>service)[2]
             else:
                 service_type, privileges, fields = service
-            rc = _u16(service_type)
+            rc = _u16(service_type, "service type")
             _reserve(&p, 2)
             _put16(&p, <unsigned int>rc)
             _pack_privileges(&p, privileges)
@@ -1144,7 +1147,7 @@ def build_006(app_id, app_certificate, channel_name, uid, salt, ts, privileges):
     p.heap = False
     try:
         s = _salt_or_draw(salt)
-        t = _now_plus(ts, _TOKEN_006_LIFETIME)
+        t = _now_plus(ts, _TOKEN_006_LIFETIME, "ts")
         _put32(&p, s)
         _put32(&p, t)
         _pack_privileges(&p, privileges)
@@ -1185,7 +1188,7 @@ cdef object _seal_006(Packer* p, object app_id, object app_certificate,
     cdef size_t msglen = p.len - _MESSAGE_006
     cdef int rc
     if msglen > 0xFFFF:
-        raise _wire_error(_USHORT)
+        raise ValueError("006 message must be at most 65535 bytes")
     app = _utf8(app_id, &applen, "app_id")
     cert = _utf8(app_certificate, &certlen, "app_certificate")
     # A typical 006 token is a fraction of a microsecond of C: less than dropping and retaking the GIL.
@@ -1254,9 +1257,9 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
         return None
     shape = <tuple?>found
     is_006 = shape[0]
-    lifetime = _u32(shape[1])
-    privilege_lifetime = _u32(shape[2])
-    service_type = _u16(shape[3])
+    lifetime = _u32(shape[1], "expire")
+    privilege_lifetime = _u32(shape[2], "privilege_expire")
+    service_type = _u16(shape[3], "service type")
     ids = <tuple?>shape[4]
     if user:
         uidlen = _decimal(<uint32_t>user, digits)
@@ -1272,7 +1275,7 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
             until = now + privilege_lifetime
             ts = now + lifetime
             if until > 0xFFFFFFFF or ts > 0xFFFFFFFF:
-                raise _wire_error(_UINT)
+                raise _range_error("ts", 0xFFFFFFFF)
             _reserve(&p, 8)
             _put32(&p, sa)
             _put32(&p, <uint32_t>ts)
@@ -1284,8 +1287,8 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
         _reserve(&p, 2)
         _put16(&p, <unsigned int>service_type)
         _pack_privileges_until(&p, ids, privilege_lifetime)
-        _pack_bytes(&p, channel, chlen)
-        _pack_bytes(&p, digits, uidlen)
+        _pack_bytes(&p, channel, chlen, "service field")
+        _pack_bytes(&p, digits, uidlen, "service field")
         return _seal_007(&p, app_certificate, <uint32_t>now, sa)
     finally:
         if p.heap:
@@ -1308,8 +1311,9 @@ def build_007_each(app_id, app_certificate, issue_ts, expire, service_type, priv
     cdef unsigned char head_stack[256]
     cdef unsigned char tail_stack[256]
     cdef uint32_t ts, ex
-    cdef Py_ssize_t certlen
+    cdef Py_ssize_t certlen, chlen
     cdef const char* cert
+    cdef const char* channel
     cdef const char** uid_data = NULL
     cdef size_t* uid_len = NULL
     cdef unsigned char* packed = NULL
@@ -1329,27 +1333,29 @@ def build_007_each(app_id, app_certificate, issue_ts, expire, service_type, priv
         # signing info = string(app_id) u32 ts u32 expire | u32 salt | u16 1, u16 type, privileges,
         # string(channel) | string(uid): everything but the salt and the uid is packed once.
         _pack_text(&head, app_id, "app_id")
-        ts = _now_plus(issue_ts, 0)
-        ex = _u32(expire)
+        ts = _now_plus(issue_ts, 0, "issue_ts")
+        ex = _u32(expire, "expire")
         _reserve(&head, 8)
         _put32(&head, ts)
         _put32(&head, ex)
         _reserve(&tail, 4)
         _put16(&tail, 1)
-        _put16(&tail, <unsigned int>_u16(service_type))
+        _put16(&tail, <unsigned int>_u16(service_type, "service type"))
         _pack_privileges(&tail, privileges)
-        _pack_text(&tail, channel_name, "channel_name")
+        channel = _utf8(channel_name, &chlen, "channel_name")
+        _pack_bytes(&tail, channel, chlen, "service field")  # as _pure's build_007 calls it
         cert = _utf8(app_certificate, &certlen, "app_certificate")
         uid_data = <const char**>malloc(max(n, 1) * sizeof(const char*))
         uid_len = <size_t*>malloc(max(n, 1) * sizeof(size_t))
         if uid_data == NULL or uid_len == NULL:
             raise MemoryError()
-        for i in range(n):
+        for i in range(n):  # every uid is a str before any is measured, as in _pure
             uid_data[i] = _utf8(users[i], &uidlen, "uid")
-            if uidlen > 0xFFFF:
-                raise _wire_error(_USHORT)
             uid_len[i] = <size_t>uidlen
-            longest = max(longest, uidlen)
+        for i in range(n):
+            if uid_len[i] > 0xFFFF:
+                raise _length_error("service field")
+            longest = max(longest, <Py_ssize_t>uid_len[i])
         packed_cap = 34 + head.len + 4 + tail.len + 2 + <size_t>longest
         bound = fp_deflate_bound(packed_cap)
         text_cap = FP_B64LEN(bound)

@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import operator
 import os
 import re
 import struct
@@ -50,6 +51,10 @@ SALT_MAX = 99999999
 #: A 006 token built without an explicit ``ts`` expires this long after it is built.
 TOKEN_006_LIFETIME = 24 * 3600
 
+#: The largest values of the wire's unsigned 16- and 32-bit fields.
+U16_MAX = 0xFFFF
+U32_MAX = 0xFFFFFFFF
+
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
 _U32 = struct.Struct("<I")
@@ -69,8 +74,9 @@ def _privileges(privileges: Privileges) -> bytes:
 
 
 def _word(value: int) -> bytes:
+    value = _integer(value, "service field")
     if not -0x8000 <= value <= 0xFFFF:
-        raise ValueError(f"{value} does not fit a 16-bit field")
+        raise ValueError(f"service field must be from -32768 to {U16_MAX}")
     return _U16.pack(value & 0xFFFF)
 
 
@@ -78,8 +84,69 @@ def _fields(fields: Sequence[Field]) -> bytes:
     return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in fields])
 
 
-def _wire_error(exc: struct.error) -> ValueError:
-    return ValueError(f"a value does not fit its wire field ({exc})")
+# Values that do not fit their wire field: the packers above let ``struct`` find them (free when
+# nothing is wrong), then the values are walked again in the C kernel's order to say, in the
+# project's own words, which field and what limit. ``struct``'s wording differs between Pythons.
+
+
+def _integer(value: object, what: str) -> int:
+    """``value`` as an int, as ``struct`` takes it (an int or an ``__index__``); else TypeError."""
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}") from None
+
+
+def _check_int(value: object, what: str, top: int) -> None:
+    if not 0 <= _integer(value, what) <= top:
+        raise ValueError(f"{what} must be from 0 to {top}")
+
+
+def _check_count(count: int, what: str) -> None:
+    if count > U16_MAX:
+        raise ValueError(f"{what} must be at most {U16_MAX}")
+
+
+def _check_length(data: bytes, what: str) -> None:
+    if len(data) > U16_MAX:
+        raise ValueError(f"{what} must be at most {U16_MAX} bytes of UTF-8")
+
+
+def _check_privileges(privileges: Privileges) -> None:
+    _check_count(len(privileges), "privilege count")
+    for key, value in privileges:
+        _check_int(key, "privilege id", U16_MAX)
+        _check_int(value, "privilege value", U32_MAX)
+
+
+def _explain_007(app_id: str, issue_ts: int, expire: int, salt: int, services: Sequence[Service]) -> ValueError:
+    """The error for the first value of a 007 token that does not fit its field."""
+    try:
+        _check_length(app_id.encode(), "app_id")
+        _check_int(issue_ts, "issue_ts", U32_MAX)
+        _check_int(expire, "expire", U32_MAX)
+        _check_int(salt, "salt", U32_MAX)
+        _check_count(len(services), "service count")
+        for service_type, privileges, fields in services:
+            _check_int(service_type, "service type", U16_MAX)
+            _check_privileges(privileges)
+            for field in fields:
+                if isinstance(field, str):
+                    _check_length(field.encode(), "service field")
+    except ValueError as exc:
+        return exc
+    raise AssertionError("struct refused a 007 value that fits its field")  # pragma: no cover
+
+
+def _explain_006(salt: int, ts: int, privileges: Privileges) -> ValueError:
+    """The error for the first value of a 006 token that does not fit its field."""
+    try:
+        _check_int(salt, "salt", U32_MAX)
+        _check_int(ts, "ts", U32_MAX)
+        _check_privileges(privileges)
+    except ValueError as exc:
+        return exc
+    raise AssertionError("struct refused a 006 value that fits its field")  # pragma: no cover
 
 
 # Keys derived from a certificate, cached because a server signs with one certificate over and over
@@ -105,8 +172,10 @@ def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes
             first = hmac.digest(_U32.pack(issue_ts), app_certificate.encode(), "sha256")
             _remember(_first_keys, (app_certificate, issue_ts), first)
         key = hmac.digest(_U32.pack(salt), first, "sha256")
-    except struct.error as exc:
-        raise _wire_error(exc) from None
+    except struct.error:
+        _check_int(issue_ts, "issue_ts", U32_MAX)
+        _check_int(salt, "salt", U32_MAX)
+        raise  # pragma: no cover - struct refused nothing that the checks accept
     return hmac.digest(key, signing_info, "sha256")
 
 
@@ -130,8 +199,8 @@ def build_007(
             parts.append(_privileges(privileges))
             if fields:
                 parts.append(_fields(fields))
-    except struct.error as exc:
-        raise _wire_error(exc) from None
+    except struct.error:
+        raise _explain_007(app_id, issue_ts, expire, salt, services) from None
     signing_info = b"".join(parts)
     signature = sign_007(app_certificate, issue_ts, salt, signing_info)
     content = _SIGNATURE_PREFIX + signature + signing_info
@@ -151,6 +220,8 @@ def build_007_each(
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each (the C kernel builds them in blocks without the GIL)."""
     uids = tuple(uids)
+    if not isinstance(channel_name, str):  # else an int would be packed as a 16-bit word
+        raise TypeError(f"channel_name must be a str, not {type(channel_name).__name__}")
     for uid in uids:
         if not isinstance(uid, str):  # a field that is an int would be packed as a 16-bit word
             raise TypeError(f"uid must be a str, not {type(uid).__name__}")
@@ -209,10 +280,12 @@ def build_006(
     account = uid.encode()
     try:
         message = _HEAD_006.pack(salt, ts) + _privileges(privileges)
-        crcs = _HEAD_006.pack(zlib.crc32(channel), zlib.crc32(account))
-        packed_message = _string(message)
-    except struct.error as exc:
-        raise _wire_error(exc) from None
+    except struct.error:
+        raise _explain_006(salt, ts, privileges) from None
+    if len(message) > U16_MAX:
+        raise ValueError(f"006 message must be at most {U16_MAX} bytes")
+    crcs = _HEAD_006.pack(zlib.crc32(channel), zlib.crc32(account))
+    packed_message = _string(message)
     signature = _hmac_006(app_certificate, app_id.encode() + channel + account + message)
     content = _SIGNATURE_PREFIX + signature + crcs + packed_message
     return "006" + app_id + base64.b64encode(content).decode("ascii")
