@@ -258,6 +258,8 @@ HOT_CASES = [
 ]
 
 
+# Clears the process-wide shape cache, so a copy of it on another thread may find no shape.
+@pytest.mark.thread_unsafe
 @pytest.mark.parametrize("case", HOT_CASES, ids=[str(c) for c in HOT_CASES])
 def test_rtc_hot_path_gives_the_checked_paths_bytes(case, kernel):
     _RTC_SHAPES.clear()
