@@ -11,6 +11,7 @@ _RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
 
 #: A parsed 007 token is refused when its payload inflates past this many bytes.
 MAX_PAYLOAD: Final[int]
+MAX_TOKEN_LENGTH: Final[int]
 #: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
 SALT_MAX: Final[int]
 #: True where the linked zlib deflates unlike the interpreter's zlib module (zlib-ng), so the

@@ -25,15 +25,17 @@ from cpython.ref cimport Py_INCREF
 
 import zlib as _zlib
 
+from agora_token import _limits
 from agora_token.errors import TokenError
 
 cdef extern from "<time.h>":
     ctypedef long time_t
     time_t time(time_t*) nogil
 
-#: A 006 token built without an explicit ``ts`` expires this long after it is built.
-TOKEN_006_LIFETIME = 24 * 3600
+TOKEN_006_LIFETIME = _limits.TOKEN_006_LIFETIME
 cdef uint32_t _TOKEN_006_LIFETIME = TOKEN_006_LIFETIME
+cdef Py_ssize_t _MAX_TOKEN_LENGTH = _limits.MAX_TOKEN_LENGTH
+cdef str _TOO_LONG = _limits.too_long_message()
 
 cdef extern from "Python.h":
     # Declared here rather than cimported to control the error handling exactly.
@@ -677,10 +679,12 @@ cdef extern from *:
                       unsigned char**, size_t*) nogil
 
 
-#: A parsed 007 token is refused when its payload inflates past this many bytes.
-MAX_PAYLOAD = 1 << 20
-#: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
-SALT_MAX = 99999999
+MAX_PAYLOAD = _limits.MAX_PAYLOAD
+MAX_TOKEN_LENGTH = _limits.MAX_TOKEN_LENGTH
+SALT_MAX = _limits.SALT_MAX
+# The C code's own copies (macros) must say the same.
+if FP_MAX_PAYLOAD != MAX_PAYLOAD or FP_SALT_MAX != SALT_MAX:
+    raise ImportError("the C kernel's limits differ from agora_token._limits")
 
 cdef enum:
     STACK_PACK = 1536        # packed content of a typical token fits on the stack
@@ -1561,6 +1565,8 @@ def parse_007(token, layouts):
     cdef int rc, count, i
     cdef Reader r
     _check_str(token)
+    if PyUnicode_GET_LENGTH(token) > _MAX_TOKEN_LENGTH:
+        raise TokenError(_TOO_LONG)
     if not _starts(token, "007"):
         raise TokenError("not a 007 token: it does not start with '007'")
     if not PyUnicode_IS_ASCII(token):
@@ -1628,6 +1634,8 @@ def parse_006(token):
     cdef Reader r, inner
     cdef bytes message
     _check_str(token)
+    if PyUnicode_GET_LENGTH(token) > _MAX_TOKEN_LENGTH:
+        raise TokenError(_TOO_LONG)
     if not _starts(token, "006"):
         raise TokenError("not a 006 token: it does not start with '006'")
     n = PyUnicode_GET_LENGTH(token)

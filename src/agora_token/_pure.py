@@ -35,6 +35,7 @@ import time
 import zlib
 from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
 
+from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, TOKEN_006_LIFETIME, U16_MAX, U32_MAX, too_long_message
 from .errors import TokenError
 
 Field = Union[str, int]
@@ -44,16 +45,6 @@ Service = Tuple[int, Privileges, Sequence[Field]]
 #: service type, privilege ids in wire order), lifetimes in seconds from the build time.
 RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
 
-#: A parsed 007 token is refused when its payload inflates past this many bytes.
-MAX_PAYLOAD = 1 << 20
-#: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
-SALT_MAX = 99999999
-#: A 006 token built without an explicit ``ts`` expires this long after it is built.
-TOKEN_006_LIFETIME = 24 * 3600
-
-#: The largest values of the wire's unsigned 16- and 32-bit fields.
-U16_MAX = 0xFFFF
-U32_MAX = 0xFFFFFFFF
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -460,6 +451,8 @@ def parse_007(token: str, layouts: Mapping[int, str]) -> tuple:
     """
     if not isinstance(token, str):
         raise TokenError(f"token must be a str, not {type(token).__name__}")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError(too_long_message())
     if not token.startswith("007"):
         raise TokenError("not a 007 token: it does not start with '007'")
     content = _inflate(_decode_base64(token[3:]))
@@ -489,6 +482,8 @@ def parse_006(token: str) -> tuple:
     """
     if not isinstance(token, str):
         raise TokenError(f"token must be a str, not {type(token).__name__}")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError(too_long_message())
     if not token.startswith("006"):
         raise TokenError("not a 006 token: it does not start with '006'")
     if len(token) < 35 or not token[3:35].isascii():

@@ -49,6 +49,7 @@ from .validation import (
     check_lifetime,
     check_u32,
     check_uid,
+    require_bool,
     uid_string,
 )
 
@@ -116,8 +117,8 @@ def _build(token: AccessToken2, *services: Service) -> str:
 
 def _build_with(token: AccessToken2, service: Service, wanted: Dict[IntEnum, bool], names: str) -> str:
     """``service`` granting each wanted privilege for the token's lifetime; refusing to grant none."""
-    for privilege, on in wanted.items():
-        if on:
+    for (privilege, on), name in zip(wanted.items(), names.split(" and ")):
+        if require_bool(name, on):
             service.add_privilege(privilege, token.expire)
     if not service.privileges:
         raise ValueError(f"{names} are both off: the token would grant nothing")
@@ -232,7 +233,7 @@ def build_rtc_tokens(
     app_id: str,
     app_certificate: str,
     channel: str,
-    users: Iterable[Union[int, str]],
+    users: Sequence[Union[int, str]],
     *,
     role: RoleLike = RtcRole.PUBLISHER,
     expire: int = DEFAULT_EXPIRE,
@@ -251,8 +252,8 @@ def build_rtc_tokens(
     expire = check_lifetime("expire", expire)
     privileges = rtc_privileges(publisher, _privilege_expire(privilege_expire, expire))
     check_credentials(app_id, app_certificate)
-    if isinstance(users, (str, bytes)):
-        raise TypeError("users must be an iterable of uids or accounts, not a single str")
+    if not isinstance(users, (list, tuple)):  # a str, bytes or bytearray would give one uid a char
+        raise TypeError(f"users must be a list or tuple of uids (int) or accounts (str), not {type(users).__name__}")
     wire_uids = [uid_string(u, "users") if type(u) is int else check_account(u, "users") for u in users]
     issue_ts = int(time.time())
     kernel = _backend.kernel

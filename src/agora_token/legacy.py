@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Dict, Mapping, Optional, Tuple
 
+from ._limits import MAX_TOKEN_LENGTH, SALT_MAX, too_long_message
 from .errors import TokenError
 from .validation import check_account, check_app_id, check_certificate, check_channel, check_u16, check_u32, check_uid
 
 #: Legacy random ints are formatted as 8 hex digits, so any u32 is allowed; we draw like 006/007.
-_SALT_MAX = 99999999
 
 
 class DynamicKey4Service:
@@ -59,7 +59,7 @@ AUDIO_VIDEO_UPLOAD = "3"
 
 
 def _salt(salt: Optional[int]) -> int:
-    return secrets.randbelow(_SALT_MAX) + 1 if salt is None else check_u32("salt", salt)
+    return secrets.randbelow(SALT_MAX) + 1 if salt is None else check_u32("salt", salt)
 
 
 def _issue_ts(issue_ts: Optional[int]) -> int:
@@ -441,6 +441,10 @@ def parse(token: str) -> LegacyToken:
     """Decode a DynamicKey v1–v5 or Signaling token; raises ``TokenError`` if it is none of them."""
     if not isinstance(token, str):
         raise TokenError(f"token must be a str, not {type(token).__name__}")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError(too_long_message())
+    if not token.isascii():  # every legacy format is ASCII; a lone surrogate could not be verified
+        raise TokenError("not a DynamicKey v1-v5 or Signaling token: it has non-ASCII characters")
     if token.startswith("005"):
         return _parse_dk5(token)
     for fmt, pattern in _PATTERNS.items():

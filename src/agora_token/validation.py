@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Union
 
-U16_MAX = 0xFFFF
-U32_MAX = 0xFFFFFFFF
+from ._limits import U16_MAX, U32_MAX
+
 #: Agora caps every token and privilege at 24 hours (SPEC §10).
 MAX_LIFETIME = 24 * 3600
 #: Longest documented channel name and user account, in UTF-8 bytes (SPEC §10).
@@ -38,11 +38,26 @@ def require_int(name: str, value: object) -> int:
     return value
 
 
+def require_bool(name: str, value: object) -> bool:
+    """A bool proper: any other value (the string "false" is truthy) is refused, not read as one."""
+    if type(value) is not bool:
+        raise _type_error(name, "a bool", value)
+    return value
+
+
+def shown(value: int) -> str:
+    """An int as an error message shows it: a huge one by its size (its digits could be thousands,
+    and Python 3.11+ refuses to print more than 4,300 of them)."""
+    if -(10**20) < value < 10**20:
+        return str(value)
+    return f"an integer of {value.bit_length()} bits"
+
+
 def check_int(name: str, value: object, low: int, high: int) -> int:
     """An int (not a bool) within ``low..high``."""
     value = require_int(name, value)
     if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+        raise ValueError(f"{name} must be between {low} and {high}, got {shown(value)}")
     return value
 
 
@@ -152,8 +167,10 @@ def check_lifetime(name: str, value: object) -> int:
     """Seconds from now, 0..24 h: Agora would silently cap anything longer."""
     value = require_int(name, value)
     if value < 0:
-        raise ValueError(f"{name} must not be negative, got {value}")
+        raise ValueError(f"{name} must not be negative, got {shown(value)}")
     if value > MAX_LIFETIME:
+        if value >= 10**20:
+            raise ValueError(f"{name} must be at most {MAX_LIFETIME} s (24 h), got {shown(value)}")
         if value >= _LOOKS_ABSOLUTE:
             raise ValueError(
                 f"{name} is seconds from now, but {value} looks like an absolute Unix timestamp"
