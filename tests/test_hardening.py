@@ -940,24 +940,25 @@ def _log_everything(caplog: pytest.LogCaptureFixture) -> None:
             _no_secret("".join(traceback.format_exception(*record.exc_info)))
 
 
-CLI_FAILURES = [
-    ["rtc", "--channel", "c", "--uid", "1", "--app-certificate", CERT + "0"],
-    ["rtc", "--channel", "c", "--uid", "1", "--app-certificate", CERT.lower() + "x"],
-    ["rtc", "--channel", "c", "--uid", "-1"],
-    ["rtc", "--channel", "c" * 65, "--uid", "1"],
-    ["rtm", "--user-id", "u", "--expire", "999999"],
-    ["inspect", REAL_007[0][:-6], "--app-certificate", CERT],
-    ["inspect", REAL_007[0], "--app-certificate", CERT[:-1]],
-    ["inspect", "007" + _b64(zlib.compress(b"\0" * (2 << 20), 9)), "--app-certificate", CERT],
-    ["dynamic-key5", "--channel", "c", "--uid", "1", "--expired-ts", "-1"],
-    ["signaling", "--account", "a", "--expired-ts", "x"],
-    ["nonsense", CERT],
+# Each failing command line and what its error must mention, so the error path meant is the one run.
+CLI_FAILURES: List[Tuple[List[str], str]] = [
+    (["rtc", "--channel", "c", "--uid", "1", "--app-certificate", CERT + "0"], "app_certificate must be 32"),
+    (["rtc", "--channel", "c", "--uid", "1", "--app-certificate", CERT.lower() + "x"], "app_certificate must be 32"),
+    (["rtc", "--channel", "c", "--uid", "-1"], "uid must be between"),
+    (["rtc", "--channel", "c" * 65, "--uid", "1"], "channel is 65 bytes"),
+    (["rtm", "--user-id", "u", "--expire", "999999"], "Agora caps tokens at 86400 s"),
+    (["inspect", REAL_007[0][:-6], "--app-certificate", CERT], "not standard padded base64"),
+    (["inspect", REAL_007[0], "--app-certificate", CERT[:-1]], "app_certificate must be 32"),
+    (["inspect", "007" + _b64(zlib.compress(b"\0" * (2 << 20), 9)), "--app-certificate", CERT], "inflates past"),
+    (["dk5", "--channel", "c", "--uid", "1", "--expire", "-1"], "expire must not be negative"),
+    (["signaling", "--account", "a", "--expire", "x"], "--expire: invalid int value"),
+    (["nonsense", CERT], "invalid choice: 'nonsense'"),
 ]
 
 
 @thread_unsafe
-@pytest.mark.parametrize("argv", CLI_FAILURES, ids=range(len(CLI_FAILURES)))
-def test_certificate_in_no_cli_error(argv, capsys, monkeypatch, tmp_path):
+@pytest.mark.parametrize("argv, reason", CLI_FAILURES, ids=range(len(CLI_FAILURES)))
+def test_certificate_in_no_cli_error(argv, reason, capsys, monkeypatch, tmp_path):
     from agora_token.cli import main
 
     monkeypatch.setenv("AGORA_APP_ID", APP_ID)
@@ -965,6 +966,7 @@ def test_certificate_in_no_cli_error(argv, capsys, monkeypatch, tmp_path):
     status = main(argv)
     out, err = capsys.readouterr()
     assert status != 0
+    assert reason in err, err
     _no_secret(out, err.replace(CERT, "") if argv[0] == "nonsense" else err)
     assert "Traceback" not in err
     # The same through a certificate file holding a bad (and the good) certificate.
