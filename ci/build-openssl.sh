@@ -12,7 +12,11 @@ set -euo pipefail
 prefix=${1:?usage: build-openssl.sh PREFIX}
 version=${OPENSSL_VERSION:-3.5.4}  # 3.5 is an LTS series
 sha256=${OPENSSL_SHA256:-967311f84955316969bdb1d8d4b983718ef42338639c621ec4c34fddef355e99}
-url="https://github.com/openssl/openssl/releases/download/openssl-$version/openssl-$version.tar.gz"
+case $version in
+  1.1.1*) tag=OpenSSL_${version//./_} ;;  # 1.1.1 releases are tagged OpenSSL_1_1_1w
+  *) tag=openssl-$version ;;
+esac
+url="https://github.com/openssl/openssl/releases/download/$tag/openssl-$version.tar.gz"
 
 if [ -f "$prefix/lib/libcrypto.a" ] && [ -f "$prefix/include/openssl/hmac.h" ]; then
   echo "build-openssl: $prefix already holds a static libcrypto"
@@ -38,10 +42,12 @@ mkdir "$work/src"
 tar -xzf "$tarball" -C "$work/src" --strip-components 1
 cd "$work/src"
 
+configure=./Configure
 case "$(uname -s)-$(uname -m)" in
   Darwin-arm64) target=darwin64-arm64-cc ;;
   Darwin-x86_64) target=darwin64-x86_64-cc ;;
-  Linux-*) target= ;;  # ./Configure picks the Linux target itself
+  # ./config detects the Linux target (3.x's ./Configure would too; 1.1.1's needs one named).
+  Linux-*) target='' configure=./config ;;
   *) echo "build-openssl: unsupported host $(uname -s)-$(uname -m)" >&2; exit 1 ;;
 esac
 if [ "$(uname -s)" = Darwin ]; then
@@ -51,8 +57,13 @@ fi
 
 # Only libcrypto is needed: no shared libraries, no loadable modules or engines (nothing is ever
 # read from a directory on the user's machine), no tests; build_libs builds no apps.
-./Configure $target --prefix="$prefix" --libdir=lib --openssldir="$prefix/ssl" \
-  no-shared no-module no-engine no-dso no-tests no-ssl no-dtls -fPIC
+# 1.1.1 has no provider modules, so its Configure has no no-module option (it rejects it).
+case $version in
+  1.1.1*) no_module= ;;
+  *) no_module=no-module ;;
+esac
+$configure $target --prefix="$prefix" --libdir=lib --openssldir="$prefix/ssl" \
+  no-shared $no_module no-engine no-dso no-tests no-ssl no-dtls -fPIC
 cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu)
 make -j"$cpus" build_libs >/dev/null
 make install_dev >/dev/null

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # cibuildwheel before-all on Linux and macOS: OpenSSL (libcrypto) and zlib for the C kernel.
 #
-#   manylinux (AlmaLinux)  dnf/yum openssl-devel zlib-devel   auditwheel vendors libcrypto and libz
-#   musllinux (Alpine)     apk openssl-dev zlib-dev           auditwheel vendors libcrypto and libz
+#   manylinux (AlmaLinux)  dnf/yum openssl-devel zlib-devel   auditwheel vendors libcrypto only
+#   musllinux (Alpine)     apk openssl-dev zlib-dev           auditwheel vendors libcrypto only
 #   Debian/Ubuntu          apt-get libssl-dev zlib1g-dev      (local builds; repair with auditwheel)
 #   macOS                  static libcrypto from a pinned OpenSSL release (ci/build-openssl.sh),
 #                          built for MACOSX_DEPLOYMENT_TARGET; zlib is the system libz
+#
+# On Linux, libz.so.1 is on the manylinux and musllinux policies' allow-lists: auditwheel leaves
+# it out of the wheel, which then loads the system's zlib (the one Python's zlib module links);
+# zlib's headers are needed here only to compile. libcrypto is not on them and is vendored into
+# agora_token.libs/.
 #
 # Windows does not use this script: pyproject.toml runs vcpkg there.
 set -euo pipefail
