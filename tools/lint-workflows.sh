@@ -61,6 +61,10 @@ if [ -z "${GH_TOKEN:-}" ]; then
   zizmor_args+=(--offline)
   say "GH_TOKEN is unset: zizmor runs offline (its online audits are skipped)"
 fi
-zizmor "${zizmor_args[@]}" .github/workflows || rc=1
+# zizmor reports a workflow it cannot parse only as a warning, then "no findings": that is a failure.
+zizmor_log=$(mktemp)
+zizmor "${zizmor_args[@]}" .github/workflows 2>&1 | tee "$zizmor_log" || rc=1
+if grep -q "failed to parse input" "$zizmor_log"; then say "zizmor could not parse a workflow"; rc=1; fi
+rm -f "$zizmor_log"
 
 exit "$rc"
