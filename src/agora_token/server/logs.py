@@ -23,7 +23,8 @@ def _escape_char(match: "re.Match[str]") -> str:
 
 def escape(text: str) -> str:
     """``text`` safe for one log line: control characters (newline, ESC, ...) written as escapes."""
-    return _UNSAFE.sub(_escape_char, text) if _UNSAFE.search(text) else text
+    # isprintable() is the fast common case (C, no regex); it is False for every character _UNSAFE takes.
+    return text if text.isprintable() else _UNSAFE.sub(_escape_char, text)
 
 
 def _secret_pattern(secret: str) -> str:
@@ -53,10 +54,18 @@ class RedactSecrets(logging.Filter):
         self.pattern: Optional[Pattern[str]] = (
             re.compile("|".join(_secret_pattern(s) for s in unique), re.IGNORECASE) if unique else None
         )
+        # Without a "%" no character can be percent-encoded: the plain pattern is several times faster.
+        self.plain: Optional[Pattern[str]] = (
+            re.compile("|".join(re.escape(s) for s in unique), re.IGNORECASE) if unique else None
+        )
+
+    def _pattern_for(self, text: str) -> Optional[Pattern[str]]:
+        return self.pattern if "%" in text else self.plain
 
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced."""
-        return text if self.pattern is None else self.pattern.sub(REDACTED, text)
+        pattern = self._pattern_for(text)
+        return text if pattern is None else pattern.sub(REDACTED, text)
 
     def _arg(self, value: object) -> object:
         # Numbers stay numbers (a "%d" must still format); anything else is cleaned as text.
@@ -74,7 +83,7 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it as usual
             message = str(record.msg)
-        if self.pattern.search(message):
+        if self._pattern_for(message).search(message):  # type: ignore[union-attr]
             # Clean the arguments one by one rather than merging them into the message: formatters
             # such as uvicorn's access formatter read ``record.args`` themselves.
             record.msg = self.redact(str(record.msg))
@@ -83,7 +92,8 @@ class RedactSecrets(logging.Filter):
             elif isinstance(record.args, dict):
                 record.args = {k: self._arg(v) for k, v in record.args.items()}
             try:
-                still = self.pattern.search(record.getMessage())
+                cleaned = record.getMessage()
+                still = self._pattern_for(cleaned).search(cleaned)  # type: ignore[union-attr]
             except Exception:
                 still = True
             if still:  # a secret split across arguments: give up the arguments, keep the clean text

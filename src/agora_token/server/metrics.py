@@ -85,6 +85,7 @@ class Metrics:
         # labels() takes a lock and builds a key each call: the per-request path reuses the children.
         self._request_children: Dict[Tuple[str, str, int], object] = {}
         self._error_children: Dict[str, object] = {}
+        self._token_children: Dict[str, object] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request."""
@@ -103,7 +104,10 @@ class Metrics:
 
     def token_issued(self, kind: str) -> None:
         """Count one token handed out ("rtc", "rtm" or "chat")."""
-        self.tokens.labels(kind).inc()
+        child = self._token_children.get(kind)
+        if child is None:
+            child = self._token_children[kind] = self.tokens.labels(kind)
+        child.inc()  # type: ignore[attr-defined]
 
     def render(self) -> bytes:
         """The Prometheus text exposition: this app's metrics, or every worker's summed in multiprocess mode."""

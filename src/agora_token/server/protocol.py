@@ -54,12 +54,48 @@ TOO_LARGE = _canned(431, "Request Header Fields Too Large", "the request head is
 MALFORMED = _canned(400, "Bad Request", "malformed HTTP request")
 
 
-def _waiting_registry(server_state: Any) -> "OrderedDict[Any, None]":
-    """The server's connections still waiting for a request head, oldest first (one per uvicorn server)."""
-    registry = getattr(server_state, "_agora_waiting", None)
+#: How often the deadlines are checked: a deadline is met to within this many seconds.
+SWEEP_SECONDS = 0.25
+
+
+class _Registry:
+    """Per uvicorn server: the connections waiting for a request head, and those with a running deadline.
+
+    One periodic sweep checks the deadlines (in arming order, which is expiry order, as every connection
+    of a server has the same timeout) instead of a timer per request: arming a timer and cancelling it
+    costs more than the rest of the hygiene together on the hot path.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: "OrderedDict[Any, None]" = OrderedDict()
+        self.armed: "OrderedDict[Any, float]" = OrderedDict()
+        self.sweeper: Optional[asyncio.TimerHandle] = None
+
+    def arm(self, protocol: Any) -> None:
+        if protocol not in self.armed:
+            self.armed[protocol] = self.loop.time() + protocol._limits.request_timeout
+            if self.sweeper is None:
+                self.sweeper = self.loop.call_later(SWEEP_SECONDS, self.sweep)
+
+    def sweep(self) -> None:
+        self.sweeper = None
+        now = self.loop.time()
+        while self.armed:
+            protocol, due = next(iter(self.armed.items()))
+            if due > now:
+                break
+            del self.armed[protocol]
+            protocol._deadline_passed()
+        if self.armed:
+            self.sweeper = self.loop.call_later(SWEEP_SECONDS, self.sweep)
+
+
+def _registry(server_state: Any, loop: asyncio.AbstractEventLoop) -> _Registry:
+    """The registry of ``server_state``'s server (made on its first connection)."""
+    registry = getattr(server_state, "_agora_registry", None)
     if registry is None:
-        registry = OrderedDict()
-        server_state._agora_waiting = registry
+        registry = server_state._agora_registry = _Registry(loop)
     return registry  # type: ignore[no-any-return]
 
 
@@ -78,31 +114,30 @@ class GuardMixin:
         limits: Limits = getattr(config, "agora_limits", None) or Limits.from_env()
         self._limits = limits
         self._max_connections = effective_max_connections(limits.max_connections)
-        self._deadline: Optional[asyncio.TimerHandle] = None
         self._head_bytes = 0
         self._waiting = False
-        self._registry = _waiting_registry(self.server_state)
+        self._registry = _registry(self.server_state, self.loop)
+        self._waiting_set = self._registry.waiting
+        self._armed = self._registry.armed
 
     # -- state ---------------------------------------------------------------------------------
 
     def _start_waiting(self) -> None:
         self._waiting = True
         self._head_bytes = 0
-        self._registry.pop(self, None)
-        self._registry[self] = None
+        self._waiting_set.pop(self, None)
+        self._waiting_set[self] = None
 
     def _stop_waiting(self) -> None:
         self._waiting = False
-        self._registry.pop(self, None)
+        self._waiting_set.pop(self, None)
 
     def _arm_deadline(self) -> None:
-        if self._deadline is None and self._limits.request_timeout > 0:
-            self._deadline = self.loop.call_later(self._limits.request_timeout, self._deadline_passed)
+        if self._limits.request_timeout > 0:
+            self._registry.arm(self)
 
     def _disarm_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._armed.pop(self, None)
 
     def _refuse(self, answer: bytes, reason: str) -> None:
         REFUSED[reason].inc()
@@ -113,7 +148,6 @@ class GuardMixin:
             self.transport.close()
 
     def _deadline_passed(self) -> None:
-        self._deadline = None
         if self.transport.is_closing():
             return
         if self._waiting:
@@ -125,8 +159,8 @@ class GuardMixin:
         # Otherwise the whole request is in and the app is answering it: not ours to cut.
 
     def _evict_oldest_waiting(self) -> bool:
-        while self._registry:
-            oldest, _ = self._registry.popitem(last=False)
+        while self._waiting_set:
+            oldest, _ = self._waiting_set.popitem(last=False)
             if oldest is not self and not oldest.transport.is_closing():
                 oldest._refuse(BUSY, "too_many_connections")
                 return True
