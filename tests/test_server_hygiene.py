@@ -270,7 +270,8 @@ def test_escape_and_redact_helpers() -> None:
     assert guard.redact(CERT[:-1]) == CERT[:-1]  # not the secret: left alone
 
 
-def test_json_access_log_line() -> None:
+def test_json_access_log_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGORA_TOKEN_LOG_FORMAT", "json")  # what `serve --log-format json` sets
     handler = Captured()
     handler.setFormatter(json_formatter())
     access = logging.getLogger(ACCESS_LOGGER)

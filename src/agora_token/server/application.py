@@ -42,12 +42,14 @@ ROUTES = [
 
 
 def _routes() -> List[Route]:
-    table = []
+    table, rare = [], []
     for template, endpoint, methods in ROUTES:
         table.append(Route(template, endpoint, methods=methods))
-        other = template.rstrip("/") if template.endswith("/") else template + "/"
-        table.append(Route(other, endpoint, methods=methods))
-    return table
+        if template.endswith("/"):  # agora-token-service's clients call both spellings of these
+            table.append(Route(template.rstrip("/"), endpoint, methods=methods))
+        else:  # served so that no redirect is needed; last, as the router tries routes in order
+            rare.append(Route(template + "/", endpoint, methods=methods))
+    return table + rare
 
 
 def _error_handlers(guard: RedactSecrets) -> Dict[Any, Any]:
@@ -70,7 +72,8 @@ def _error_handlers(guard: RedactSecrets) -> Dict[Any, Any]:
 def create_app(settings: Optional[Settings] = None) -> Starlette:
     """The token server as an ASGI app; ``settings`` default to ``Settings.from_env()`` (``ConfigError``)."""
     settings = Settings.from_env() if settings is None else settings
-    ensure_handlers(log_format())  # before guarding, so a handler added here is guarded too
+    fmt = log_format()
+    ensure_handlers(fmt)  # before guarding, so a handler added here is guarded too
     guard = guard_loggers([settings.app_certificate] + ([settings.api_key] if settings.api_key else []))
     metrics = Metrics()
     route_names = {endpoint: template for template, endpoint, _ in ROUTES}
@@ -89,7 +92,8 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     app = Starlette(
         routes=_routes(),
         middleware=[
-            Middleware(Observe, metrics=metrics, routes=route_names, log_access=settings.access_log, guard=guard),
+            Middleware(Observe, metrics=metrics, routes=route_names, log_access=settings.access_log, guard=guard,
+                       json_fields=fmt == "json"),
             Middleware(Gate, settings=settings),
         ],
         exception_handlers=_error_handlers(guard),

@@ -119,12 +119,14 @@ class Observe:
     """Counts every request, writes one access-log line, and turns a crash into a JSON 500."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, routes: Dict[Any, str], log_access: bool,
-                 guard: Optional[RedactSecrets] = None) -> None:  # fmt: skip
+                 guard: Optional[RedactSecrets] = None, json_fields: bool = False) -> None:  # fmt: skip
         self.app = app
         self.metrics = metrics
         self.routes = routes
         self.log_access = log_access
         self.guard = guard or RedactSecrets(())
+        # The fields as record attributes, for a JSON formatter; a text line needs only the arguments.
+        self.json_fields = json_fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,18 +163,19 @@ class Observe:
 
     def _log(self, scope: Scope, status: int, elapsed: float) -> None:
         client = scope.get("client")
-        # Escaped (no forged lines, no terminal escapes) and redacted here, so that the JSON fields,
-        # which the logging filter does not see, are clean too.
-        fields = {
-            "client": f"{client[0]}:{client[1]}" if client else "-",
-            "method": escape(scope["method"]),
-            "target": self.guard.redact(escape(request_target(scope))),
-            "http_version": escape(str(scope.get("http_version", "1.1"))),
-            "status": status,
-            "duration_ms": round(elapsed * 1000, 3),
-        }
-        args = (fields["client"], fields["method"], fields["target"], fields["http_version"], status, elapsed * 1000)
+        address = f"{client[0]}:{client[1]}" if client else "-"
+        # Escaped here: no forged lines, no terminal escapes. (The HTTP version comes from the parser,
+        # which accepts only digits there.)
+        method, target = escape(scope["method"]), escape(request_target(scope))
+        version = scope.get("http_version", "1.1")
+        extra = None
+        if self.json_fields:
+            # The logging filter redacts the message and its arguments, not extra fields: do it here.
+            target = self.guard.redact(target)
+            extra = {"client": address, "method": method, "target": target, "http_version": version,
+                     "status": status, "duration_ms": round(elapsed * 1000, 3)}  # fmt: skip
+        args = (address, method, target, version, status, elapsed * 1000)
         # makeRecord + handle is logger.info without findCaller's stack walk: this runs per request.
         # handle() still applies the logger's filters (the redaction) and its handlers.
         access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, args, None,
-                                                extra=fields))  # fmt: skip
+                                                extra=extra))  # fmt: skip

@@ -107,7 +107,7 @@ def path_segments(request: Request, names: List[str]) -> Dict[str, str]:
     stray ``%`` stays as it is. Here either is a 400 naming the segment.
     """
     raw = request.scope.get("raw_path")
-    if not isinstance(raw, bytes):
+    if not isinstance(raw, bytes) or b"%" not in raw:  # nothing was percent-decoded: the router's values
         return {name: request.path_params[name] for name in names}
     raw_segments = raw.decode("latin-1").rstrip("/").split("/")
     if len(raw_segments) != request.scope["path"].rstrip("/").count("/") + 1:
