@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from agora_token import AccessToken2
 
@@ -217,7 +217,7 @@ def case_flood(args: argparse.Namespace) -> List[Tuple[str, Result]]:
                 t = time.monotonic()
                 try:
                     status, _, body = await asyncio.get_running_loop().run_in_executor(
-                        None, lambda: http(server.port, "GET", f"/rtm/fresh-{i}/", timeout=15))
+                        None, lambda i=i: http(server.port, "GET", f"/rtm/fresh-{i}/", timeout=15))
                     good = status == 200 and valid_token(body, "rtmToken")
                 except OSError:
                     good = False

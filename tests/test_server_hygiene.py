@@ -26,7 +26,14 @@ from agora_token.server.config import Limits  # noqa: E402
 from agora_token.server.logs import ACCESS_LOGGER, RedactSecrets, escape, json_formatter  # noqa: E402
 from agora_token.server.protocol import PROTOCOLS, protocol_class  # noqa: E402
 
-from .test_server import APP_ID, CERT, Captured, check_rtm, logs, metric_values  # noqa: E402,F401
+from .test_server import APP_ID, CERT, Captured, check_rtm, metric_values  # noqa: E402
+from .test_server import logs as _logs  # noqa: E402,F401  (the fixture, under its own name below)
+
+
+@pytest.fixture
+def captured(_logs: Captured) -> Captured:  # noqa: F811  (pytest injects the imported fixture)
+    """Every line the server's loggers write during the test (test_server's ``logs`` fixture)."""
+    return _logs
 
 @pytest.fixture(autouse=True)
 def backend() -> str:
@@ -184,7 +191,7 @@ def test_connection_cap_sheds_idle_clients_first_then_answers_503(http: str) -> 
             conn.close()
 
 
-def test_client_leaving_mid_body_is_no_error(logs: Captured) -> None:
+def test_client_leaving_mid_body_is_no_error(captured: Captured) -> None:
     with serving("h11", Limits(request_timeout=30, max_connections=100, max_header_bytes=4096)) as (port, _):
         conn = connect(port)
         conn.sendall(b"POST /getToken HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
@@ -194,7 +201,7 @@ def test_client_leaving_mid_body_is_no_error(logs: Captured) -> None:
         values = metric_values(get(port, "/metrics")[2].decode())
     assert values['agora_token_errors_total{kind="client_disconnected"}'] == 1
     assert values.get('agora_token_errors_total{kind="internal"}', 0) == 0
-    text = "\n".join(logs.lines)
+    text = "\n".join(captured.lines)
     assert "Traceback" not in text and '"POST /getToken HTTP/1.1" 499' in text
 
 
@@ -246,19 +253,19 @@ def test_unknown_methods_share_one_series() -> None:
 # logs
 
 
-def test_log_lines_cannot_be_forged_and_hide_the_certificate(logs: Captured) -> None:
+def test_log_lines_cannot_be_forged_and_hide_the_certificate(captured: Captured) -> None:
     encoded = "".join(f"%{ord(c):02X}" for c in CERT[:8]) + CERT[8:]
     with serving("h11") as (port, _):
         get(port, "/rtm/x%0Aforged-line%20INFO%20owned/")
         get(port, "/rtm/x%1b%5b31m/")
         get(port, f"/rtm/bob/?k={encoded}&j={CERT.lower()}")
         get(port, f"/rtm/{encoded}/")
-    access = [line for line in logs.lines if line.startswith(ACCESS_LOGGER)]
+    access = [line for line in captured.lines if line.startswith(ACCESS_LOGGER)]
     assert len(access) == 4
-    assert all("\n" not in line and "\x1b" not in line for line in logs.lines)
+    assert all("\n" not in line and "\x1b" not in line for line in captured.lines)
     assert "/rtm/x%0Aforged-line%20INFO%20owned/" in access[0] and "/rtm/x%1b%5b31m/" in access[1]
     assert "?k=[REDACTED]&j=[REDACTED]" in access[2] and "/rtm/[REDACTED]/" in access[3]
-    assert not any(CERT.lower() in line.lower() or encoded.lower() in line.lower() for line in logs.lines)
+    assert not any(CERT.lower() in line.lower() or encoded.lower() in line.lower() for line in captured.lines)
 
 
 def test_escape_and_redact_helpers() -> None:

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 try:
     from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as CONTENT_TYPE
 except ImportError:  # prometheus_client before 0.21: the latest text format was 0.0.4
-    from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: F401
 
 #: Request latency buckets in seconds: a token takes tens of microseconds, a slow request milliseconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
