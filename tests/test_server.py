@@ -587,6 +587,10 @@ def _env(**extra: str) -> Dict[str, str]:
         ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT[:31]}, [], "APP_CERTIFICATE is malformed"),
         ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT, "SERVER_PORT": "eighty"}, [], "SERVER_PORT must be a port"),
         ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT}, ["--workers", "0"], "--workers must be at least 1"),
+        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT}, ["--request-timeout", "-1"],
+         "--request-timeout must be a number of seconds of at least 0, got '-1.0'"),
+        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT, "AGORA_TOKEN_MAX_CONNECTIONS": "lots"}, [],
+         "AGORA_TOKEN_MAX_CONNECTIONS must be a whole number of at least 1, got 'lots'"),
     ],
 )
 def test_serve_refuses_to_start_with_one_line(env: Dict[str, str], args: List[str], says: str) -> None:
