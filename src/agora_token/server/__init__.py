@@ -16,7 +16,8 @@ Ways to run it (the environment gives ``APP_ID``/``APP_CERTIFICATE``, see ``conf
 ``agora-token serve`` and the gunicorn config serve through ``protocol``'s uvicorn protocols, which time
 out requests that do not arrive whole (``--request-timeout``), cap open connections and request heads,
 and answer refusals in JSON; a plain ``uvicorn ...`` command line uses uvicorn's own protocol unless
-given ``--http agora_token.server.protocol:GuardedHttpToolsProtocol`` (or ``GuardedH11Protocol``).
+given ``--http agora_token.server.protocol:GuardedHttpToolsProtocol`` (or ``GuardedH11Protocol``),
+where uvicorn takes an import string there (0.54 does); the limits then come from the environment.
 
 Importing this package needs neither Starlette nor uvicorn, so a CLI can add ``serve`` always.
 """
