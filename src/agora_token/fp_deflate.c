@@ -407,55 +407,113 @@ static uint32_t huffman_cost(const uint16_t *f, int elems) {
     return cost;
 }
 
-/* The least the run-length description of one tree's code lengths can cost, knowing only which
-   entries 0..max_code are non-zero (`used`): zero runs are coded as zlib codes them (pieces of at
-   most 138; 1-2 zeros as literal zeros, 3-10 as code 17 with 3 extra bits, 11-138 as code 18 with
-   7), every code at least one bit; a run of m non-zero lengths needs a literal length for its first
-   entry and at least half a bit for each other (one bit as a literal, or 3 bits of code 16 for up
-   to 6 repeats). */
-static uint32_t description_floor(const uint8_t *used, int max_code) {
-    uint32_t bits = 0;
+/* What is known of the code-length description of one tree before its lengths are: which entries
+   0..max_code are non-zero (`used`). Zero runs are coded as zlib codes them, pieces of at most
+   138: 1-2 zeros as literal zeros, 3-10 as code 17 (3 extra bits), 11-138 as code 18 (7 extra
+   bits). A run of m non-zero lengths starts with a literal length and, as zlib's run coding goes,
+   takes m literal lengths when m <= 3 and at least 1 + ceil((m - 1) / 6) symbols (a code 16 repeats
+   at most 6) otherwise; in bits at least 1 + ceil((m - 1) / 2) (each entry after the first: one
+   bit as a literal, or a share of code 16's 1 + 2 bits over up to 6 entries). */
+typedef struct {
+    uint32_t zeros, rep17, rep18, nonzero; /* code-length symbols: literal 0, 17, 18, any other */
+    uint32_t bits;                         /* the floor in bits, every code at least 1 bit long */
+} description_t;
+
+static void describe_floor(const uint8_t *used, int max_code, description_t *d) {
     int i = 0;
     while (i <= max_code) {
         int j = i;
         if (used[i]) {
+            unsigned m;
             while (j <= max_code && used[j]) j++;
-            bits += 1 + (uint32_t)(j - i) / 2;
+            m = (unsigned)(j - i);
+            d->nonzero += m <= 3 ? m : 1 + (m - 1 + 5) / 6;
+            d->bits += 1 + m / 2;
         } else {
             unsigned g, r;
             while (j <= max_code && !used[j]) j++;
             g = (unsigned)(j - i);
             r = g % 138;
-            bits += (g / 138) * 8 + (r == 0 ? 0 : r < 3 ? r : r <= 10 ? 4 : 8);
+            d->rep18 += g / 138 + (r > 10);
+            d->rep17 += r >= 3 && r <= 10;
+            d->zeros += r < 3 ? r : 0;
+            d->bits += (g / 138) * 8 + (r == 0 ? 0 : r < 3 ? r : r <= 10 ? 4 : 8);
         }
         i = j;
     }
-    return bits;
 }
 
 /* Which entries of a tree of `elems` leaves get a code, zlib's padding of a tree with fewer than
-   two symbols included; returns max_code. */
-static int used_codes(const uint16_t *f, int elems, uint8_t *used) {
-    int i, max_code = -1, count = 0;
+   two symbols included; returns max_code, *count the number of codes. */
+static int used_codes(const uint16_t *f, int elems, uint8_t *used, int *count) {
+    int i, max_code = -1, k = 0;
     for (i = 0; i < elems; i++) {
         used[i] = f[i] != 0;
-        if (used[i]) max_code = i, count++;
+        if (used[i]) max_code = i, k++;
     }
-    while (count < 2) {
+    while (k < 2) {
         int node = max_code < 2 ? ++max_code : 0;
         used[node] = 1;
-        count++;
+        k++;
     }
+    *count = k;
     return max_code;
 }
 
-/* A lower bound on zlib's opt_len (the dynamic block's bits after its 3 header bits). */
+/* Position in the code-length code order (RFC 1951 3.2.7) of code length l, 1..15. */
+static const uint8_t T_BL_RANK[16] = {3, 17, 15, 13, 11, 9, 7, 5, 4, 6, 8, 10, 12, 14, 16, 18};
+
+/* The least possible rank of the last code-length code sent, from a tree of k >= 2 codes alone:
+   its shortest code is at most floor(log2 k) long and its longest at least ceil(log2 k) (Kraft),
+   and every length that occurs is sent at least once as a literal code-length code. */
+static int rank_floor(int k) {
+    int lo = 0, hi, l, best_lo = 18, best_hi = 18;
+    while ((2 << lo) <= k) lo++; /* lo = floor(log2 k) */
+    hi = (1 << lo) == k ? lo : lo + 1;
+    for (l = 1; l <= lo && l <= MAX_BITS; l++) if (T_BL_RANK[l] < best_lo) best_lo = T_BL_RANK[l];
+    for (l = hi < 1 ? 1 : hi; l <= MAX_BITS; l++) if (T_BL_RANK[l] < best_hi) best_hi = T_BL_RANK[l];
+    return best_lo > best_hi ? best_lo : best_hi;
+}
+
+static uint32_t huffman_cost4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    uint16_t f[4];
+    f[0] = (uint16_t)a, f[1] = (uint16_t)b, f[2] = (uint16_t)c, f[3] = (uint16_t)d;
+    return huffman_cost(f, 4);
+}
+
+/* A lower bound on zlib's opt_len (the dynamic block's bits after its 3 header bits), whatever
+   lengths its trees end up with:
+     5 + 5 + 4 bits of counts, 3 bits per code-length code length sent (at least 4, and at least up
+     to the rank rank_floor shows), the description (the larger of two floors: every code-length
+     code at least one bit, or the optimal Huffman cost of the code-length symbols known to occur,
+     all the non-zero lengths counted as one symbol, which can only lower it, plus their extra
+     bits), the symbols (optimal Huffman cost; exactly 1 bit each for a tree of two codes), and the
+     extra bits of lengths and distances. */
 static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits) {
     uint8_t lused[L_CODES], dused[D_CODES];
-    int lmax = used_codes(z->lfreq, L_CODES, lused), dmax = used_codes(z->dfreq, D_CODES, dused);
-    /* 5 + 5 + 4 bits of counts, at least 4 code-length code lengths of 3 bits */
-    return 14 + 12 + description_floor(lused, lmax) + description_floor(dused, dmax) +
-           huffman_cost(z->lfreq, L_CODES) + huffman_cost(z->dfreq, D_CODES) + extra_bits;
+    int lcount, dcount, lmax = used_codes(z->lfreq, L_CODES, lused, &lcount);
+    int dmax = used_codes(z->dfreq, D_CODES, dused, &dcount);
+    int rank = 3, r;
+    description_t d;
+    uint32_t desc, huff, data;
+    memset(&d, 0, sizeof d);
+    describe_floor(lused, lmax, &d);
+    describe_floor(dused, dmax, &d);
+    r = rank_floor(lcount);
+    if (r > rank) rank = r;
+    r = rank_floor(dcount);
+    if (r > rank) rank = r;
+    desc = d.bits;
+    huff = huffman_cost4(d.zeros, d.rep17, d.rep18, d.nonzero) + 3 * d.rep17 + 7 * d.rep18;
+    if (huff > desc) desc = huff;
+    data = huffman_cost(z->lfreq, L_CODES);
+    if (dcount == 2) { /* two codes of one bit (one of them perhaps padding) */
+        int i;
+        for (i = 0; i < D_CODES; i++) data += z->dfreq[i];
+    } else {
+        data += huffman_cost(z->dfreq, D_CODES);
+    }
+    return 14 + 3 * (uint32_t)(rank + 1) + desc + data + extra_bits;
 }
 
 static uint32_t extra_bits(const lz_t *z) {
