@@ -59,7 +59,8 @@ def _extensions() -> list:
         return []
     extension = Extension(
         "agora_token._fastpack",
-        ["src/agora_token/_fastpack.pyx"],
+        ["src/agora_token/_fastpack.pyx", "src/agora_token/fp_deflate.c"],
+        include_dirs=["src/agora_token"],
         libraries=["libcrypto", "zlib"] if sys.platform == "win32" else ["crypto", "z"],
         define_macros=[("OPENSSL_SUPPRESS_DEPRECATED", None)],
     )
