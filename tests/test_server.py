@@ -632,6 +632,10 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(workers: int) -> None:
             check_rtc(ok(httpx.get(f"{url}/rtc/r/publisher/uid/{i + 1}/", headers=auth))["rtcToken"], "r", str(i + 1),
                       "publisher")  # fmt: skip
         assert httpx.get(f"{url}/rtm/bob/").status_code == 401
+        # Whichever worker answers /metrics reports every worker's tokens (prometheus multiprocess mode).
+        for _ in range(3):
+            text = httpx.get(f"{url}/metrics", headers={**auth, "Connection": "close"}).text
+            assert metric_values(text)['agora_token_tokens_issued_total{type="rtc"}'] == 4
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
     finally:
