@@ -343,6 +343,9 @@ CHECKED_SHAPES = [
 ]
 
 
+# Asks both kernels about one process-wide shape cache, which a copy of this test on another thread
+# may fill in between (say, with a lookalike channel that is valid in its own right).
+@pytest.mark.thread_unsafe
 @given(st.data())
 def test_rtc_hot_path_vouches_only_for_what_the_checks_accept(data):
     for role, expire, privilege_expire, version in CHECKED_SHAPES:
