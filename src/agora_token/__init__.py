@@ -7,6 +7,7 @@ pure Python (``AGORA_TOKEN_PURE_PYTHON=1`` forces the latter); ``backend`` says 
 from __future__ import annotations
 
 from ._backend import name as backend
+from ._version import __version__
 from .builders import (
     DEFAULT_EXPIRE,
     RtcRole,
@@ -57,8 +58,6 @@ from .services import (
 )
 from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_EXPIRE",

@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from . import builders, legacy
-from ._backend import name as _backend_name
+from . import _backend, builders, legacy
+from ._version import __version__
 from .describe import describe, render
 from .errors import TokenError
 from .services import PermissionType, ResourceType, Rtm2Permissions
@@ -37,6 +37,17 @@ class _Parser(argparse.ArgumentParser):
         # A mistyped option can make argparse echo the value after it, which may be a certificate.
         message = _HEX32.sub("<32 hex characters>", message)
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class _Version(argparse.Action):
+    """``--version``: the version and the backend, on one unwrapped line (argparse's own wraps it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        sys.stdout.write(f"{PROG} {__version__}; backend: {_backend.describe()}\n")
+        parser.exit(0)
 
 
 class UsageError(ValueError):
@@ -345,8 +356,6 @@ def _add_rtc_rtm(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``agora-token`` argument parser; ``argv`` tells whether ``serve``'s options are needed."""
-    from . import __version__
-
     parser = _Parser(
         prog=PROG,
         allow_abbrev=False,
@@ -354,7 +363,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         epilog=f"Credentials: ${ENV_APP_ID} and ${ENV_CERTIFICATE} (or --app-id / --app-certificate-file). "
         "Exit status: 0 ok, 1 inspect found a wrong signature, 2 bad usage or input.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} (kernel: {_backend_name})")
+    parser.add_argument(
+        "--version", action=_Version, help="show the version and the backend (for pure Python: why) and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     creds = _credentials_parent("")
     repro = _reproducible_parent()
