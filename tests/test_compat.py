@@ -771,3 +771,139 @@ def test_agent_builder_gives_each_publish_privilege_its_value(monkeypatch):
     parsed = c007.AccessToken()
     assert parsed.from_string(token)
     assert parsed.services[0].uid == "" and parsed.services[0].privileges == {1: 10, 2: 20, 3: 30, 4: 40}
+
+
+# --------------------------------------------------------------------------------------------------
+# The top level of agoraiotools (issue 15, item 5) and the public pin
+
+
+from agora_token.compat import agoraiotools as c_top  # noqa: E402
+
+official_top = importlib.import_module("agoraiotools")
+
+
+def test_top_level_offers_every_name_of_agoraiotools_all_as_the_same_kind():
+    assert set(official_top.__all__) <= set(c_top.__all__)
+    for name in official_top.__all__:
+        theirs, ours = getattr(official_top, name), getattr(c_top, name)
+        assert isinstance(ours, type) == isinstance(theirs, type), name
+        if isinstance(theirs, type):
+            public = {m for m in dir(theirs) if not m.startswith("_")}
+            assert public <= {m for m in dir(ours) if not m.startswith("_")}, name
+        else:
+            assert ours == theirs, name  # __version__: the release mirrored
+
+
+def _top_level_calls(app_id: str, cert: str) -> Dict[str, Callable[[Any], str]]:
+    """One call of every builder method on agoraiotools' top-level classes, for either package."""
+    return {
+        "RtcTokenBuilder2.build_token_with_uid": lambda m: m.RtcTokenBuilder2.build_token_with_uid(
+            app_id, cert, "demo", 42, 1, 600, 500),
+        "RtcTokenBuilder2.build_token_with_user_account": lambda m: m.RtcTokenBuilder2.build_token_with_user_account(
+            app_id, cert, "demo", "alice", 2, 600),
+        "RtcTokenBuilder2.build_token_with_uid_and_privilege":
+            lambda m: m.RtcTokenBuilder2.build_token_with_uid_and_privilege(app_id, cert, "demo", 7, 600, 1, 2, 3, 4),
+        "RtcTokenBuilder2.build_token_with_user_account_and_privilege":
+            lambda m: m.RtcTokenBuilder2.build_token_with_user_account_and_privilege(
+                app_id, cert, "demo", "bob", 600, 5, 6, 7, 8),
+        "RtcTokenBuilder2.build_token_with_rtm": lambda m: m.RtcTokenBuilder2.build_token_with_rtm(
+            app_id, cert, "demo", "carol", 1, 600, 300),
+        "RtcTokenBuilder2.build_token_with_rtm2": lambda m: m.RtcTokenBuilder2.build_token_with_rtm2(
+            app_id, cert, "demo", "dave", 1, 600, 10, 20, 30, 40, "dave-rtm", 500),
+        "RtcTokenBuilder.buildTokenWithUid": lambda m: m.RtcTokenBuilder.buildTokenWithUid(
+            app_id, cert, "demo", 42, 1, 1_700_000_600),
+        "RtcTokenBuilder.buildTokenWithAccount": lambda m: m.RtcTokenBuilder.buildTokenWithAccount(
+            app_id, cert, "demo", "alice", 2, 1_700_000_600),
+        "RtmTokenBuilder.buildToken": lambda m: m.RtmTokenBuilder.buildToken(app_id, cert, "alice", 1, 1_700_000_600),
+        "RtmTokenBuilder2.build_token": lambda m: m.RtmTokenBuilder2.build_token(app_id, cert, "alice", 600),
+        "EducationTokenBuilder.build_room_user_token": lambda m: m.EducationTokenBuilder.build_room_user_token(
+            app_id, cert, "room", "user", 1, 600),
+        "EducationTokenBuilder.build_user_token": lambda m: m.EducationTokenBuilder.build_user_token(
+            app_id, cert, "user", 600),
+        "EducationTokenBuilder.build_app_token": lambda m: m.EducationTokenBuilder.build_app_token(app_id, cert, 600),
+        "ApaasTokenBuilder.build_room_user_token": lambda m: m.ApaasTokenBuilder.build_room_user_token(
+            app_id, cert, "room", "user", 2, 600),
+        "ApaasTokenBuilder.build_user_token": lambda m: m.ApaasTokenBuilder.build_user_token(app_id, cert, "u", 600),
+        "ApaasTokenBuilder.build_app_token": lambda m: m.ApaasTokenBuilder.build_app_token(app_id, cert, 600),
+        "FpaTokenBuilder.build_token": lambda m: m.FpaTokenBuilder.build_token(app_id, cert),
+    }  # fmt: skip
+
+
+def test_top_level_calls_cover_every_builder_method():
+    called = {name.split(".")[1] for name in _top_level_calls(APP_ID_OK, CERT_OK)}
+    for name in official_top.__all__:
+        value = getattr(official_top, name)
+        if isinstance(value, type) and name.endswith(("Builder", "Builder2")):
+            assert {m for m in vars(value) if not m.startswith("_")} <= called, name
+
+
+@pytest.mark.parametrize("call", sorted(_top_level_calls(APP_ID_OK, CERT_OK)))
+def test_top_level_builders_return_what_agoraiotools_returns(monkeypatch, call):
+    calls = _top_level_calls(APP_ID_OK, CERT_OK)
+    build, official = calls[call], calls[call]
+    if call == "RtcTokenBuilder2.build_token_with_uid_and_privilege":
+        # agoraiotools 0.3.4 bug: it delegates to RtcTokenBuilder.build_token_with_user_account_and_privilege,
+        # which lives on RtcTokenBuilder2 only, so it raises AttributeError; compare with what it meant.
+        with pytest.raises(AttributeError):
+            build(official_top)
+        official = lambda m: m.RtcTokenBuilder2.build_token_with_user_account_and_privilege(  # noqa: E731
+            APP_ID_OK, CERT_OK, "demo", 7, 600, 1, 2, 3, 4)
+    ours, theirs = both(monkeypatch, 12345, 1_700_000_000, lambda: build(c_top), lambda: official(official_top))
+    assert ours == theirs and ours[:3] in ("006", "007")
+
+
+def test_top_level_token_classes_build_and_parse_like_agoraiotools(monkeypatch):
+    def build(m: Any) -> str:
+        token = m.AccessToken(APP_ID_OK, CERT_OK, issue_ts=1_700_000_000, expire=600)
+        service = m.AccessToken2  # agoraiotools' alias class must be a 007 token class too
+        assert issubclass(service, m.AccessToken) or service is m.AccessToken
+        rtc = importlib.import_module(m.AccessToken.__module__).ServiceRtc("demo", 42)
+        rtc.add_privilege(1, 600)
+        token.add_service(rtc)
+        return token.build()
+
+    ours, theirs = both(monkeypatch, 99, 1_700_000_000, lambda: build(c_top), lambda: build(official_top))
+    assert ours == theirs
+    parsed = c_top.AccessToken()
+    assert parsed.from_string(theirs) and parsed.verify_signature(CERT_OK)
+
+
+def test_public_pin_reproduces_agoraiotools_without_patching_ours(monkeypatch):
+    from agora_token.compat import pinned as public_pinned
+
+    with public_pinned(issue_ts=1_700_000_000, salt=4242):
+        ours = c_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600)
+        ours006 = c_top.RtcTokenBuilder.buildTokenWithUid(APP_ID_OK, CERT_OK, "demo", 42, 1, 1_700_000_600)
+        again = c_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600)
+    # agoraiotools takes its time from the clock and its salt from secrets: pin those on its side only.
+    with monkeypatch.context() as m:
+        m.setattr(time, "time", lambda: 1_700_000_000.0)
+        m.setattr(off007, "secrets", _fixed_secrets(4242))
+        m.setattr(off006, "secrets", _fixed_secrets(4242))
+        theirs = official_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600)
+        theirs006 = official_top.RtcTokenBuilder.buildTokenWithUid(APP_ID_OK, CERT_OK, "demo", 42, 1, 1_700_000_600)
+    assert ours == again == theirs
+    assert ours006 == theirs006
+    parsed = c007.AccessToken()
+    assert parsed.from_string(ours)
+    assert (parsed._AccessToken__issue_ts, parsed._AccessToken__salt) == (1_700_000_000, 4242)
+    # Outside the block the salt is random again: two tokens differ.
+    free = {c_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600) for _ in range(3)}
+    assert len(free) == 3
+
+
+def test_public_pin_checks_its_arguments_and_nests():
+    from agora_token.compat import pinned as public_pinned
+
+    with pytest.raises(TypeError, match="^salt must be an int"):
+        with public_pinned(salt=True):
+            pass
+    with pytest.raises(ValueError, match="^issue_ts must be between 0 and 4294967295"):
+        with public_pinned(issue_ts=-1):
+            pass
+    with public_pinned(issue_ts=1_000_000, salt=1):
+        with public_pinned(salt=2):
+            token = c007.AccessToken(APP_ID_OK, CERT_OK)
+            assert (token._AccessToken__issue_ts, token._AccessToken__salt) != (1_000_000, 2)
+            assert token._AccessToken__salt == 2
+        assert c007.AccessToken(APP_ID_OK, CERT_OK)._AccessToken__salt == 1
