@@ -907,3 +907,88 @@ def test_public_pin_checks_its_arguments_and_nests():
             assert (token._AccessToken__issue_ts, token._AccessToken__salt) != (1_000_000, 2)
             assert token._AccessToken__salt == 2
         assert c007.AccessToken(APP_ID_OK, CERT_OK)._AccessToken__salt == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Gaps against the official code (issue 15, item 11)
+
+import agora_token as at  # noqa: E402
+
+T0 = 1_700_000_000
+
+
+@pytest.mark.parametrize(
+    "role, official_role",
+    [(at.RtcRole.ATTENDEE, 0), ("attendee", 0), (0, 0), (at.RtcRole.ADMIN, 101), ("admin", 101), (101, 101),
+     ("publisher", 1), ("subscriber", 2)],
+)  # fmt: skip
+@pytest.mark.parametrize("user", [42, "alice"])
+def test_006_roles_attendee_and_admin_match_the_official_006_builder(monkeypatch, role, official_role, user):
+    kwargs = {"uid": user} if isinstance(user, int) else {"account": user}
+    ours = at.build_rtc_token(
+        APP_ID_OK, CERT_OK, "demo", **kwargs, role=role, version="006", expire=DAY, privilege_expire=600,
+        issue_ts=T0, salt=777,
+    )  # fmt: skip
+    _, theirs = both(monkeypatch, 777, T0, lambda: "", lambda: off_rtc006.RtcTokenBuilder.buildTokenWithUid(
+        APP_ID_OK, CERT_OK, "demo", user, official_role, T0 + 600))  # fmt: skip
+    assert ours == theirs
+    parsed = at.AccessToken.parse(ours)
+    publishing = official_role in c_rtc006.PUBLISHING_ROLES
+    assert set(parsed.privileges) == ({1, 2, 3, 4} if publishing else {1})
+
+
+@pytest.mark.parametrize("role", [at.RtcRole.ATTENDEE, "attendee", 0, at.RtcRole.ADMIN, "admin", 101])
+def test_007_refuses_the_006_only_roles_naming_role(role):
+    with pytest.raises(ValueError, match=r"^role (attendee \(0\)|admin \(101\)) exists in 006 tokens only"):
+        at.build_rtc_token(APP_ID_OK, CERT_OK, "demo", uid=1, role=role)
+    with pytest.raises(ValueError, match="^role "):
+        at.build_rtc_rtm_token(APP_ID_OK, CERT_OK, "demo", uid=1, role=role)
+
+
+@pytest.mark.parametrize("role", [5, -1, "host"])
+def test_006_still_refuses_unknown_roles(role):
+    with pytest.raises(ValueError, match="^role must be"):
+        at.build_rtc_token(APP_ID_OK, CERT_OK, "demo", uid=1, role=role, version="006")
+
+
+@pytest.mark.parametrize("role", [1, 2])
+@pytest.mark.parametrize("user", [0, 2882341273, "alice"])
+def test_pythonic_rtm2_builder_matches_official_build_token_with_rtm2(monkeypatch, role, user):
+    kwargs = {"uid": user} if isinstance(user, int) else {"account": user}
+    publish = {"publish_audio_expire": 20, "publish_video_expire": 30, "publish_data_expire": 40} if role == 1 else {}
+    ours = at.build_rtc_rtm_token_with_privileges(
+        APP_ID_OK, CERT_OK, "demo", **kwargs, role=role, expire=600, join_channel_expire=10, **publish,
+        rtm_user_id="rtm-user", rtm_expire=500, issue_ts=T0, salt=31337,
+    )  # fmt: skip
+    _, theirs = both(monkeypatch, 31337, T0, lambda: "", lambda: off_rtc.RtcTokenBuilder2.build_token_with_rtm2(
+        APP_ID_OK, CERT_OK, "demo", user, role, 600, 10, 20, 30, 40, "rtm-user", 500))  # fmt: skip
+    assert ours == theirs
+
+
+def test_pythonic_rtm2_builder_defaults_and_refusals():
+    token = at.build_rtc_rtm_token_with_privileges(
+        APP_ID_OK, CERT_OK, "demo", account="alice", expire=900, publish_video_expire=60)
+    rtc, rtm = at.AccessToken2.parse(token).services
+    assert rtc.privileges == {1: 900, 2: 900, 3: 60, 4: 900}
+    assert (rtm.user_id, rtm.privileges) == ("alice", {1: 900})
+    with pytest.raises(ValueError, match="^publish_audio_expire is given, but a subscriber gets no publish"):
+        at.build_rtc_rtm_token_with_privileges(APP_ID_OK, CERT_OK, "demo", uid=1, role="subscriber",
+                                               publish_audio_expire=5)  # fmt: skip
+    with pytest.raises(TypeError, match="^join_channel_expire must be an int"):
+        at.build_rtc_rtm_token_with_privileges(APP_ID_OK, CERT_OK, "demo", uid=1, join_channel_expire=True)
+
+
+def test_numeric_rtm2_user_id_is_its_decimal_string():
+    permissions = at.Rtm2Permissions()
+    permissions.add(at.ResourceType.MESSAGE_CHANNELS, at.PermissionType.READ, ["lobby"])
+    pinned_args = {"permissions": permissions, "issue_ts": T0, "salt": 5}
+    assert at.build_rtm_token(APP_ID_OK, CERT_OK, 12345, **pinned_args) == at.build_rtm_token(
+        APP_ID_OK, CERT_OK, "12345", **pinned_args)
+    assert at.ServiceRtm2(12345).user_id == "12345" and at.ServiceRtm2(0).user_id == ""
+    assert c007.ServiceRtm2(7).get_user_id() == "7"
+    with pytest.raises(ValueError, match="^user_id must be between 1 and 4294967295"):
+        at.build_rtm_token(APP_ID_OK, CERT_OK, 0, permissions=permissions)
+    with pytest.raises(TypeError, match="^user_id must be a str"):
+        at.build_rtm_token(APP_ID_OK, CERT_OK, True, permissions=permissions)
+    with pytest.raises(TypeError, match="^user_id must be a str"):
+        at.ServiceRtm2(1.0)

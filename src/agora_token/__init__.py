@@ -10,6 +10,7 @@ from ._backend import name as backend
 from ._version import __version__
 from .builders import (
     DEFAULT_EXPIRE,
+    PUBLISHING_ROLES,
     RtcRole,
     build_apaas_app_token,
     build_apaas_room_user_token,
@@ -23,6 +24,7 @@ from .builders import (
     build_fcdn_token,
     build_fpa_token,
     build_rtc_rtm_token,
+    build_rtc_rtm_token_with_privileges,
     build_rtc_token,
     build_rtc_token_with_privileges,
     build_rtc_tokens,
@@ -61,6 +63,7 @@ from .token007 import AccessToken2
 
 __all__ = [
     "DEFAULT_EXPIRE",
+    "PUBLISHING_ROLES",
     "AccessToken",
     "AccessToken2",
     "ApaasPrivilege",
@@ -101,6 +104,7 @@ __all__ = [
     "build_fcdn_token",
     "build_fpa_token",
     "build_rtc_rtm_token",
+    "build_rtc_rtm_token_with_privileges",
     "build_rtc_token",
     "build_rtc_token_with_privileges",
     "build_rtc_tokens",

@@ -177,3 +177,14 @@ def check_lifetime(name: str, value: object) -> int:
             )
         raise ValueError(f"{name} is {value} s; Agora caps tokens at {MAX_LIFETIME} s (24 h)")
     return value
+
+
+def check_token_lifetime(name: str, value: object, default: int) -> int:
+    """A token's own lifetime, as ``check_lifetime``, where 0 means ``default``.
+
+    A token that expires as it is issued is never what a caller wants, and agora-token-service
+    (whose routes the server answers) reads an expiry of 0 as its default: so 0 means the default
+    in the API, the CLI and the server alike. Privilege lifetimes keep 0 as a value.
+    """
+    value = check_lifetime(name, value)
+    return default if value == 0 else value
