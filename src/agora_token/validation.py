@@ -104,6 +104,8 @@ def check_hex32(name: str, value: object) -> str:
         raise _type_error(name, "a str of 32 hex characters", value)
     if not _HEX32.match(value):
         # Never echo the value: this check also guards the certificate.
+        if len(value) == 32:
+            raise ValueError(f"{name} must be 32 hexadecimal characters (0-9, a-f); it has 32, not all of them hex")
         raise ValueError(f"{name} must be 32 hexadecimal characters (got {len(value)} characters)")
     return value
 
@@ -145,7 +147,9 @@ def check_account(value: object, name: str = "account") -> str:
     """A user account (string uid) or user id: 1..255 bytes of UTF-8."""
     value = check_text(name, value, MAX_ACCOUNT_BYTES)
     if not value:
-        raise ValueError(f"{name} must not be empty (use uid=0 for a token any user may join with)")
+        # Only an RTC account has a wildcard to point to; an RTM or Chat user id has none.
+        hint = " (use uid=0 for a token any user may join with)" if name == "account" else ""
+        raise ValueError(f"{name} must not be empty{hint}")
     return value
 
 
