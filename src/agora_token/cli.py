@@ -551,12 +551,15 @@ def _subcommand(argv: Sequence[str]) -> Optional[str]:
 
 
 _SERVER_IMPORT_ERROR: Optional[str] = None
+#: How to get the server's dependencies; no release is on the package index yet, so a checkout's
+#: command comes first.
+_SERVER_EXTRA = "pip install '.[server]' in a checkout (once released: pip install 'agora-token[server]')"
 
 
 def _add_serve(sub: Any, argv: Sequence[str]) -> None:
     """``serve``; the server module (and its dependencies) is imported only when ``serve`` is asked for."""
     global _SERVER_IMPORT_ERROR
-    help_text = "run the HTTP token server (needs: pip install 'agora-token[server]')"
+    help_text = f"run the HTTP token server (needs the server extra: {_SERVER_EXTRA})"
     p = sub.add_parser("serve", help=help_text, description=help_text, allow_abbrev=False)
     if _subcommand(argv) != "serve":
         p.set_defaults(handler=_serve_unavailable)
@@ -564,7 +567,7 @@ def _add_serve(sub: Any, argv: Sequence[str]) -> None:
     try:
         from . import server
     except ImportError as exc:
-        _SERVER_IMPORT_ERROR = f"'serve' needs the server extra ({exc}): pip install 'agora-token[server]'"
+        _SERVER_IMPORT_ERROR = f"'serve' needs the server extra ({exc}): {_SERVER_EXTRA}"
         return
     add_arguments, serve = getattr(server, "add_serve_arguments", None), getattr(server, "serve", None)
     if not callable(add_arguments) or not callable(serve):
@@ -575,7 +578,7 @@ def _add_serve(sub: Any, argv: Sequence[str]) -> None:
 
 
 def _serve_unavailable(args: argparse.Namespace) -> int:
-    raise UsageError(_SERVER_IMPORT_ERROR or "'serve' needs the server extra: pip install 'agora-token[server]'")
+    raise UsageError(_SERVER_IMPORT_ERROR or f"'serve' needs the server extra: {_SERVER_EXTRA}")
 
 
 # --------------------------------------------------------------------------------------------------
