@@ -26,7 +26,10 @@ EXT_NAME = "agora_token._fastpack"
 #: Headers the kernel needs, and where each comes from, for an error that says what to install.
 HEADERS = (
     ("Python.h", "the Python development headers (Debian/Ubuntu: python3-dev)"),
-    ("openssl/evp.h", "the OpenSSL headers (Debian/Ubuntu: libssl-dev; Fedora: openssl-devel; macOS: brew install openssl@3)"),
+    (
+        "openssl/evp.h",
+        "the OpenSSL headers (Debian/Ubuntu: libssl-dev; Fedora: openssl-devel; macOS: brew install openssl@3)",
+    ),
     ("zlib.h", "the zlib headers (Debian/Ubuntu: zlib1g-dev; Fedora: zlib-devel)"),
 )
 

@@ -589,7 +589,8 @@ def test_verify_bad_usage_exits_2(capsys, monkeypatch):
     assert status == 2 and "use --account alice" in err
     monkeypatch.delenv("AGORA_APP_CERTIFICATE")
     status, _, err = cli(capsys, "verify", token)
-    assert status == 2 and err.startswith("agora-token: error: no App Certificate: set APP_CERTIFICATE (or AGORA_APP_CERTIFICATE)")
+    assert status == 2
+    assert err.startswith("agora-token: error: no App Certificate: set APP_CERTIFICATE (or AGORA_APP_CERTIFICATE)")
     status, _, err = cli(capsys, "verify", "007garbage", "--app-certificate", CERT)
     assert status == 2 and err.startswith("agora-token: error: ")
 
@@ -639,7 +640,8 @@ def test_expire_0_means_the_default_never_an_expired_token(capsys, argv, default
 
 def test_expire_0_for_legacy_and_006_formats_is_the_default_too(capsys):
     pin = ["--issue-ts", str(NOW), "--salt", "5"]
-    for argv in (["rtc", "--channel", "demo", "--uid", "42", "--format", "006"], ["dk4", "--channel", "c", "--uid", "1"]):
+    for argv in (["rtc", "--channel", "demo", "--uid", "42", "--format", "006"],
+                 ["dk4", "--channel", "c", "--uid", "1"]):  # fmt: skip
         assert build(capsys, *argv, "--expire", "0", *pin) == build(capsys, *argv, "--expire", "3600", *pin)
 
 
@@ -664,7 +666,8 @@ def test_version_names_the_backend_and_why_pure_python(backend):
 
     expected = "c" if KERNEL_BUILT else "python (the C extension "
     assert done.returncode == 0 and done.stdout.split("; backend: ")[1].startswith(expected)
-    assert _backend.describe() == ("c" if _backend.name == "c" else f"python ({_backend.reason or 'chosen at run time'})")
+    why = _backend.reason or "chosen at run time"
+    assert _backend.describe() == ("c" if _backend.name == "c" else f"python ({why})")
 
 
 try:

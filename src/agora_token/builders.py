@@ -91,7 +91,9 @@ def check_role(role: RoleLike, name: str = "role", version: str = "007") -> RtcR
         try:
             checked = RtcRole[role.strip().upper()]
         except KeyError:
-            names = "'publisher', 'subscriber', 'attendee' or 'admin'" if version == "006" else "'publisher' or 'subscriber'"
+            names = "'publisher' or 'subscriber'"
+            if version == "006":
+                names = "'publisher', 'subscriber', 'attendee' or 'admin'"
             raise ValueError(f"{name} must be {names}, got {role!r}") from None
     else:
         value = require_int(name, role)
@@ -409,7 +411,9 @@ def build_rtc_rtm_token_with_privileges(
     for privilege, (name, value) in lifetimes.items():
         if privilege is not RtcPrivilege.JOIN_CHANNEL and role not in PUBLISHING_ROLES:
             if value is not None:
-                raise ValueError(f"{name} is given, but a subscriber gets no publish privileges (role='publisher' does)")
+                raise ValueError(
+                    f"{name} is given, but a subscriber gets no publish privileges (role='publisher' does)"
+                )
             continue
         rtc.add_privilege(privilege, _privilege_expire(value, token.expire, name))
     rtm = _rtm_service(rtm_user, _privilege_expire(rtm_expire, token.expire, "rtm_expire"))
