@@ -7,6 +7,7 @@ from typing import Any
 from . import AccessToken as _AccessToken006
 from .AccessToken import *  # noqa: F401,F403  (the official module re-exports these too)
 from .. import _backend
+from .. import builders as _builders
 from ..fastpath import credentials_well_formed
 from ..services import rtc_privileges
 from ..token006 import DEFAULT_TOKEN_LIFETIME
@@ -17,8 +18,9 @@ Role_Publisher = 1  # a host in a live broadcast
 Role_Subscriber = 2  # an audience member
 Role_Admin = 101  # deprecated: treated as a publisher
 
-#: Roles whose 006 tokens also carry the three publish privileges (Agora's python3 rule, SPEC §2.3).
-PUBLISHING_ROLES = frozenset({Role_Attendee, Role_Publisher, Role_Admin})
+#: Roles whose 006 tokens also carry the three publish privileges (Agora's python3 rule, SPEC §2.3):
+#: the Pythonic builders' set, one home for the rule (RtcRole members equal these ints).
+PUBLISHING_ROLES = _builders.PUBLISHING_ROLES
 
 
 class RtcTokenBuilder:
