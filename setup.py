@@ -130,7 +130,8 @@ def _extension() -> "tuple[list, str | None]":
     when it will not be built, why."""
     raw = Extension(
         EXT_NAME,
-        ["src/agora_token/_fastpack.pyx"],
+        ["src/agora_token/_fastpack.pyx", "src/agora_token/fp_deflate.c"],
+        include_dirs=["src/agora_token"],
         libraries=["libcrypto", "zlib"] if sys.platform == "win32" else ["crypto", "z"],
         define_macros=[("OPENSSL_SUPPRESS_DEPRECATED", None)],
     )

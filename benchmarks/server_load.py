@@ -163,14 +163,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(workers: int, access_log: bool, log: IO[bytes]) -> Tuple["subprocess.Popen[bytes]", str]:
-    """``agora-token serve`` in a subprocess (through the server package, so the CLI is not needed)."""
+def start_server(workers: int, access_log: bool, log: IO[bytes], package: str = "agora_token.server"
+                 ) -> Tuple["subprocess.Popen[bytes]", str]:
+    """``agora-token serve`` in a subprocess (through the server ``package``, so the CLI is not needed)."""
     port = _free_port()
     env = dict(os.environ, APP_ID=APP_ID, APP_CERTIFICATE=APP_CERTIFICATE)
     argv = ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
     if not access_log:
         argv.append("--no-access-log")
-    code = ("import argparse, sys; from agora_token.server import add_serve_arguments, serve; "
+    code = (f"import argparse, sys; from {package} import add_serve_arguments, serve; "
             "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))")
     # The log (one access line per request) goes to a file, as it would in production.
     proc = subprocess.Popen([sys.executable, "-c", code, *argv], env=env, stderr=log)
@@ -218,6 +219,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=2_000, help="untimed requests first (default: %(default)s)")
     parser.add_argument("--no-access-log", action="store_true", help="start the server without its access log")
     parser.add_argument("--url", help="test a running server instead (http://127.0.0.1:PORT)")
+    parser.add_argument("--server-package", default="agora_token.server",
+                        help="the package whose serve() is started, e.g. a baseline from benchmarks/baseline.py")
     parser.add_argument("--app-id", default=APP_ID)
     parser.add_argument("--app-certificate", default=APP_CERTIFICATE)
     args = parser.parse_args(argv)
@@ -233,7 +236,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     url = args.url
     log = tempfile.TemporaryFile()
     if url is None:
-        proc, url = start_server(args.workers, not args.no_access_log, log)
+        proc, url = start_server(args.workers, not args.no_access_log, log, args.server_package)
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     if host not in ("127.0.0.1", "localhost", "::1"):

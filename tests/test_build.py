@@ -52,7 +52,7 @@ def tree(tmp_path: Path) -> Iterator[Path]:
     src.mkdir()
     for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         shutil.copy(ROOT / name, src / name)
-    skip = shutil.ignore_patterns("*.so", "*.pyd", "*.c", "_build_info.py", "__pycache__")
+    skip = shutil.ignore_patterns("*.so", "*.pyd", "_fastpack.c", "_build_info.py", "__pycache__")
     shutil.copytree(ROOT / "src", src / "src", ignore=skip)
     plat = f"lib.{sysconfig.get_platform()}-{sys.implementation.cache_tag}"
     stale_dir = src / "build" / plat / "agora_token"

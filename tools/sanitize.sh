@@ -47,13 +47,15 @@ PY
 if [ "${1:-}" = "--all" ]; then
     TESTS=(tests)
 else
-    TESTS=(tests/test_hardening.py tests/test_tokens.py tests/test_vectors.py tests/test_builders.py tests/test_compat.py tests/test_legacy.py)
+    TESTS=(tests/test_hardening.py tests/test_tokens.py tests/test_vectors.py tests/test_builders.py tests/test_compat.py tests/test_legacy.py tests/test_deflate.py)
 fi
 # Fork tests are left out: a fork right after a thread exits can inherit ASan's own allocator lock
 # locked (the runtime is not fork-safe in that window), hanging the child inside the sanitizer.
 # They run on the regular build (tests/test_hardening.py); FORK_TESTS=1 includes them anyway.
 DESELECT=(-k "not fork")
 [ "${FORK_TESTS:-0}" = "1" ] && DESELECT=()
+# tests/test_deflate.py's differential slice, shortened: the C harness below covers more, faster.
+export AGORA_TOKEN_DEFLATE_SLICE="${AGORA_TOKEN_DEFLATE_SLICE:-20000}"
 echo "== pytest ${TESTS[*]} ${DESELECT[*]} (ASan+UBSan)"
 "$PYTHON" -m pytest -q -p no:cacheprovider -x "${DESELECT[@]}" "${TESTS[@]}"
 
@@ -61,6 +63,11 @@ echo "== fuzz corpus (ASan+UBSan)"
 CORPORA=("$SCRATCH/fuzz/corpus")
 [ -n "${EXTRA_CORPUS:-}" ] && CORPORA+=("$EXTRA_CORPUS")
 "$PYTHON" fuzz/fuzz_parse.py --replay "${CORPORA[@]}"
+
+"$PYTHON" fuzz/fuzz_deflate.py --replay "${CORPORA[@]}"
+
+echo "== fp_deflate against zlib, C harness (ASan+UBSan)"
+(unset LD_PRELOAD PYTHONMALLOC; SANITIZE=1 OUT="$SCRATCH/deflate_diff" "$ROOT/tools/deflate_diff.sh" "${DEFLATE_COUNT:-300000}")
 
 echo "== build/parse loop (ASan+UBSan)"
 "$PYTHON" "$ROOT/tools/kernel_loop.py" 2000

@@ -20,6 +20,15 @@ DEFLATES_WITH_PYTHON_ZLIB: Final[bool]
 
 def _set_deflate_with_python_zlib(on: bool) -> None: ...
 
+#: How 007 tokens are deflated: "exact" (fp_deflate.c, zlib's level 6 re-implemented, for payloads
+#: of at most EXACT_DEFLATE_MAX bytes; zlib above), "zlib" (the linked zlib) or "python-zlib".
+DEFLATE_PATH: str
+EXACT_DEFLATE_MAX: Final[int]
+
+def _exact_deflate(data: bytes) -> Optional[bytes]: ...
+def _deflate_probes() -> List[bytes]: ...
+def _select_deflate(force_mismatch: bool = ...) -> str: ...
+
 #: A 006 token built without an explicit ``ts`` expires this long after it is built.
 TOKEN_006_LIFETIME: Final[int]
 

@@ -4,11 +4,20 @@ Ways to run it (the environment gives ``APP_ID``/``APP_CERTIFICATE``, see ``conf
 
 * ``agora-token serve [--host H] [--port P] [--workers N]`` — checks the credentials first and
   refuses to start with one line on stderr;
+* ``gunicorn -c python:agora_token.server.gunicorn_conf`` — uvicorn workers under gunicorn, with the
+  same connection limits, the access log, and one /metrics summed over the workers (``deploy/``
+  has a Dockerfile and Kubernetes manifests for it);
 * ``uvicorn agora_token.server:app`` — ``app`` reads the environment on first use; if that fails,
   lifespan startup fails with the reason (and, without lifespan, every request gets a 503 JSON);
 * ``uvicorn --factory agora_token.server:create_app`` — builds the app at startup, raising
   ``ConfigError`` on bad credentials;
 * in your own code: ``create_app(Settings(app_id=..., app_certificate=...))``.
+
+``agora-token serve`` and the gunicorn config serve through ``protocol``'s uvicorn protocols, which time
+out requests that do not arrive whole (``--request-timeout``), cap open connections and request heads,
+and answer refusals in JSON; a plain ``uvicorn ...`` command line uses uvicorn's own protocol unless
+given ``--http agora_token.server.protocol:GuardedHttpToolsProtocol`` (or ``GuardedH11Protocol``),
+where uvicorn takes an import string there (0.54 does); the limits then come from the environment.
 
 Importing this package needs neither Starlette nor uvicorn, so a CLI can add ``serve`` always.
 """

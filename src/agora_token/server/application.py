@@ -16,15 +16,17 @@ from starlette.routing import Route
 from .. import _backend
 from . import routes
 from .config import Settings
-from .logs import ERROR_LOGGER, RedactSecrets, guard_loggers
+from .config import log_format
+from .logs import ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
 from .metrics import Metrics
 from .middleware import Gate, Observe
 from .openapi import build_openapi
 
 log = logging.getLogger(ERROR_LOGGER)
 
-# (template, endpoint, methods). agora-token-service's routes end in "/"; both spellings are served
-# directly, because a 307 redirect would cost clients a round trip and not every client follows one.
+# (template, endpoint, methods). agora-token-service's routes end in "/"; both spellings of every route
+# are served directly, and there is no trailing-slash redirect at all: a 307 would cost clients a round
+# trip, not every client follows one, and Starlette builds its Location from the Host header.
 ROUTES = [
     ("/getToken", routes.get_token, ["POST"]),
     ("/rtc/{channel}/{role}/{tokentype}/{uid}/", routes.rtc_token, ["GET"]),
@@ -40,12 +42,14 @@ ROUTES = [
 
 
 def _routes() -> List[Route]:
-    table = []
+    table, rare = [], []
     for template, endpoint, methods in ROUTES:
         table.append(Route(template, endpoint, methods=methods))
-        if template.endswith("/") and template != "/":
+        if template.endswith("/"):  # agora-token-service's clients call both spellings of these
             table.append(Route(template.rstrip("/"), endpoint, methods=methods))
-    return table
+        else:  # served so that no redirect is needed; last, as the router tries routes in order
+            rare.append(Route(template + "/", endpoint, methods=methods))
+    return table + rare
 
 
 def _error_handlers(guard: RedactSecrets) -> Dict[Any, Any]:
@@ -68,6 +72,8 @@ def _error_handlers(guard: RedactSecrets) -> Dict[Any, Any]:
 def create_app(settings: Optional[Settings] = None) -> Starlette:
     """The token server as an ASGI app; ``settings`` default to ``Settings.from_env()`` (``ConfigError``)."""
     settings = Settings.from_env() if settings is None else settings
+    fmt = log_format()
+    ensure_handlers(fmt)  # before guarding, so a handler added here is guarded too
     guard = guard_loggers([settings.app_certificate] + ([settings.api_key] if settings.api_key else []))
     metrics = Metrics()
     route_names = {endpoint: template for template, endpoint, _ in ROUTES}
@@ -86,12 +92,14 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     app = Starlette(
         routes=_routes(),
         middleware=[
-            Middleware(Observe, metrics=metrics, routes=route_names, log_access=settings.access_log),
+            Middleware(Observe, metrics=metrics, routes=route_names, log_access=settings.access_log, guard=guard,
+                       json_fields=fmt == "json"),
             Middleware(Gate, settings=settings),
         ],
         exception_handlers=_error_handlers(guard),
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # never a redirect built from the client's Host header
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.openapi = build_openapi(api_key=settings.api_key is not None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional, Tuple
+from typing import Callable, Dict, Mapping, Optional, Tuple
 
 from ..validation import check_app_id, check_certificate
 
@@ -125,3 +125,95 @@ class Settings:
             api_key=api_key,
             access_log=_flag(environ, ACCESS_LOG_VAR, True),
         )
+
+
+REQUEST_TIMEOUT_VAR = "AGORA_TOKEN_REQUEST_TIMEOUT"
+MAX_CONNECTIONS_VAR = "AGORA_TOKEN_MAX_CONNECTIONS"
+MAX_HEADER_BYTES_VAR = "AGORA_TOKEN_MAX_HEADER_BYTES"
+LOG_FORMAT_VAR = "AGORA_TOKEN_LOG_FORMAT"
+LOG_FORMATS = ("text", "json")
+#: File descriptors kept free under the connection cap: the listening socket, logs, /proc reads, imports.
+FD_RESERVE = 64
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, minimum: float, integer: bool) -> float:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        value = None  # type: ignore[assignment]
+    if value is None or value != value or value < minimum or value == float("inf"):
+        kind = "a whole number" if integer else "a number of seconds"
+        raise ConfigError(f"{name} must be {kind} of at least {minimum:g}, got {text[:40]!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-connection limits the server's HTTP protocol enforces (see ``protocol``)."""
+
+    #: Seconds to receive one whole request (head and body) once it has begun; 0 turns the deadline off.
+    request_timeout: float = 10.0
+    #: Open connections per process; kept below the open-file limit (``effective_max_connections``).
+    max_connections: int = 1000
+    #: Bytes a request head (request line and headers) may take before the answer is 431.
+    max_header_bytes: int = 16 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Limits":
+        """Read the ``AGORA_TOKEN_*`` limit variables (``ConfigError`` on a bad value)."""
+        environ = os.environ if environ is None else environ
+        return cls(
+            request_timeout=_number(environ, REQUEST_TIMEOUT_VAR, cls.request_timeout, 0, False),
+            max_connections=int(_number(environ, MAX_CONNECTIONS_VAR, cls.max_connections, 1, True)),
+            max_header_bytes=int(_number(environ, MAX_HEADER_BYTES_VAR, cls.max_header_bytes, 1024, True)),
+        )
+
+    def to_env(self) -> Dict[str, str]:
+        """The variables that give worker processes these limits."""
+        return {
+            REQUEST_TIMEOUT_VAR: repr(self.request_timeout),
+            MAX_CONNECTIONS_VAR: str(self.max_connections),
+            MAX_HEADER_BYTES_VAR: str(self.max_header_bytes),
+        }
+
+
+def log_format(environ: Optional[Mapping[str, str]] = None) -> str:
+    """``AGORA_TOKEN_LOG_FORMAT``: "text" (default) or "json"."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(LOG_FORMAT_VAR, "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"{LOG_FORMAT_VAR} must be 'text' or 'json', got {value[:40]!r}")
+    return value
+
+
+def raise_open_file_limit() -> Optional[int]:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; the soft limit now in force (None without ``resource``)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # An unlimited hard limit cannot be the soft one on every system: a million descriptors is plenty.
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def effective_max_connections(configured: int) -> int:
+    """``configured``, lowered to leave ``FD_RESERVE`` descriptors free under the soft open-file limit."""
+    try:
+        import resource
+    except ImportError:
+        return configured
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return configured
+    return max(1, min(configured, int(soft) - FD_RESERVE))

@@ -12,22 +12,60 @@ ERROR_LOGGER = "agora_token.server"
 #: Loggers that can carry request data: ours and uvicorn's (for users who keep uvicorn's access log).
 GUARDED_LOGGERS = (ERROR_LOGGER, ACCESS_LOGGER, "uvicorn", "uvicorn.error", "uvicorn.access")
 REDACTED = "[REDACTED]"
+#: Control characters (C0, DEL, C1) and the line/paragraph separators some log viewers break lines at.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_char(match: "re.Match[str]") -> str:
+    code = ord(match.group())
+    return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape(text: str) -> str:
+    """``text`` safe for one log line: control characters (newline, ESC, ...) written as escapes."""
+    # isprintable() is the fast common case (C, no regex); it is False for every character _UNSAFE takes.
+    return text if text.isprintable() else _UNSAFE.sub(_escape_char, text)
+
+
+def _secret_pattern(secret: str) -> str:
+    """A regex for ``secret`` in any case, each character plain or percent-encoded (%XX, either case)."""
+    parts = []
+    for char in secret:
+        forms = {char.lower(), char.upper()}
+        alternatives = [re.escape(f) for f in sorted(forms)]
+        for form in sorted(forms):
+            if ord(form) < 0x80:
+                alternatives.append(f"%{ord(form):02x}")  # matched case-insensitively: %4a and %4A
+        parts.append("(?:" + "|".join(alternatives) + ")")
+    return "".join(parts)
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces each secret (case-insensitively) in a record's message and traceback with [REDACTED]."""
+    """Replaces each secret in a record's message and traceback with [REDACTED].
+
+    A secret is found in upper or lower case, and percent-encoded in part or whole (as a client may send
+    it in a URL), so a log line shows neither the decoded nor the encoded form.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         unique = sorted({s for s in secrets if s}, key=len, reverse=True)
         # Case-insensitive: a hex certificate is the same secret in upper or lower case.
         self.pattern: Optional[Pattern[str]] = (
+            re.compile("|".join(_secret_pattern(s) for s in unique), re.IGNORECASE) if unique else None
+        )
+        # Without a "%" no character can be percent-encoded: the plain pattern is several times faster.
+        self.plain: Optional[Pattern[str]] = (
             re.compile("|".join(re.escape(s) for s in unique), re.IGNORECASE) if unique else None
         )
 
+    def _pattern_for(self, text: str) -> Optional[Pattern[str]]:
+        return self.pattern if "%" in text else self.plain
+
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced."""
-        return text if self.pattern is None else self.pattern.sub(REDACTED, text)
+        pattern = self._pattern_for(text)
+        return text if pattern is None else pattern.sub(REDACTED, text)
 
     def _arg(self, value: object) -> object:
         # Numbers stay numbers (a "%d" must still format); anything else is cleaned as text.
@@ -45,7 +83,7 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it as usual
             message = str(record.msg)
-        if self.pattern.search(message):
+        if self._pattern_for(message).search(message):  # type: ignore[union-attr]
             # Clean the arguments one by one rather than merging them into the message: formatters
             # such as uvicorn's access formatter read ``record.args`` themselves.
             record.msg = self.redact(str(record.msg))
@@ -54,7 +92,8 @@ class RedactSecrets(logging.Filter):
             elif isinstance(record.args, dict):
                 record.args = {k: self._arg(v) for k, v in record.args.items()}
             try:
-                still = self.pattern.search(record.getMessage())
+                cleaned = record.getMessage()
+                still = self._pattern_for(cleaned).search(cleaned)  # type: ignore[union-attr]
             except Exception:
                 still = True
             if still:  # a secret split across arguments: give up the arguments, keep the clean text
@@ -86,17 +125,41 @@ def guard_loggers(secrets: Iterable[str]) -> RedactSecrets:
     return guard
 
 
-def logging_config(level: str = "info") -> Dict[str, Any]:
-    """A ``logging.config.dictConfig`` for uvicorn's loggers and ours: one line per event, on stderr."""
+#: LogRecord attributes of our own that must not show up as fields of a JSON line.
+_PRIVATE_ATTRS = ("_agora_redacted",)
+
+
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line (python-json-logger): time, level, logger, message and any extra fields."""
+    try:
+        from pythonjsonlogger.json import JsonFormatter
+        from pythonjsonlogger.core import RESERVED_ATTRS
+    except ImportError:  # python-json-logger < 3.1
+        from pythonjsonlogger.jsonlogger import RESERVED_ATTRS, JsonFormatter  # type: ignore[no-redef]
+
+    return JsonFormatter(  # type: ignore[no-any-return]
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        reserved_attrs=[*RESERVED_ATTRS, *_PRIVATE_ATTRS],
+        json_ensure_ascii=True,
+    )
+
+
+def _formatter(fmt: str) -> Dict[str, Any]:
+    if fmt == "json":
+        return {"()": json_formatter}
+    return {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+
+
+def logging_config(level: str = "info", fmt: str = "text") -> Dict[str, Any]:
+    """A ``logging.config.dictConfig`` for uvicorn's loggers and ours: one line (text or JSON) per event, on stderr."""
     level = level.upper()
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        },
+        "formatters": {"line": _formatter(fmt)},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
+            "stderr": {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stderr"},
         },
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
@@ -107,3 +170,22 @@ def logging_config(level: str = "info") -> Dict[str, Any]:
             ACCESS_LOGGER: {"handlers": ["stderr"], "level": level, "propagate": False},
         },
     }
+
+
+def ensure_handlers(fmt: str = "text") -> bool:
+    """Give our loggers a stderr handler at INFO when nothing else will print them; True if it did.
+
+    ``agora-token serve`` configures logging itself, but under gunicorn (or any host that configures
+    only its own loggers) our lines would reach no handler and the access log would be silent.
+    """
+    top = logging.getLogger(ERROR_LOGGER)
+    if logging.getLogger(ACCESS_LOGGER).hasHandlers():
+        return False
+    handler = logging.StreamHandler()
+    spec = _formatter(fmt)
+    handler.setFormatter(json_formatter() if "()" in spec else logging.Formatter(spec["format"]))
+    top.addHandler(handler)
+    if top.level == logging.NOTSET:
+        top.setLevel(logging.INFO)
+    top.propagate = False
+    return True

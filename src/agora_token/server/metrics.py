@@ -1,17 +1,30 @@
-"""Prometheus counters for the token server, rendered in the text exposition format (stdlib only).
+"""Prometheus metrics for the token server, kept and rendered by ``prometheus_client``.
 
-One event loop updates them, so plain dicts suffice; with ``--workers N`` each worker counts its own.
+Each app has its own registry (two apps in one process count apart). With ``PROMETHEUS_MULTIPROC_DIR``
+set, as ``agora-token serve --workers N`` and the gunicorn config do, every worker writes its values
+there and ``/metrics``, whichever worker answers it, reports the sum over all workers.
+
+Label values are bounded: a method outside ``METHODS`` is counted as "other", a path that matches no
+route as "unmatched", so no client can grow the number of series.
 """
 
 from __future__ import annotations
 
-import bisect
+import os
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+try:
+    from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as CONTENT_TYPE
+except ImportError:  # prometheus_client before 0.21: the latest text format was 0.0.4
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: F401
+
 #: Request latency buckets in seconds: a token takes tens of microseconds, a slow request milliseconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+#: The methods counted under their own name; any other is "other".
+METHODS = frozenset({"GET", "POST", "OPTIONS", "HEAD", "PUT", "DELETE", "PATCH"})
 #: Error kind by status, so dashboards need not know HTTP codes.
 ERROR_KINDS = {
     400: "bad_request",
@@ -19,12 +32,28 @@ ERROR_KINDS = {
     403: "forbidden_origin",
     404: "not_found",
     405: "method_not_allowed",
+    499: "client_disconnected",
     503: "not_configured",
 }
+#: The status recorded (never sent) for a request whose client went away first, as nginx logs it.
+CLIENT_CLOSED = 499
+TOKEN_TYPES = ("rtc", "rtm", "chat")
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def multiprocess_dir() -> str:
+    """The directory of prometheus_client's multiprocess mode, "" when it is off."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "") or os.environ.get("prometheus_multiproc_dir", "")
+
+
+#: Connections the HTTP protocol (``protocol``) ended before the app saw a request, by reason. Not in any
+#: registry of its own: each app's registry includes it (or, in multiprocess mode, its files do).
+CONNECTIONS_REFUSED = Counter(
+    "agora_token_connections_refused", "Connections ended before the app saw a request, by reason.",
+    ["reason"], registry=None,
+)  # fmt: skip
+REFUSAL_REASONS = ("too_many_connections", "request_timeout", "header_too_large", "malformed_request")
+for _reason in REFUSAL_REASONS:
+    CONNECTIONS_REFUSED.labels(_reason)
 
 
 class Metrics:
@@ -32,62 +61,60 @@ class Metrics:
 
     def __init__(self) -> None:
         self.started = time.time()
-        self.requests: Dict[Tuple[str, str, int], int] = {}
-        self.tokens: Dict[str, int] = {"rtc": 0, "rtm": 0, "chat": 0}
-        self.errors: Dict[str, int] = {}
-        self.buckets: List[int] = [0] * (len(BUCKETS) + 1)
-        self.duration_sum = 0.0
+        self.multiprocess = bool(multiprocess_dir())
+        # In multiprocess mode the values live in files; this registry only names the metrics.
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "agora_token_http_requests", "HTTP requests answered, by method, route and status.",
+            ["method", "route", "status"], registry=self.registry,
+        )  # fmt: skip
+        self.tokens = Counter("agora_token_tokens_issued", "Tokens handed out, by type.", ["type"],
+                              registry=self.registry)  # fmt: skip
+        self.errors = Counter("agora_token_errors", "Requests answered with an error, by kind.", ["kind"],
+                              registry=self.registry)  # fmt: skip
+        self.duration = Histogram(
+            "agora_token_http_request_duration_seconds", "Time from request to the end of the response.",
+            buckets=BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        start = Gauge("agora_token_process_start_time_seconds", "Unix time the server started.",
+                      registry=self.registry, multiprocess_mode="min")  # fmt: skip
+        start.set(self.started)
+        for kind in TOKEN_TYPES:
+            self.tokens.labels(kind)  # present at 0 from the start, so rate() has a baseline
+        self.registry.register(CONNECTIONS_REFUSED)
+        # labels() takes a lock and builds a key each call: the per-request path reuses the children.
+        self._request_children: Dict[Tuple[str, str, int], object] = {}
+        self._error_children: Dict[str, object] = {}
+        self._token_children: Dict[str, object] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request."""
-        key = (method, route, status)
-        self.requests[key] = self.requests.get(key, 0) + 1
+        key = (method if method in METHODS else "other", route, status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(key[0], route, str(status))
+        child.inc()  # type: ignore[attr-defined]
         if status >= 400:
             kind = ERROR_KINDS.get(status, "internal" if status >= 500 else "client_error")
-            self.errors[kind] = self.errors.get(kind, 0) + 1
-        self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.duration_sum += seconds
+            error = self._error_children.get(kind)
+            if error is None:
+                error = self._error_children[kind] = self.errors.labels(kind)
+            error.inc()  # type: ignore[attr-defined]
+        self.duration.observe(seconds)
 
     def token_issued(self, kind: str) -> None:
         """Count one token handed out ("rtc", "rtm" or "chat")."""
-        self.tokens[kind] = self.tokens.get(kind, 0) + 1
+        child = self._token_children.get(kind)
+        if child is None:
+            child = self._token_children[kind] = self.tokens.labels(kind)
+        child.inc()  # type: ignore[attr-defined]
 
-    def render(self) -> str:
-        """The Prometheus text exposition of every counter."""
-        lines = [
-            "# HELP agora_token_http_requests_total HTTP requests answered, by method, route and status.",
-            "# TYPE agora_token_http_requests_total counter",
-        ]
-        for (method, route, status), count in sorted(self.requests.items()):
-            lines.append(
-                f'agora_token_http_requests_total{{method="{_escape(method)}",route="{_escape(route)}",'
-                f'status="{status}"}} {count}'
-            )
-        lines += [
-            "# HELP agora_token_tokens_issued_total Tokens handed out, by type.",
-            "# TYPE agora_token_tokens_issued_total counter",
-        ]
-        lines += [f'agora_token_tokens_issued_total{{type="{k}"}} {v}' for k, v in sorted(self.tokens.items())]
-        lines += [
-            "# HELP agora_token_errors_total Requests answered with an error, by kind.",
-            "# TYPE agora_token_errors_total counter",
-        ]
-        lines += [f'agora_token_errors_total{{kind="{k}"}} {v}' for k, v in sorted(self.errors.items())]
-        lines += [
-            "# HELP agora_token_http_request_duration_seconds Time from request to the end of the response.",
-            "# TYPE agora_token_http_request_duration_seconds histogram",
-        ]
-        cumulative = 0
-        for bound, count in zip(BUCKETS, self.buckets):
-            cumulative += count
-            lines.append(f'agora_token_http_request_duration_seconds_bucket{{le="{bound}"}} {cumulative}')
-        total = cumulative + self.buckets[-1]
-        lines += [
-            f'agora_token_http_request_duration_seconds_bucket{{le="+Inf"}} {total}',
-            f"agora_token_http_request_duration_seconds_sum {self.duration_sum:.6f}",
-            f"agora_token_http_request_duration_seconds_count {total}",
-            "# HELP agora_token_process_start_time_seconds Unix time the server started.",
-            "# TYPE agora_token_process_start_time_seconds gauge",
-            f"agora_token_process_start_time_seconds {self.started:.3f}",
-        ]
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        """The Prometheus text exposition: this app's metrics, or every worker's summed in multiprocess mode."""
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)

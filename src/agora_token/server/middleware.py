@@ -1,6 +1,7 @@
 """Pure ASGI middleware (no per-request Request objects, so they stay cheap on the hot path).
 
-``Observe`` (outermost): metrics, the access log, and a JSON 500 for anything unexpected.
+``Observe`` (outermost): metrics, the access log, and a JSON 500 for anything unexpected (a client
+that goes away mid-request is not unexpected: it is counted as 499, logged without a traceback).
 ``Gate``: CORS (other origins get 403, as agora-token-service), the optional bearer API key,
 and ``Cache-Control: no-store`` (a token must not sit in a shared cache).
 """
@@ -13,9 +14,11 @@ import logging
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
+from starlette.requests import ClientDisconnect
+
 from .config import Settings
-from .logs import ACCESS_LOGGER, ERROR_LOGGER
-from .metrics import Metrics
+from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape
+from .metrics import CLIENT_CLOSED, Metrics
 
 Scope = Dict[str, Any]
 Message = Dict[str, Any]
@@ -104,14 +107,26 @@ class Gate:
         return scheme.lower() == b"bearer" and hmac.compare_digest(key.strip(), self.api_key)
 
 
+def request_target(scope: Scope) -> str:
+    """The request target as the client sent it (still percent-encoded), for a log line."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else scope["path"]
+    query = scope.get("query_string", b"")
+    return path + ("?" + query.decode("latin-1") if query else "")
+
+
 class Observe:
     """Counts every request, writes one access-log line, and turns a crash into a JSON 500."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Dict[Any, str], log_access: bool) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Dict[Any, str], log_access: bool,
+                 guard: Optional[RedactSecrets] = None, json_fields: bool = False) -> None:  # fmt: skip
         self.app = app
         self.metrics = metrics
         self.routes = routes
         self.log_access = log_access
+        self.guard = guard or RedactSecrets(())
+        # The fields as record attributes, for a JSON formatter; a text line needs only the arguments.
+        self.json_fields = json_fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,9 +143,13 @@ class Observe:
 
         try:
             await self.app(scope, receive, send_status)
+        except ClientDisconnect:
+            # The client left before its request was read: nobody to answer, nothing broken here.
+            if status == 0:
+                status = CLIENT_CLOSED
         except Exception:
             # Logged through the redacting filter; the client learns nothing of the cause.
-            error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            error_log.exception("unhandled error on %s %s", escape(scope["method"]), escape(request_target(scope)))
             if status == 0:
                 status = 500
                 await send_json(send, 500, {"error": "internal server error"})
@@ -140,14 +159,23 @@ class Observe:
             route = self.routes.get(scope.get("endpoint"), "unmatched")
             self.metrics.observe(scope["method"], route, status or 500, elapsed)
             if self.log_access and access_log.isEnabledFor(logging.INFO):
-                client = scope.get("client")
-                query = scope.get("query_string", b"")
-                target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
-                args = (
-                    f"{client[0]}:{client[1]}" if client else "-",
-                    scope["method"], target, scope.get("http_version", "1.1"), status or 500, elapsed * 1000,
-                )  # fmt: skip
-                # makeRecord + handle is logger.info without findCaller's stack walk: this runs per request.
-                # handle() still applies the logger's filters (the redaction) and its handlers.
-                access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT,
-                                                        args, None))  # fmt: skip
+                self._log(scope, status or 500, elapsed)
+
+    def _log(self, scope: Scope, status: int, elapsed: float) -> None:
+        client = scope.get("client")
+        address = f"{client[0]}:{client[1]}" if client else "-"
+        # Escaped here: no forged lines, no terminal escapes. (The HTTP version comes from the parser,
+        # which accepts only digits there.)
+        method, target = escape(scope["method"]), escape(request_target(scope))
+        version = scope.get("http_version", "1.1")
+        extra = None
+        if self.json_fields:
+            # The logging filter redacts the message and its arguments, not extra fields: do it here.
+            target = self.guard.redact(target)
+            extra = {"client": address, "method": method, "target": target, "http_version": version,
+                     "status": status, "duration_ms": round(elapsed * 1000, 3)}  # fmt: skip
+        args = (address, method, target, version, status, elapsed * 1000)
+        # makeRecord + handle is logger.info without findCaller's stack walk: this runs per request.
+        # handle() still applies the logger's filters (the redaction) and its handlers.
+        access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, args, None,
+                                                extra=extra))  # fmt: skip

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
+from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +30,16 @@ ROLES = {"publisher": RtcRole.PUBLISHER, "subscriber": RtcRole.SUBSCRIBER}
 USER_KINDS = ("uid", "userAccount")
 # ASCII digits only: str.isdigit() would also take "²" or Arabic-Indic digits, which int() mishandles.
 _DIGITS = re.compile(r"[0-9]+\Z")
+#: A getToken body is flat: this is far more nesting than any client needs, and far less than any
+#: Python's json recursion limit (which differs between versions, as does what happens beyond it).
+MAX_JSON_DEPTH = 32
+#: Digits in one JSON number: a uid has 10, a lifetime 5; Python's own int limit (4300, from 3.11) is
+#: not on every version, and its error is the interpreter's wording.
+MAX_JSON_NUMBER_DIGITS = 64
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (MAX_JSON_NUMBER_DIGITS + 1))
+_OPEN_OR_CLOSE = re.compile(r"[\[\]{}]")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class BadRequest(ValueError):
@@ -89,6 +100,30 @@ def parse_rtc_user(kind: str, value: str) -> Dict[str, Union[int, str]]:
     raise BadRequest(f"the user kind must be 'uid' or 'userAccount', got {kind[:40]!r}")
 
 
+def path_segments(request: Request, names: List[str]) -> Dict[str, str]:
+    """The path parameters ``names`` (the last segments of the path), decoded strictly from the raw path.
+
+    uvicorn decodes the path leniently: an invalid UTF-8 sequence such as ``%ff`` becomes U+FFFD and a
+    stray ``%`` stays as it is. Here either is a 400 naming the segment.
+    """
+    raw = request.scope.get("raw_path")
+    if not isinstance(raw, bytes) or b"%" not in raw:  # nothing was percent-decoded: the router's values
+        return {name: request.path_params[name] for name in names}
+    raw_segments = raw.decode("latin-1").rstrip("/").split("/")
+    if len(raw_segments) != request.scope["path"].rstrip("/").count("/") + 1:
+        # An encoded "/" (%2F) made the decoded path, which the router matched, longer than the raw one.
+        raise BadRequest("a path segment contains an encoded '/' (%2F)")
+    values = {}
+    for name, segment in zip(names, raw_segments[-len(names):]):
+        if _BAD_PERCENT.search(segment):
+            raise BadRequest(f"{name} has a malformed percent-encoding (a '%' must be followed by two hex digits)")
+        try:
+            values[name] = unquote_to_bytes(segment).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"{name} is not valid UTF-8 once percent-decoded") from None
+    return values
+
+
 def _query_expiry(request: Request) -> int:
     return parse_expire(request.query_params.get("expiry"), "expiry")
 
@@ -108,16 +143,39 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _check_json_shape(text: str) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH and numbers longer than MAX_JSON_NUMBER_DIGITS."""
+    # Counting in the raw text overestimates (strings may hold brackets and digits): it is exact
+    # enough to let the usual small body through without a closer look.
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH and not _LONG_NUMBER.search(text):
+        return
+    bare = _JSON_STRING.sub('""', text)  # string contents are neither nesting nor numbers
+    if _LONG_NUMBER.search(bare):
+        raise BadRequest(f"malformed JSON body: a number is longer than {MAX_JSON_NUMBER_DIGITS} digits")
+    depth = 0
+    for match in _OPEN_OR_CLOSE.finditer(bare):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise BadRequest(f"malformed JSON body: nested more than {MAX_JSON_DEPTH} levels deep")
+        else:
+            depth -= 1
+
+
 def _json_object(body: bytes) -> Dict[str, Any]:
+    """The body as a JSON object; every failure is a BadRequest in this module's words, on every Python."""
     if not body.strip():
         raise BadRequest("the request body is empty; send a JSON object")
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise BadRequest("malformed JSON body: nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        raise BadRequest(f"malformed JSON body: {reason}") from None
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("malformed JSON body: not UTF-8") from None
+    _check_json_shape(text)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        # Not json's message: its wording and the position it reports differ between Python versions.
+        raise BadRequest("malformed JSON body: not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest(f"the request body must be a JSON object, not {type(data).__name__}")
     return data
@@ -198,19 +256,20 @@ def _rtm(request: Request, user_id: str, expire: int, name: str = "uid") -> str:
 
 async def rtc_token(request: Request) -> Response:
     """GET /rtc/{channel}/{role}/{tokentype}/{uid}/ → {"rtcToken": ...}."""
-    p = request.path_params
+    p = path_segments(request, ["channel", "role", "tokentype", "uid"])
     expire = _query_expiry(request)
     return JSONResponse({"rtcToken": _rtc(request, p["channel"], p["role"], p["tokentype"], p["uid"], expire)})
 
 
 async def rtm_token(request: Request) -> Response:
     """GET /rtm/{uid}/ → {"rtmToken": ...}."""
-    return JSONResponse({"rtmToken": _rtm(request, request.path_params["uid"], _query_expiry(request))})
+    uid = path_segments(request, ["uid"])["uid"]
+    return JSONResponse({"rtmToken": _rtm(request, uid, _query_expiry(request))})
 
 
 async def rte_token(request: Request) -> Response:
     """GET /rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/ → {"rtcToken": ..., "rtmToken": ...}."""
-    p = request.path_params
+    p = path_segments(request, ["channel", "role", "tokentype", "rtcid", "rtmid"])
     expire = _query_expiry(request)
     # Check the RTM user before building anything, so a bad request never counts a token.
     rtm_user = check_account(p["rtmid"], "rtmid")
@@ -230,7 +289,7 @@ async def chat_user_token(request: Request) -> Response:
     """GET /chat/account/{uid}/ → {"chatToken": ...} for one Chat user."""
     settings = _settings(request)
     expire = _query_expiry(request)
-    user = check_account(request.path_params["uid"], "uid")
+    user = check_account(path_segments(request, ["uid"])["uid"], "uid")
     token = build_chat_user_token(settings.app_id, settings.app_certificate, user, expire=expire)
     _metrics(request).token_issued("chat")
     return JSONResponse({"chatToken": token})
@@ -257,7 +316,7 @@ async def healthz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     """GET /metrics: Prometheus text exposition."""
-    return Response(_metrics(request).render(), media_type=CONTENT_TYPE)
+    return Response(_metrics(request).render(), headers={"content-type": CONTENT_TYPE})
 
 
 async def openapi(request: Request) -> Response:

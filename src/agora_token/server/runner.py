@@ -7,23 +7,35 @@ import contextlib
 import dataclasses
 import logging.config
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from .config import (
     ACCESS_LOG_VAR,
     API_KEY_ENV_VAR,
     DEFAULT_API_KEY_ENV,
     DEFAULT_HOST,
+    LOG_FORMAT_VAR,
+    LOG_FORMATS,
+    MAX_CONNECTIONS_VAR,
+    MAX_HEADER_BYTES_VAR,
+    REQUEST_TIMEOUT_VAR,
     ConfigError,
+    Limits,
     Settings,
+    log_format,
+    raise_open_file_limit,
     resolve_port,
 )
 from .logs import logging_config
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
+MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +63,29 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="on SIGTERM, wait this long for open requests (default: %(default)s)",
     )
+    parser.add_argument(
+        "--log-format", choices=LOG_FORMATS, default=None,
+        help=f"log lines as text or as one JSON object each (default: ${LOG_FORMAT_VAR}, else text)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--request-timeout", type=float, default=None, metavar="SECONDS",
+        help="close a connection that has not sent a whole request (head and body) this long after it "
+        f"began; 0: no limit (default: ${REQUEST_TIMEOUT_VAR}, else {Limits.request_timeout:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-connections", type=int, default=None, metavar="N",
+        help="open connections per worker; beyond it the oldest idle one is closed, or the new one gets a 503 "
+        f"(default: ${MAX_CONNECTIONS_VAR}, else {Limits.max_connections}; never above the open-file limit)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-header-bytes", type=int, default=None, metavar="BYTES",
+        help=f"largest request head; beyond it the answer is 431 (default: ${MAX_HEADER_BYTES_VAR}, else "
+        f"{Limits.max_header_bytes})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--http", choices=HTTP_IMPLEMENTATIONS, default="auto",
+        help="HTTP parser: httptools (when installed) or h11 (default: %(default)s)",
+    )  # fmt: skip
 
 
 def _fail(message: str) -> int:
@@ -68,6 +103,7 @@ def serve(args: argparse.Namespace) -> int:
     api_key_env = getattr(args, "api_key_env", None)
     access_log: bool = getattr(args, "access_log", True)
     graceful: float = getattr(args, "graceful_timeout", 10.0)
+    http: str = getattr(args, "http", None) or "auto"
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401  (only checking that the extra is installed)
@@ -78,7 +114,15 @@ def serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(api_key_env=api_key_env)
         port = resolve_port(port=getattr(args, "port", None))
+        limits = _limits(args)
+        fmt = getattr(args, "log_format", None) or log_format()
     except ConfigError as exc:
+        return _fail(str(exc))
+    try:
+        from .protocol import protocol_class
+
+        protocol = protocol_class(http)
+    except ValueError as exc:
         return _fail(str(exc))
     if workers < 1:
         return _fail(f"--workers must be at least 1, got {workers}")
@@ -86,6 +130,8 @@ def serve(args: argparse.Namespace) -> int:
         return _fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
     if not access_log:
         settings = dataclasses.replace(settings, access_log=False)
+    # Every idle or slow client holds a descriptor: take all the process may have.
+    raise_open_file_limit()
     options: Any = dict(
         host=host,
         port=port,
@@ -94,29 +140,76 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=graceful,
         lifespan="on",
         server_header=False,
+        http=protocol,
+        # h11's own head cap answers a plain-text 400: keep it above ours, which answers 431.
+        h11_max_incomplete_event_size=limits.max_header_bytes + 1024 * 1024,
     )
+    os.environ[LOG_FORMAT_VAR] = fmt
+    os.environ.update(limits.to_env())
     try:
         if workers == 1:
-            return _run_one(settings, options, level)
+            return _run_one(settings, options, level, fmt, limits)
         # Workers are fresh processes that import agora_token.server:app, which reads the environment:
         # pass them what came from the command line through it.
         if api_key_env:
             os.environ[API_KEY_ENV_VAR] = api_key_env
         os.environ[ACCESS_LOG_VAR] = "1" if settings.access_log else "0"
-        uvicorn.run("agora_token.server:app", workers=workers, log_config=logging_config(level), **options)
+        with _multiprocess_metrics():
+            uvicorn.run("agora_token.server:app", workers=workers, log_config=logging_config(level, fmt), **options)
         return 0
     except SystemExit as exc:  # uvicorn exits on a port already in use, after logging why
         return exc.code if isinstance(exc.code, int) else 1
 
 
-def _run_one(settings: Settings, options: Any, level: str) -> int:
+def _limits(args: argparse.Namespace) -> Limits:
+    """The environment's limits, overridden by the command line (``ConfigError`` on a bad value)."""
+    env = dict(os.environ)
+    for option, var in (("request_timeout", REQUEST_TIMEOUT_VAR), ("max_connections", MAX_CONNECTIONS_VAR),
+                        ("max_header_bytes", MAX_HEADER_BYTES_VAR)):  # fmt: skip
+        value = getattr(args, option, None)
+        if value is not None:
+            env[var] = str(value)
+    try:
+        return Limits.from_env(env)
+    except ConfigError as exc:
+        # Name the option the user typed, not the variable it was passed through.
+        message = str(exc)
+        for option, var in (("--request-timeout", REQUEST_TIMEOUT_VAR), ("--max-connections", MAX_CONNECTIONS_VAR),
+                            ("--max-header-bytes", MAX_HEADER_BYTES_VAR)):  # fmt: skip
+            if message.startswith(var) and getattr(args, option[2:].replace("-", "_"), None) is not None:
+                message = option + message[len(var):]
+        raise ConfigError(message) from None
+
+
+@contextlib.contextmanager
+def _multiprocess_metrics() -> Iterator[Optional[str]]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for the workers (unless one is set), removed afterwards.
+
+    prometheus_client's multiprocess mode: each worker writes its counts there and /metrics, from
+    any worker, adds them up, so ``--workers N`` reports one server, not whichever worker answered.
+    """
+    if os.environ.get(MULTIPROC_VAR):
+        yield os.environ[MULTIPROC_VAR]
+        return
+    path = tempfile.mkdtemp(prefix="agora-token-metrics-")
+    os.environ[MULTIPROC_VAR] = path
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROC_VAR, None)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_one(settings: Settings, options: Any, level: str, fmt: str, limits: Limits) -> int:
     import uvicorn
 
     from .application import create_app
 
     # Configure logging before the app exists, so the app's redacting filters are not reset by it.
-    logging.config.dictConfig(logging_config(level))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, **options))
+    logging.config.dictConfig(logging_config(level, fmt))
+    config = uvicorn.Config(create_app(settings), log_config=None, **options)
+    config.agora_limits = limits  # type: ignore[attr-defined]  # read by the protocol (see protocol.py)
+    server = uvicorn.Server(config)
     with _absorb_stop_signals():
         server.run()
     return 0 if server.started else 1

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Differential deflate fuzzer: the C kernel's exact deflate (fp_deflate.c) against zlib.compress.
+
+Every input, cut to the exact path's limit (``_fastpack.EXACT_DEFLATE_MAX`` bytes), must deflate
+to exactly the bytes of the interpreter's ``zlib.compress``; then the token built around it by the
+C kernel must equal the pure kernel's. Any difference or crash is a finding. The first input byte
+picks a shape, so short inputs reach the matcher's and the block choice's corners:
+
+* mode 0: the data itself;
+* mode 1: the data repeated to the limit (long matches, the 258 cap, chain limits);
+* mode 2: the data mapped onto a 2-4 symbol alphabet (skewed Huffman trees, code-length overflow);
+* mode 3: the data as a uid of an RTC token (a real 007 payload around it, built by both kernels).
+
+Run with atheris (libFuzzer), e.g. for five minutes:
+
+    python fuzz/fuzz_deflate.py /tmp/fuzz-deflate -max_total_time=300 -rss_limit_mb=2048
+
+or replay files (no atheris needed):
+
+    python fuzz/fuzz_deflate.py --replay FILES_OR_DIRS
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+
+APP_ID = "970CA35de60c44645bbae8a215061b33"
+CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+
+try:
+    import atheris
+except ImportError:  # replay mode works without it
+    atheris = None
+
+if atheris is not None and "--replay" not in sys.argv:
+    with atheris.instrument_imports(include=["agora_token"]):
+        from agora_token import _fastpack, _pure
+else:
+    from agora_token import _fastpack, _pure
+
+LIMIT = _fastpack.EXACT_DEFLATE_MAX
+
+
+def shape(data: bytes) -> bytes:
+    if not data:
+        return b""
+    mode, body = data[0] % 4, data[1:]
+    if mode == 1 and body:
+        return (body * (LIMIT // len(body) + 1))[: LIMIT - data[0]]
+    if mode == 2:
+        symbols = 2 + data[0] % 3
+        return bytes(97 + (b % symbols if b % 7 else 0) for b in body)
+    return body[:LIMIT]
+
+
+def TestOneInput(data: bytes) -> None:  # noqa: N802 - libFuzzer's name
+    if data and data[0] % 4 == 3:
+        uid = data[1:].decode("utf-8", "replace")[:1000]
+        services = ((1, ((1, 600), (2, 600)), ("room", uid)),)
+        fast = _fastpack.build_007(APP_ID, CERT, 1700000000, 600, 7, services)
+        pure = _pure.build_007(APP_ID, CERT, 1700000000, 600, 7, services)
+        if fast != pure:
+            raise AssertionError(f"token differs for uid {uid!r:.200}: c {fast!r:.200} pure {pure!r:.200}")
+        return
+    body = shape(data)
+    ours = _fastpack._exact_deflate(body)
+    if ours != zlib.compress(body):
+        raise AssertionError(f"fp_deflate differs from zlib on {len(body)} bytes: {body[:200]!r}")
+
+
+def replay(paths) -> int:
+    count = 0
+    for path in paths:
+        files = [os.path.join(path, f) for f in sorted(os.listdir(path))] if os.path.isdir(path) else [path]
+        for name in files:
+            with open(name, "rb") as handle:
+                TestOneInput(handle.read())
+            count += 1
+    print(f"replayed {count} inputs: fp_deflate equals zlib.compress on all")
+    return 0
+
+
+if __name__ == "__main__":
+    if "--replay" in sys.argv:
+        sys.exit(replay([a for a in sys.argv[1:] if a != "--replay"]))
+    if atheris is None:
+        sys.exit("atheris is not installed: pip install atheris (or use --replay FILES)")
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()

@@ -1,0 +1,109 @@
+"""Deployment: gunicorn with uvicorn workers (one aggregated /metrics, the access log), and deploy/'s
+Dockerfile and Kubernetes manifests (validated offline against the Kubernetes schemas)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from .test_server import APP_ID, CERT, _env, _free_port, _wait_healthy, check_rtm, metric_values, ok
+
+httpx = pytest.importorskip("httpx")
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+@pytest.fixture(autouse=True)
+def backend() -> str:
+    """Once, with the package's own kernel: these tests are about processes and files, not token bytes."""
+    from agora_token import _backend
+
+    return _backend.name
+
+
+def manifests() -> List[Dict[str, Any]]:
+    yaml = pytest.importorskip("yaml")
+    docs = []
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        docs += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return docs
+
+
+def test_kubernetes_manifests_are_valid() -> None:
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    docs = manifests()
+    assert sorted(d["kind"] for d in docs) == ["Deployment", "HorizontalPodAutoscaler", "Secret", "Service"]
+    for doc in docs:
+        kubernetes_validate.validate(doc, "1.30", strict=True)
+    # The validator does reject a mistake (a misspelt probe), so the loop above can fail.
+    broken = copy.deepcopy(next(d for d in docs if d["kind"] == "Deployment"))
+    container = broken["spec"]["template"]["spec"]["containers"][0]
+    container["readinesProbe"] = container.pop("readinessProbe")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, "1.30", strict=True)
+
+
+def _graceful(argv: List[str]) -> float:
+    return float(argv[argv.index("--graceful-timeout") + 1])
+
+
+def test_manifests_and_dockerfile_agree() -> None:
+    docs = {d["kind"]: d for d in manifests()}
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))  # type: ignore[union-attr]
+    # The pod runs what the image runs, with the same graceful timeout, and the kubelet waits for it.
+    assert container["command"] == cmd
+    pre_stop = float(container["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + _graceful(cmd) + 1
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] in ("/ping", "/healthz")
+    env = {e["name"]: e for e in container["env"]}
+    assert env["APP_CERTIFICATE"]["valueFrom"]["secretKeyRef"]["name"] == "agora-token"
+    assert "value" not in env["APP_CERTIFICATE"] and CERT not in json.dumps(docs)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    hpa = docs["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == docs["Deployment"]["metadata"]["name"]
+    assert hpa["metrics"][0]["resource"]["name"] == "cpu"
+    assert "cpu" in container["resources"]["requests"]  # utilisation is measured against the request
+    # The image: slim base, a numeric non-root user (runAsNonRoot can check it), a health check.
+    assert re.search(r"^FROM python:[0-9.]+-slim$", dockerfile, re.M)
+    user = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert user and user[-1].isdigit() and int(user[-1]) == pod["securityContext"]["runAsUser"] != 0
+    assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", dockerfile, re.M) and "STOPSIGNAL SIGTERM" in dockerfile
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn runs on Unix only")
+def test_gunicorn_two_workers_one_metrics_and_access_log() -> None:
+    pytest.importorskip("gunicorn")
+    port = _free_port()
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:agora_token.server.gunicorn_conf",
+            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "5"]  # fmt: skip
+    proc = subprocess.Popen(argv, env=_env(APP_ID=APP_ID, APP_CERTIFICATE=CERT), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        for i in range(12):  # fresh connections: gunicorn's workers share the socket, so both answer
+            check_rtm(ok(httpx.get(f"{url}/rtm/g{i}/", headers={"Connection": "close"}))["rtmToken"], f"g{i}")
+        totals = {metric_values(httpx.get(f"{url}/metrics", headers={"Connection": "close"}).text)[
+            'agora_token_tokens_issued_total{type="rtm"}'] for _ in range(6)}  # fmt: skip
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert totals == {12.0}, f"each /metrics read must report both workers' sum: {totals}"
+    assert proc.returncode == 0, stderr
+    access = re.findall(r'"GET /rtm/g\d+/ HTTP/1.1" 200', stderr)
+    assert len(access) == 12, stderr[-3000:]
+    assert "Traceback" not in stderr and CERT.lower() not in stderr.lower()
