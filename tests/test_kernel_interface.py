@@ -20,8 +20,12 @@ except ImportError:  # pragma: no cover - the backend fixture reports a missing 
 
 STUB = Path(agora_token.__file__).with_name("_fastpack.pyi")
 # Names only the C kernel has: how it deflates where the interpreter's zlib is zlib-ng (_pure *is*
-# the interpreter's zlib), and the test hook that forces that path.
-C_ONLY = {"DEFLATES_WITH_PYTHON_ZLIB", "_set_deflate_with_python_zlib"}
+# the interpreter's zlib), the test hook that forces that path, and its choice of deflate (the
+# exact re-implementation, fp_deflate.c) with that choice's probes: _pure always deflates with zlib.
+C_ONLY = {
+    "DEFLATES_WITH_PYTHON_ZLIB", "_set_deflate_with_python_zlib",
+    "DEFLATE_PATH", "EXACT_DEFLATE_MAX", "_exact_deflate", "_deflate_probes", "_select_deflate",
+}  # fmt: skip
 
 
 def _stub() -> Dict[str, Optional[List[str]]]:
