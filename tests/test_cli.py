@@ -33,6 +33,9 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo credentials in the environment, as an operator would set them."""
     monkeypatch.setenv("AGORA_APP_ID", APP_ID)
     monkeypatch.setenv("AGORA_APP_CERTIFICATE", CERT)
+    # The short names win over the AGORA_ ones (credentials.py): an operator's own must not leak in.
+    monkeypatch.delenv("APP_ID", raising=False)
+    monkeypatch.delenv("APP_CERTIFICATE", raising=False)
 
 
 def _no_secret(*texts: str) -> None:
@@ -99,7 +102,7 @@ def test_installed_script_builds_and_inspects(tmp_path: Path):
 
     # The same token through stdin, checked against the join that fails.
     done = script("inspect", "-", "--channel", "Demo", "--uid", "42", stdin=done.stdout)
-    assert done.returncode == 0
+    assert done.returncode == 1  # it reports error 110: a script can catch that
     assert "Signature:  valid" in done.stdout
     assert "error 110" in done.stdout and '"Demo"' in done.stdout
 
@@ -126,8 +129,9 @@ def test_installed_script_other_formats():
 def test_installed_script_exit_codes():
     vector = next(v for v in VECTORS if v["id"] == "007-rtc-account.go-flate")
     done = script("inspect", vector["expected"], "--json")
-    assert done.returncode == 0
-    assert json.loads(done.stdout)["signature_valid"] is True
+    assert done.returncode == 1  # long expired: error 109 is a problem a script must see
+    report = json.loads(done.stdout)
+    assert report["signature_valid"] is True and [p["error"] for p in report["diagnosis"]] == [109]
 
     done = script("inspect", vector["expected"], env={"AGORA_APP_CERTIFICATE": OTHER_CERT})
     assert done.returncode == 1
@@ -301,10 +305,14 @@ def test_inspect_every_official_vector(capsys, monkeypatch, vector):
     if vector["format"] != "007":
         args += _vector_join(vector)  # 006 and legacy signatures also cover the channel and user
     status, report = inspect_json(capsys, *args)
-    assert (status, report["signature_valid"]) == (0, True)
+    assert report["signature_valid"] is True
     assert report["app_id"].lower() == i["app_id"].lower()
     # Every official vector is from the past; a DK1 key stores no expiry at all.
     assert report["expired"] is (None if vector["format"] == "dk1" else True)
+    # inspect exits 1 whenever it reports a problem: here error 109 for every vector that expires.
+    errors = [p["error"] for p in report["diagnosis"]]
+    assert status == (1 if errors else 0)
+    assert (109 in errors) is (vector["format"] != "dk1")
     if vector["format"] == "007":
         assert (report["issue_ts"], report["expire"], report["salt"]) == (i["issue_ts"], i["expire"], i["salt"])
         assert sorted(s["type"] for s in report["services"]) == sorted(s["type"] for s in i["services"])
@@ -321,7 +329,7 @@ def test_inspect_json_schema(capsys, monkeypatch):
     monkeypatch.delenv("AGORA_APP_CERTIFICATE")
     vector = next(v for v in VECTORS if v["id"] == "007-rtc4-rtm-chat")
     status, report = inspect_json(capsys, vector["expected"])
-    assert status == 0
+    assert status == 1 and [p["error"] for p in report["diagnosis"]] == [109]  # an old vector: expired
     for key in ("version", "app_id", "issue_ts", "expire", "salt", "services", "signature_valid"):
         assert key in report
     assert report["version"] == "007" and report["signature_valid"] is None
@@ -337,6 +345,7 @@ def test_inspect_json_schema(capsys, monkeypatch):
 
 def test_inspect_parse_only_vector_and_unknown_certificate(capsys, monkeypatch):
     monkeypatch.delenv("AGORA_APP_CERTIFICATE")
+    monkeypatch.delenv("AGORA_APP_ID")  # another app's token: the demo App ID would be a 110 mismatch
     vector = next(v for v in VECTORS if v["kind"] == "parse")
     status, out, _ = cli(capsys, "inspect", vector["expected"], "--now", str(vector["parsed"]["issue_ts"] + 60))
     assert status == 0
@@ -358,7 +367,7 @@ def test_inspect_human_output(capsys):
 def test_inspect_explains_error_109(capsys):
     token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600", "--issue-ts", str(NOW))
     status, out, _ = cli(capsys, "inspect", token, "--channel", "demo", "--uid", "42", "--now", str(NOW + 3600))
-    assert status == 0
+    assert status == 1  # a script must catch an expired token
     assert "error 109 (token expired): the token expired 50 min ago" in out
     token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600", "--privilege-expire", "60",
                   "--issue-ts", str(NOW))  # fmt: skip
@@ -377,13 +386,14 @@ def test_inspect_explains_error_110(capsys):
     }
     for args, text in cases.items():
         status, out, _ = cli(capsys, "inspect", token, *args)
-        assert status == 0
+        assert status == 1  # a script must catch a mismatched join
         assert "error 110 (invalid token)" in out and text in out, out
     status, out, _ = cli(capsys, "inspect", build(capsys, "rtm", "--user-id", "u"), "--channel", "demo")
     assert "no RTC service" in out
     wildcard = build(capsys, "rtc", "--channel", "demo", "--uid", "0", "--role", "subscriber")
     status, out, _ = cli(capsys, "inspect", wildcard, "--channel", "demo", "--uid", "7")
     assert "none found" in out and "join but not publish" in out
+    assert status == 0  # a note is no problem
     status, report = inspect_json(capsys, token, "--app-id", "0" * 32)
     assert report["diagnosis"][0]["error"] == 110 and "App ID" in report["diagnosis"][0]["message"]
 
@@ -409,7 +419,7 @@ def test_inspect_legacy_human_output(capsys, monkeypatch):
     status, out, _ = cli(
         capsys, "inspect", vector["expected"], "--channel", vector["inputs"]["channel_name"], "--uid", "2882341273"
     )  # fmt: skip
-    assert status == 0
+    assert status == 1
     assert "dk4 (DynamicKey v4)" in out and "recording" in out and "error 109" in out
 
 
@@ -433,7 +443,8 @@ BAD: List[Tuple[List[str], str]] = [
     (["rtc", "--channel", "demo", "--uid", "1", "--account", "a"], '--account: not allowed with argument --uid'),
     (["rtc", "--channel", "demo", "--uid", "-1"], 'uid must be between 0 and 4294967295'),
     (["rtc", "--channel", "demo", "--uid", str(2**32)], 'uid must be between 0 and 4294967295'),
-    (["rtc", "--channel", "demo", "--uid", "1.5"], '--uid: invalid int value'),
+    (["rtc", "--channel", "demo", "--uid", "1.5"], "--uid: '1.5' is not a whole number"),
+    (["rtc", "--channel", "demo", "--uid", "alice"], "--uid: 'alice' is not a number; for a string user account use --account alice"),
     (["rtc", "--channel", "", "--uid", "1"], 'channel must not be empty'),
     (["rtc", "--channel", "a/b", "--uid", "1"], "channel contains '/'"),
     (["rtc", "--channel", "demo", "--uid", "1", "--role", "admin"], "--role: invalid choice: 'admin'"),
@@ -480,7 +491,7 @@ BAD: List[Tuple[List[str], str]] = [
     (["inspect", "006" + APP_ID + "AAAA"], 'channel CRC runs past the end'),
     (["inspect", "005AAAA"], 'DynamicKey v5 is truncated'),
     (["inspect", "1:x"], 'not a token this tool knows'),
-    (["inspect", "007eJxTYLC/xv0i87343FLb46KrG9gPxT+Vj8pojqvt", "--uid", "x"], '--uid: invalid int value'),
+    (["inspect", "007eJxTYLC/xv0i87343FLb46KrG9gPxT+Vj8pojqvt", "--uid", "x"], "--uid: 'x' is not a number; for a string"),
     (["inspect", VECTORS[0]["expected"], "--uid", "1", "--account", "a"], '--account: not allowed with argument --uid'),
     (["inspect", VECTORS[0]["expected"], "--uid", "-3"], 'uid must be between 0 and 4294967295'),
     (["inspect", VECTORS[0]["expected"], "--account", ""], 'account must not be empty'),
@@ -518,7 +529,8 @@ def test_serve_without_the_server_extra(capsys, monkeypatch):
     for argv in (["serve"], ["serve", "--help"], ["serve", "--port", "1"]):
         status, out, err = cli(capsys, *argv)
         assert (status, out) == (2, "")
-        assert "pip install 'agora-token[server]'" in err and err.count("\n") == 1
+        assert "pip install '.[server]' in a checkout" in err and "pip install 'agora-token[server]'" in err
+        assert err.count("\n") == 1
 
 
 def test_serve_delegates_to_the_server_module(capsys, monkeypatch):
@@ -551,3 +563,116 @@ def test_inspect_notes_a_service_type_it_does_not_know(capsys):
     assert (status, report["signature_valid"]) == (0, True)  # the signature covers the unread service too
     assert [s["name"] for s in report["services"]] == ["rtc"]
     assert "declares 2 services but only 1 could be read" in report["notes"][0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 15: verify, exit statuses, credentials, expire=0, hints, --version
+
+
+def test_verify_exit_status_says_valid_or_not(capsys):
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42", "--expire", "600", "--issue-ts", str(NOW))
+    status, out, err = cli(capsys, "verify", token, "--now", str(NOW + 60))
+    assert (status, err) == (0, "") and out.startswith("valid: signature and expiry checked (007 token, expires ")
+    status, out, _ = cli(capsys, "verify", token, "--channel", "demo", "--uid", "42", "--now", str(NOW + 60))
+    assert status == 0 and out.startswith("valid: signature, expiry and join checked")
+    status, out, _ = cli(capsys, "verify", token, "--channel", "Demo", "--uid", "42", "--now", str(NOW + 60))
+    assert status == 1 and out.startswith('invalid: error 110 (invalid token): the token was made for channel "demo"')
+    status, out, _ = cli(capsys, "verify", token, "--now", str(NOW + 601))
+    assert status == 1 and out.startswith("invalid: error 109 (token expired): the token expired")
+    status, out, _ = cli(capsys, "verify", token, "--app-certificate", OTHER_CERT, "--now", str(NOW + 60))
+    assert status == 1 and "the signature does not match this App Certificate" in out
+
+
+def test_verify_bad_usage_exits_2(capsys, monkeypatch):
+    token = build(capsys, "rtc", "--channel", "demo", "--uid", "42")
+    status, _, err = cli(capsys, "verify", token, "--uid", "alice")
+    assert status == 2 and "use --account alice" in err
+    monkeypatch.delenv("AGORA_APP_CERTIFICATE")
+    status, _, err = cli(capsys, "verify", token)
+    assert status == 2
+    assert err.startswith("agora-token: error: no App Certificate: set APP_CERTIFICATE (or AGORA_APP_CERTIFICATE)")
+    status, _, err = cli(capsys, "verify", "007garbage", "--app-certificate", CERT)
+    assert status == 2 and err.startswith("agora-token: error: ")
+
+
+def test_help_names_verify_and_what_exit_1_means(capsys):
+    status, out, _ = cli(capsys, "--help")
+    assert status == 0 and "verify" in out and "1 inspect or verify found a problem" in out
+
+
+def test_short_credential_names_work_and_win_as_in_the_server(capsys, monkeypatch):
+    from agora_token.server.config import Settings
+
+    monkeypatch.delenv("AGORA_APP_ID")
+    monkeypatch.delenv("AGORA_APP_CERTIFICATE")
+    monkeypatch.setenv("APP_ID", APP_ID)
+    monkeypatch.setenv("APP_CERTIFICATE", CERT)
+    token = token007(capsys, "rtc", "--channel", "demo", "--uid", "42")  # verifies with CERT, App ID APP_ID
+    # Both spellings set: the short names win, in the CLI as in the server.
+    monkeypatch.setenv("AGORA_APP_ID", "0" * 32)
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", OTHER_CERT)
+    token = AccessToken2.parse(build(capsys, "rtc", "--channel", "demo", "--uid", "42"))
+    server = Settings.from_env(dict(os.environ))
+    assert (token.app_id, token.verify(CERT)) == (server.app_id, True) == (APP_ID, True)
+    # A blank short name falls through to the AGORA_ one, in both.
+    monkeypatch.setenv("APP_CERTIFICATE", " ")
+    token = AccessToken2.parse(build(capsys, "rtc", "--channel", "demo", "--uid", "42"))
+    assert token.verify(OTHER_CERT) and Settings.from_env(dict(os.environ)).app_certificate == OTHER_CERT
+    monkeypatch.setenv("APP_ID", "")
+    monkeypatch.delenv("AGORA_APP_ID")
+    status, _, err = cli(capsys, "rtc", "--channel", "demo", "--uid", "42")
+    assert status == 2 and err == "agora-token: error: no App ID: pass --app-id or set APP_ID (or AGORA_APP_ID)\n"
+
+
+@pytest.mark.parametrize(
+    "argv, default",
+    [(["rtc", "--channel", "demo", "--uid", "42"], 3600), (["rtm", "--user-id", "u"], 3600),
+     (["chat", "--app"], 3600), (["fpa"], 86400), (["rtc-rtm", "--channel", "demo", "--uid", "7"], 3600)],
+)  # fmt: skip
+def test_expire_0_means_the_default_never_an_expired_token(capsys, argv, default):
+    pin = ["--issue-ts", str(NOW), "--salt", "5"]
+    zero = build(capsys, *argv, "--expire", "0", *pin)
+    assert zero == build(capsys, *argv, "--expire", str(default), *pin)
+    assert AccessToken2.parse(zero).expire == default
+    status, report = inspect_json(capsys, zero, "--now", str(NOW))
+    assert status == 0 and report["expired"] is False and report["diagnosis"] == []
+
+
+def test_expire_0_for_legacy_and_006_formats_is_the_default_too(capsys):
+    pin = ["--issue-ts", str(NOW), "--salt", "5"]
+    for argv in (["rtc", "--channel", "demo", "--uid", "42", "--format", "006"],
+                 ["dk4", "--channel", "c", "--uid", "1"]):  # fmt: skip
+        assert build(capsys, *argv, "--expire", "0", *pin) == build(capsys, *argv, "--expire", "3600", *pin)
+
+
+def test_error_messages_for_common_mistakes(capsys):
+    status, _, err = cli(capsys, "rtc", "--channel", "demo", "--uid", "1", "--app-certificate", "z" * 32)
+    assert status == 2
+    assert "app_certificate must be 32 hexadecimal characters (0-9, a-f); it has 32, not all of them hex" in err
+    assert "got 32 characters" not in err
+    status, _, err = cli(capsys, "rtm", "--user-id", "")
+    assert (status, err) == (2, "agora-token: error: user_id must not be empty\n")  # no uid=0 hint for RTM
+    status, _, err = cli(capsys, "rtc", "--channel", "demo", "--account", "")
+    assert status == 2 and "use uid=0 for a token any user may join with" in err
+
+
+def test_version_names_the_backend_and_why_pure_python(backend):
+    done = script("--version", env={"AGORA_TOKEN_PURE_PYTHON": "1"})
+    assert done.stdout == "agora-token " + __import__("agora_token").__version__ + \
+        "; backend: python (AGORA_TOKEN_PURE_PYTHON is set)\n"
+    done = subprocess.run([sys.executable, "-m", "agora_token", "--version"], capture_output=True, text=True,
+                          env={**os.environ, "AGORA_TOKEN_PURE_PYTHON": "0"})  # fmt: skip
+    from agora_token import _backend
+
+    expected = "c" if KERNEL_BUILT else "python (the C extension "
+    assert done.returncode == 0 and done.stdout.split("; backend: ")[1].startswith(expected)
+    why = _backend.reason or "chosen at run time"
+    assert _backend.describe() == ("c" if _backend.name == "c" else f"python ({why})")
+
+
+try:
+    from agora_token import _fastpack as _kernel_probe  # noqa: F401
+
+    KERNEL_BUILT = True
+except ImportError:
+    KERNEL_BUILT = False

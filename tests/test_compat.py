@@ -771,3 +771,224 @@ def test_agent_builder_gives_each_publish_privilege_its_value(monkeypatch):
     parsed = c007.AccessToken()
     assert parsed.from_string(token)
     assert parsed.services[0].uid == "" and parsed.services[0].privileges == {1: 10, 2: 20, 3: 30, 4: 40}
+
+
+# --------------------------------------------------------------------------------------------------
+# The top level of agoraiotools (issue 15, item 5) and the public pin
+
+
+from agora_token.compat import agoraiotools as c_top  # noqa: E402
+
+official_top = importlib.import_module("agoraiotools")
+
+
+def test_top_level_offers_every_name_of_agoraiotools_all_as_the_same_kind():
+    assert set(official_top.__all__) <= set(c_top.__all__)
+    for name in official_top.__all__:
+        theirs, ours = getattr(official_top, name), getattr(c_top, name)
+        assert isinstance(ours, type) == isinstance(theirs, type), name
+        if isinstance(theirs, type):
+            public = {m for m in dir(theirs) if not m.startswith("_")}
+            assert public <= {m for m in dir(ours) if not m.startswith("_")}, name
+        else:
+            assert ours == theirs, name  # __version__: the release mirrored
+
+
+def _top_level_calls(app_id: str, cert: str) -> Dict[str, Callable[[Any], str]]:
+    """One call of every builder method on agoraiotools' top-level classes, for either package."""
+    return {
+        "RtcTokenBuilder2.build_token_with_uid": lambda m: m.RtcTokenBuilder2.build_token_with_uid(
+            app_id, cert, "demo", 42, 1, 600, 500),
+        "RtcTokenBuilder2.build_token_with_user_account": lambda m: m.RtcTokenBuilder2.build_token_with_user_account(
+            app_id, cert, "demo", "alice", 2, 600),
+        "RtcTokenBuilder2.build_token_with_uid_and_privilege":
+            lambda m: m.RtcTokenBuilder2.build_token_with_uid_and_privilege(app_id, cert, "demo", 7, 600, 1, 2, 3, 4),
+        "RtcTokenBuilder2.build_token_with_user_account_and_privilege":
+            lambda m: m.RtcTokenBuilder2.build_token_with_user_account_and_privilege(
+                app_id, cert, "demo", "bob", 600, 5, 6, 7, 8),
+        "RtcTokenBuilder2.build_token_with_rtm": lambda m: m.RtcTokenBuilder2.build_token_with_rtm(
+            app_id, cert, "demo", "carol", 1, 600, 300),
+        "RtcTokenBuilder2.build_token_with_rtm2": lambda m: m.RtcTokenBuilder2.build_token_with_rtm2(
+            app_id, cert, "demo", "dave", 1, 600, 10, 20, 30, 40, "dave-rtm", 500),
+        "RtcTokenBuilder.buildTokenWithUid": lambda m: m.RtcTokenBuilder.buildTokenWithUid(
+            app_id, cert, "demo", 42, 1, 1_700_000_600),
+        "RtcTokenBuilder.buildTokenWithAccount": lambda m: m.RtcTokenBuilder.buildTokenWithAccount(
+            app_id, cert, "demo", "alice", 2, 1_700_000_600),
+        "RtmTokenBuilder.buildToken": lambda m: m.RtmTokenBuilder.buildToken(app_id, cert, "alice", 1, 1_700_000_600),
+        "RtmTokenBuilder2.build_token": lambda m: m.RtmTokenBuilder2.build_token(app_id, cert, "alice", 600),
+        "EducationTokenBuilder.build_room_user_token": lambda m: m.EducationTokenBuilder.build_room_user_token(
+            app_id, cert, "room", "user", 1, 600),
+        "EducationTokenBuilder.build_user_token": lambda m: m.EducationTokenBuilder.build_user_token(
+            app_id, cert, "user", 600),
+        "EducationTokenBuilder.build_app_token": lambda m: m.EducationTokenBuilder.build_app_token(app_id, cert, 600),
+        "ApaasTokenBuilder.build_room_user_token": lambda m: m.ApaasTokenBuilder.build_room_user_token(
+            app_id, cert, "room", "user", 2, 600),
+        "ApaasTokenBuilder.build_user_token": lambda m: m.ApaasTokenBuilder.build_user_token(app_id, cert, "u", 600),
+        "ApaasTokenBuilder.build_app_token": lambda m: m.ApaasTokenBuilder.build_app_token(app_id, cert, 600),
+        "FpaTokenBuilder.build_token": lambda m: m.FpaTokenBuilder.build_token(app_id, cert),
+    }  # fmt: skip
+
+
+def test_top_level_calls_cover_every_builder_method():
+    called = {name.split(".")[1] for name in _top_level_calls(APP_ID_OK, CERT_OK)}
+    for name in official_top.__all__:
+        value = getattr(official_top, name)
+        if isinstance(value, type) and name.endswith(("Builder", "Builder2")):
+            assert {m for m in vars(value) if not m.startswith("_")} <= called, name
+
+
+@pytest.mark.parametrize("call", sorted(_top_level_calls(APP_ID_OK, CERT_OK)))
+def test_top_level_builders_return_what_agoraiotools_returns(monkeypatch, call):
+    calls = _top_level_calls(APP_ID_OK, CERT_OK)
+    build, official = calls[call], calls[call]
+    if call == "RtcTokenBuilder2.build_token_with_uid_and_privilege":
+        # agoraiotools 0.3.4 bug: it delegates to RtcTokenBuilder.build_token_with_user_account_and_privilege,
+        # which lives on RtcTokenBuilder2 only, so it raises AttributeError; compare with what it meant.
+        with pytest.raises(AttributeError):
+            build(official_top)
+        official = lambda m: m.RtcTokenBuilder2.build_token_with_user_account_and_privilege(  # noqa: E731
+            APP_ID_OK, CERT_OK, "demo", 7, 600, 1, 2, 3, 4)
+    ours, theirs = both(monkeypatch, 12345, 1_700_000_000, lambda: build(c_top), lambda: official(official_top))
+    assert ours == theirs and ours[:3] in ("006", "007")
+
+
+def test_top_level_token_classes_build_and_parse_like_agoraiotools(monkeypatch):
+    def build(m: Any) -> str:
+        token = m.AccessToken(APP_ID_OK, CERT_OK, issue_ts=1_700_000_000, expire=600)
+        service = m.AccessToken2  # agoraiotools' alias class must be a 007 token class too
+        assert issubclass(service, m.AccessToken) or service is m.AccessToken
+        rtc = importlib.import_module(m.AccessToken.__module__).ServiceRtc("demo", 42)
+        rtc.add_privilege(1, 600)
+        token.add_service(rtc)
+        return token.build()
+
+    ours, theirs = both(monkeypatch, 99, 1_700_000_000, lambda: build(c_top), lambda: build(official_top))
+    assert ours == theirs
+    parsed = c_top.AccessToken()
+    assert parsed.from_string(theirs) and parsed.verify_signature(CERT_OK)
+
+
+def test_public_pin_reproduces_agoraiotools_without_patching_ours(monkeypatch):
+    from agora_token.compat import pinned as public_pinned
+
+    with public_pinned(issue_ts=1_700_000_000, salt=4242):
+        ours = c_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600)
+        ours006 = c_top.RtcTokenBuilder.buildTokenWithUid(APP_ID_OK, CERT_OK, "demo", 42, 1, 1_700_000_600)
+        again = c_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600)
+    # agoraiotools takes its time from the clock and its salt from secrets: pin those on its side only.
+    with monkeypatch.context() as m:
+        m.setattr(time, "time", lambda: 1_700_000_000.0)
+        m.setattr(off007, "secrets", _fixed_secrets(4242))
+        m.setattr(off006, "secrets", _fixed_secrets(4242))
+        theirs = official_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600)
+        theirs006 = official_top.RtcTokenBuilder.buildTokenWithUid(APP_ID_OK, CERT_OK, "demo", 42, 1, 1_700_000_600)
+    assert ours == again == theirs
+    assert ours006 == theirs006
+    parsed = c007.AccessToken()
+    assert parsed.from_string(ours)
+    assert (parsed._AccessToken__issue_ts, parsed._AccessToken__salt) == (1_700_000_000, 4242)
+    # Outside the block the salt is random again: two tokens differ.
+    free = {c_top.RtcTokenBuilder2.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600) for _ in range(3)}
+    assert len(free) == 3
+
+
+def test_public_pin_checks_its_arguments_and_nests():
+    from agora_token.compat import pinned as public_pinned
+
+    with pytest.raises(TypeError, match="^salt must be an int"):
+        with public_pinned(salt=True):
+            pass
+    with pytest.raises(ValueError, match="^issue_ts must be between 0 and 4294967295"):
+        with public_pinned(issue_ts=-1):
+            pass
+    with public_pinned(issue_ts=1_000_000, salt=1):
+        with public_pinned(salt=2):
+            token = c007.AccessToken(APP_ID_OK, CERT_OK)
+            assert (token._AccessToken__issue_ts, token._AccessToken__salt) != (1_000_000, 2)
+            assert token._AccessToken__salt == 2
+        assert c007.AccessToken(APP_ID_OK, CERT_OK)._AccessToken__salt == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Gaps against the official code (issue 15, item 11)
+
+import agora_token as at  # noqa: E402
+
+T0 = 1_700_000_000
+
+
+@pytest.mark.parametrize(
+    "role, official_role",
+    [(at.RtcRole.ATTENDEE, 0), ("attendee", 0), (0, 0), (at.RtcRole.ADMIN, 101), ("admin", 101), (101, 101),
+     ("publisher", 1), ("subscriber", 2)],
+)  # fmt: skip
+@pytest.mark.parametrize("user", [42, "alice"])
+def test_006_roles_attendee_and_admin_match_the_official_006_builder(monkeypatch, role, official_role, user):
+    kwargs = {"uid": user} if isinstance(user, int) else {"account": user}
+    ours = at.build_rtc_token(
+        APP_ID_OK, CERT_OK, "demo", **kwargs, role=role, version="006", expire=DAY, privilege_expire=600,
+        issue_ts=T0, salt=777,
+    )  # fmt: skip
+    _, theirs = both(monkeypatch, 777, T0, lambda: "", lambda: off_rtc006.RtcTokenBuilder.buildTokenWithUid(
+        APP_ID_OK, CERT_OK, "demo", user, official_role, T0 + 600))  # fmt: skip
+    assert ours == theirs
+    parsed = at.AccessToken.parse(ours)
+    publishing = official_role in c_rtc006.PUBLISHING_ROLES
+    assert set(parsed.privileges) == ({1, 2, 3, 4} if publishing else {1})
+
+
+@pytest.mark.parametrize("role", [at.RtcRole.ATTENDEE, "attendee", 0, at.RtcRole.ADMIN, "admin", 101])
+def test_007_refuses_the_006_only_roles_naming_role(role):
+    with pytest.raises(ValueError, match=r"^role (attendee \(0\)|admin \(101\)) exists in 006 tokens only"):
+        at.build_rtc_token(APP_ID_OK, CERT_OK, "demo", uid=1, role=role)
+    with pytest.raises(ValueError, match="^role "):
+        at.build_rtc_rtm_token(APP_ID_OK, CERT_OK, "demo", uid=1, role=role)
+
+
+@pytest.mark.parametrize("role", [5, -1, "host"])
+def test_006_still_refuses_unknown_roles(role):
+    with pytest.raises(ValueError, match="^role must be"):
+        at.build_rtc_token(APP_ID_OK, CERT_OK, "demo", uid=1, role=role, version="006")
+
+
+@pytest.mark.parametrize("role", [1, 2])
+@pytest.mark.parametrize("user", [0, 2882341273, "alice"])
+def test_pythonic_rtm2_builder_matches_official_build_token_with_rtm2(monkeypatch, role, user):
+    kwargs = {"uid": user} if isinstance(user, int) else {"account": user}
+    publish = {"publish_audio_expire": 20, "publish_video_expire": 30, "publish_data_expire": 40} if role == 1 else {}
+    ours = at.build_rtc_rtm_token_with_privileges(
+        APP_ID_OK, CERT_OK, "demo", **kwargs, role=role, expire=600, join_channel_expire=10, **publish,
+        rtm_user_id="rtm-user", rtm_expire=500, issue_ts=T0, salt=31337,
+    )  # fmt: skip
+    _, theirs = both(monkeypatch, 31337, T0, lambda: "", lambda: off_rtc.RtcTokenBuilder2.build_token_with_rtm2(
+        APP_ID_OK, CERT_OK, "demo", user, role, 600, 10, 20, 30, 40, "rtm-user", 500))  # fmt: skip
+    assert ours == theirs
+
+
+def test_pythonic_rtm2_builder_defaults_and_refusals():
+    token = at.build_rtc_rtm_token_with_privileges(
+        APP_ID_OK, CERT_OK, "demo", account="alice", expire=900, publish_video_expire=60)
+    rtc, rtm = at.AccessToken2.parse(token).services
+    assert rtc.privileges == {1: 900, 2: 900, 3: 60, 4: 900}
+    assert (rtm.user_id, rtm.privileges) == ("alice", {1: 900})
+    with pytest.raises(ValueError, match="^publish_audio_expire is given, but a subscriber gets no publish"):
+        at.build_rtc_rtm_token_with_privileges(APP_ID_OK, CERT_OK, "demo", uid=1, role="subscriber",
+                                               publish_audio_expire=5)  # fmt: skip
+    with pytest.raises(TypeError, match="^join_channel_expire must be an int"):
+        at.build_rtc_rtm_token_with_privileges(APP_ID_OK, CERT_OK, "demo", uid=1, join_channel_expire=True)
+
+
+def test_numeric_rtm2_user_id_is_its_decimal_string():
+    permissions = at.Rtm2Permissions()
+    permissions.add(at.ResourceType.MESSAGE_CHANNELS, at.PermissionType.READ, ["lobby"])
+    pinned_args = {"permissions": permissions, "issue_ts": T0, "salt": 5}
+    assert at.build_rtm_token(APP_ID_OK, CERT_OK, 12345, **pinned_args) == at.build_rtm_token(
+        APP_ID_OK, CERT_OK, "12345", **pinned_args)
+    assert at.ServiceRtm2(12345).user_id == "12345" and at.ServiceRtm2(0).user_id == ""
+    assert c007.ServiceRtm2(7).get_user_id() == "7"
+    with pytest.raises(ValueError, match="^user_id must be between 1 and 4294967295"):
+        at.build_rtm_token(APP_ID_OK, CERT_OK, 0, permissions=permissions)
+    with pytest.raises(TypeError, match="^user_id must be a str"):
+        at.build_rtm_token(APP_ID_OK, CERT_OK, True, permissions=permissions)
+    with pytest.raises(TypeError, match="^user_id must be a str"):
+        at.ServiceRtm2(1.0)

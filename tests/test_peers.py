@@ -169,3 +169,16 @@ def test_same_payload_as_npm_and_mutually_verified(specs):
         parsed = AccessToken2.parse(theirs)
         assert parsed.verify(spec["app_certificate"])
         assert len(parsed.services) == len(spec["services"])
+
+
+@pytest.mark.parametrize("user_id", [12345, 0, 4294967295])
+def test_numeric_rtm2_user_id_gives_npm_payload(user_id):
+    # The newest official Node code takes a number as its decimal string (0: ""); so must we.
+    spec = {
+        "app_id": APP_ID, "app_certificate": "5CFd2fd1755d40ecb72977518be15d3b", "issue_ts": 1_700_000_000,
+        "expire": 600, "salt": 99,
+        "services": [{"type": 8, "fields": [user_id], "privileges": [[1, 600]], "permissions": [[0, 0, ["lobby"]]]}],
+    }  # fmt: skip
+    (theirs,) = npm({"build": [spec]})["built"]
+    assert payload(ours(spec).build()) == payload(theirs)
+    assert AccessToken2.parse(theirs).services[0].user_id == ("" if user_id == 0 else str(user_id))

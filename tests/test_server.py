@@ -733,3 +733,79 @@ def test_openapi_conformance(api_schema: Any, path: str, method: str) -> None:
 
     call()
     assert statuses.get(200), f"no example was accepted: {statuses}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 15: the lifetime under either name, one credentials rule with the CLI, --app-id, --help, OpenAPI
+
+
+def _rtm_expire(client: Any, url: str) -> Tuple[int, Any]:
+    answer = client.get(url)
+    return answer.status_code, (AccessToken2.parse(answer.json()["rtmToken"]).expire if answer.status_code == 200
+                                else answer.json()["error"])  # fmt: skip
+
+
+def test_get_routes_take_expire_as_well_as_expiry(base, client):
+    assert _rtm_expire(client, f"{base}/rtm/alice/?expire=600") == (200, 600)
+    assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=600") == (200, 600)
+    assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=600&expire=600") == (200, 600)
+    assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=600&expire=700") == (
+        400, "give the lifetime once: expiry and expire are the same parameter")
+    status, error = _rtm_expire(client, f"{base}/rtm/alice/?expire=90000")
+    assert status == 400 and error.startswith("expire is 90000 s")
+    answer = client.get(f"{base}/rtc/demo/publisher/uid/7/?expire=120")
+    assert AccessToken2.parse(answer.json()["rtcToken"]).services[0].privileges[1] == 120
+
+
+def test_expiry_0_is_the_default_as_in_the_api_and_the_cli(base, client):
+    from agora_token import DEFAULT_EXPIRE, build_rtm_token
+
+    assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=0") == (200, DEFAULT_EXPIRE)
+    assert _rtm_expire(client, f"{base}/rtm/alice/?expire=0") == (200, DEFAULT_EXPIRE)
+    assert AccessToken2.parse(build_rtm_token(APP_ID, CERT, "alice", expire=0)).expire == DEFAULT_EXPIRE
+
+
+def test_openapi_declares_the_api_key_scheme_and_both_lifetime_names():
+    guarded_doc, open_doc = build_openapi(api_key=True), build_openapi(api_key=False)
+    assert guarded_doc["components"]["securitySchemes"] == {"apiKey": {"type": "http", "scheme": "bearer"}}
+    assert guarded_doc["paths"]["/rtm/{uid}/"]["get"]["security"] == [{"apiKey": []}]
+    assert "security" not in guarded_doc["paths"]["/ping"]["get"]
+    assert "securitySchemes" not in open_doc["components"]
+    names = [p["name"] for p in open_doc["paths"]["/rtm/{uid}/"]["get"]["parameters"]]
+    assert "expiry" in names and "expire" in names
+
+
+def test_guarded_server_serves_its_security_scheme(guarded, client):
+    document = client.get(f"{guarded}/openapi.json").json()  # readable without the key
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+
+
+def test_settings_take_credentials_as_the_cli_does():
+    other = "0123456789abcdef0123456789abcdef"
+    both = {"APP_ID": APP_ID, "AGORA_APP_ID": other, "APP_CERTIFICATE": CERT, "AGORA_APP_CERTIFICATE": other}
+    assert (Settings.from_env(both).app_id, Settings.from_env(both).app_certificate) == (APP_ID, CERT)
+    fallback = {**both, "APP_ID": " ", "APP_CERTIFICATE": ""}
+    assert (Settings.from_env(fallback).app_id, Settings.from_env(fallback).app_certificate) == (other, other)
+    assert Settings.from_env(both, app_id=other).app_id == other  # serve --app-id wins
+    with pytest.raises(ConfigError, match=r"^--app-id is malformed: app_id must be 32 hexadecimal characters"):
+        Settings.from_env(both, app_id="nope")
+
+
+def test_serve_takes_app_id_and_lists_its_variables(capsys, monkeypatch):
+    from agora_token.cli import main
+
+    assert main(["serve", "--help"]) == 0
+    out = capsys.readouterr().out
+    for name in ("--app-id", "APP_ID (or AGORA_APP_ID)", "APP_CERTIFICATE (or AGORA_APP_CERTIFICATE)", "SERVER_PORT",
+                 "CORS_ALLOW_ORIGIN", "AGORA_TOKEN_API_KEY", "AGORA_TOKEN_ACCESS_LOG", "AGORA_TOKEN_LOG_FORMAT",
+                 "AGORA_TOKEN_REQUEST_TIMEOUT", "AGORA_TOKEN_MAX_CONNECTIONS", "AGORA_TOKEN_MAX_HEADER_BYTES"):
+        assert name in out, name
+    for name in ("APP_ID", "AGORA_APP_ID", "APP_CERTIFICATE", "AGORA_APP_CERTIFICATE"):
+        monkeypatch.delenv(name, raising=False)
+    # --app-id is accepted (no usage error); the server then stops at the missing certificate.
+    assert main(["serve", "--app-id", APP_ID]) == 2
+    assert capsys.readouterr().err == "agora-token serve: APP_CERTIFICATE (or AGORA_APP_CERTIFICATE) is not set\n"
+    monkeypatch.setenv("APP_CERTIFICATE", CERT)
+    assert main(["serve", "--app-id", "z" * 32]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("agora-token serve: --app-id is malformed: app_id must be 32 hexadecimal characters")

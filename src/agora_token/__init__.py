@@ -7,8 +7,10 @@ pure Python (``AGORA_TOKEN_PURE_PYTHON=1`` forces the latter); ``backend`` says 
 from __future__ import annotations
 
 from ._backend import name as backend
+from ._version import __version__
 from .builders import (
     DEFAULT_EXPIRE,
+    PUBLISHING_ROLES,
     RtcRole,
     build_apaas_app_token,
     build_apaas_room_user_token,
@@ -22,6 +24,7 @@ from .builders import (
     build_fcdn_token,
     build_fpa_token,
     build_rtc_rtm_token,
+    build_rtc_rtm_token_with_privileges,
     build_rtc_token,
     build_rtc_token_with_privileges,
     build_rtc_tokens,
@@ -58,10 +61,9 @@ from .services import (
 from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
 
-__version__ = "0.1.0"
-
 __all__ = [
     "DEFAULT_EXPIRE",
+    "PUBLISHING_ROLES",
     "AccessToken",
     "AccessToken2",
     "ApaasPrivilege",
@@ -102,6 +104,7 @@ __all__ = [
     "build_fcdn_token",
     "build_fpa_token",
     "build_rtc_rtm_token",
+    "build_rtc_rtm_token_with_privileges",
     "build_rtc_token",
     "build_rtc_token_with_privileges",
     "build_rtc_tokens",

@@ -14,6 +14,7 @@ from enum import IntEnum
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from . import _backend, fastpath
+from ._limits import U32_MAX
 from .services import (
     ApaasPrivilege,
     ChatPrivilege,
@@ -47,9 +48,12 @@ from .validation import (
     check_channel,
     check_int,
     check_lifetime,
+    check_token_lifetime,
     check_u32,
     check_uid,
     require_bool,
+    require_int,
+    shown,
     uid_string,
 )
 
@@ -60,28 +64,52 @@ FPA_EXPIRE = 24 * 3600
 
 
 class RtcRole(IntEnum):
-    """Who the RTC token is for: a publisher (host) also gets the three publish privileges."""
+    """Who the RTC token is for: a publisher (host) also gets the three publish privileges.
 
+    ``ATTENDEE`` (0) and ``ADMIN`` (101) are the official 006 builders' other roles, for 006 tokens
+    only: like there they get the publisher's privileges (SPEC §2.3). 007 knows 1 and 2 alone.
+    """
+
+    ATTENDEE = 0
     PUBLISHER = 1
     SUBSCRIBER = 2
+    ADMIN = 101
 
 
 RoleLike = Union[RtcRole, int, str]
 
+#: Roles whose tokens carry the three publish privileges besides joining (SPEC §2.3).
+PUBLISHING_ROLES = frozenset({RtcRole.ATTENDEE, RtcRole.PUBLISHER, RtcRole.ADMIN})
+_ROLES_007 = (RtcRole.PUBLISHER, RtcRole.SUBSCRIBER)
 
-def check_role(role: RoleLike, name: str = "role") -> RtcRole:
-    """An RtcRole, its value (1, 2) or its name ("publisher", "subscriber")."""
+
+def check_role(role: RoleLike, name: str = "role", version: str = "007") -> RtcRole:
+    """An RtcRole, its value or its name ("publisher", "subscriber"; for 006 also "attendee", "admin")."""
     if type(role) is RtcRole:
-        return role
-    if isinstance(role, str):
+        checked = role
+    elif isinstance(role, str):
         try:
-            return RtcRole[role.strip().upper()]
+            checked = RtcRole[role.strip().upper()]
         except KeyError:
-            raise ValueError(f"{name} must be 'publisher' or 'subscriber', got {role!r}") from None
-    try:
-        return RtcRole(check_int(name, role, 1, 2))
-    except ValueError:
-        raise ValueError(f"{name} must be RtcRole.PUBLISHER (1) or RtcRole.SUBSCRIBER (2), got {role!r}") from None
+            names = "'publisher' or 'subscriber'"
+            if version == "006":
+                names = "'publisher', 'subscriber', 'attendee' or 'admin'"
+            raise ValueError(f"{name} must be {names}, got {role!r}") from None
+    else:
+        value = require_int(name, role)
+        if value not in RtcRole._value2member_map_:
+            raise ValueError(
+                f"{name} must be RtcRole.PUBLISHER (1) or RtcRole.SUBSCRIBER (2)"
+                + (", or for 006 RtcRole.ATTENDEE (0) or RtcRole.ADMIN (101)" if version == "006" else "")
+                + f", got {shown(value)}"
+            )
+        checked = RtcRole(value)
+    if version != "006" and checked not in _ROLES_007:
+        raise ValueError(
+            f"{name} {checked.name.lower()} ({int(checked)}) exists in 006 tokens only (version='006'); "
+            "007 roles are publisher (1) and subscriber (2)"
+        )
+    return checked
 
 
 def rtc_user(uid: Optional[int], account: Optional[str]) -> Union[int, str]:
@@ -98,6 +126,11 @@ def check_credentials(app_id: object, app_certificate: object) -> None:
         check_certificate(app_certificate)
 
 
+def _expire(expire: int, default: int = DEFAULT_EXPIRE) -> int:
+    """The token's lifetime; 0 means the default (see ``check_token_lifetime``)."""
+    return check_token_lifetime("expire", expire, default)
+
+
 def _optional_u32(name: str, value: Optional[int]) -> Optional[int]:
     return None if value is None else check_u32(name, value)
 
@@ -106,7 +139,7 @@ def _token(
     app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int], salt: Optional[int]
 ) -> AccessToken2:
     check_credentials(app_id, app_certificate)
-    return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=check_lifetime("expire", expire), salt=salt)
+    return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=_expire(expire), salt=salt)
 
 
 def _build(token: AccessToken2, *services: Service) -> str:
@@ -136,7 +169,7 @@ def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_
 def rtc_service(channel: str, user: Union[int, str], role: RtcRole, privilege_expire: int) -> ServiceRtc:
     """The RTC service a role gets (the rule itself is ``services.rtc_privileges``)."""
     service = ServiceRtc(channel, user)
-    for privilege, expire in rtc_privileges(role is RtcRole.PUBLISHER, privilege_expire):
+    for privilege, expire in rtc_privileges(role in PUBLISHING_ROLES, privilege_expire):
         service.add_privilege(privilege, expire)
     return service
 
@@ -202,12 +235,12 @@ def _checked_rtc_token(
     shape_key = (app_id, app_certificate, channel, role, expire, privilege_expire, version)
     channel = check_channel(channel, "channel")
     wire_uid = uid_string(rtc_user(uid, account))
-    publisher = check_role(role) is RtcRole.PUBLISHER
-    expire = check_lifetime("expire", expire)
-    privilege_expire = _privilege_expire(privilege_expire, expire)
-    check_credentials(app_id, app_certificate)
     if version not in ("007", "006"):
         raise ValueError(f"version must be '007' or '006', got {version!r}")
+    publisher = check_role(role, version=version) in PUBLISHING_ROLES
+    expire = _expire(expire)
+    privilege_expire = _privilege_expire(privilege_expire, expire)
+    check_credentials(app_id, app_certificate)
     if len(_RTC_SHAPES) >= _RTC_SHAPES_MAX:
         _RTC_SHAPES.clear()
     privilege_ids = tuple(privilege for privilege, _ in rtc_privileges(publisher, 0))
@@ -249,7 +282,7 @@ def build_rtc_tokens(
     """
     channel = check_channel(channel, "channel")
     publisher = check_role(role) is RtcRole.PUBLISHER
-    expire = check_lifetime("expire", expire)
+    expire = _expire(expire)
     privileges = rtc_privileges(publisher, _privilege_expire(privilege_expire, expire))
     check_credentials(app_id, app_certificate)
     if not isinstance(users, (list, tuple)):  # a str, bytes or bytearray would give one uid a char
@@ -279,7 +312,7 @@ def _rtm_token_006(
 ) -> str:
     """A 006 RTM token: the account stands in the channel field, privilege times are absolute."""
     check_credentials(app_id, app_certificate)
-    expire = check_lifetime("expire", expire)
+    expire = _expire(expire)
     now = int(time.time()) if issue_ts is None else check_u32("issue_ts", issue_ts)
     until = check_u32("expire", now + expire)
     token = AccessToken(app_id, app_certificate, user_id, "", salt=salt, ts=until)
@@ -340,6 +373,53 @@ def build_rtc_rtm_token(
     )  # fmt: skip
 
 
+def build_rtc_rtm_token_with_privileges(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    role: RoleLike = RtcRole.PUBLISHER,
+    expire: int = DEFAULT_EXPIRE,
+    join_channel_expire: Optional[int] = None,
+    publish_audio_expire: Optional[int] = None,
+    publish_video_expire: Optional[int] = None,
+    publish_data_expire: Optional[int] = None,
+    rtm_user_id: Optional[str] = None,
+    rtm_expire: Optional[int] = None,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """RTC with each privilege's own lifetime plus RTM login, in one token (the official ``build_token_with_rtm2``).
+
+    Every lifetime is seconds from now and defaults to ``expire``; a subscriber gets join only, so
+    giving it a publish lifetime is an error. ``rtm_user_id`` defaults to the RTC user.
+    """
+    channel = check_channel(channel, "channel")
+    user = rtc_user(uid, account)
+    role = check_role(role)
+    rtm_user = check_account(uid_string(user) if rtm_user_id is None else rtm_user_id, "rtm_user_id")
+    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    lifetimes = {
+        RtcPrivilege.JOIN_CHANNEL: ("join_channel_expire", join_channel_expire),
+        RtcPrivilege.PUBLISH_AUDIO_STREAM: ("publish_audio_expire", publish_audio_expire),
+        RtcPrivilege.PUBLISH_VIDEO_STREAM: ("publish_video_expire", publish_video_expire),
+        RtcPrivilege.PUBLISH_DATA_STREAM: ("publish_data_expire", publish_data_expire),
+    }
+    rtc = ServiceRtc(channel, user)
+    for privilege, (name, value) in lifetimes.items():
+        if privilege is not RtcPrivilege.JOIN_CHANNEL and role not in PUBLISHING_ROLES:
+            if value is not None:
+                raise ValueError(
+                    f"{name} is given, but a subscriber gets no publish privileges (role='publisher' does)"
+                )
+            continue
+        rtc.add_privilege(privilege, _privilege_expire(value, token.expire, name))
+    rtm = _rtm_service(rtm_user, _privilege_expire(rtm_expire, token.expire, "rtm_expire"))
+    return _build(token, rtc, rtm)
+
+
 def build_rtm_token(
     app_id: str,
     app_certificate: str,
@@ -351,7 +431,12 @@ def build_rtm_token(
     issue_ts: Optional[int] = None,
     salt: Optional[int] = None,
 ) -> str:
-    """A token to log in to RTM as ``user_id``; with ``permissions``, an RTM2 token scoped to them."""
+    """A token to log in to RTM as ``user_id``; with ``permissions``, an RTM2 token scoped to them.
+
+    With ``permissions`` the user id may also be a number (1..2^32-1), as Agora's Node code allows.
+    """
+    if type(user_id) is int and permissions is not None:
+        user_id = str(check_int("user_id", user_id, 1, U32_MAX))
     user_id = check_account(user_id, "user_id")
     if version == "006":
         if permissions is not None:
@@ -361,7 +446,7 @@ def build_rtm_token(
         raise ValueError(f"version must be '007' or '006', got {version!r}")
     if permissions is None:
         check_credentials(app_id, app_certificate)
-        expire = check_lifetime("expire", expire)
+        expire = _expire(expire)
         return fastpath.rtm_007(
             app_id, app_certificate, user_id, expire, _optional_u32("issue_ts", issue_ts), _optional_u32("salt", salt)
         )
@@ -475,7 +560,7 @@ def build_fpa_token(
     salt: Optional[int] = None,
 ) -> str:
     """A token to log in to FPA; the login privilege lasts as long as the token."""
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    token = _token(app_id, app_certificate, _expire(expire, FPA_EXPIRE), issue_ts, salt)
     service = ServiceFpa()
     service.add_privilege(FpaPrivilege.LOGIN, 0)
     return _build(token, service)
@@ -608,6 +693,7 @@ __all__ = [
     "build_fcdn_token",
     "build_fpa_token",
     "build_rtc_rtm_token",
+    "build_rtc_rtm_token_with_privileges",
     "build_rtc_token",
     "build_rtc_token_with_privileges",
     "build_rtc_tokens",

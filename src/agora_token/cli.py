@@ -1,8 +1,9 @@
 """``agora-token``: build any Agora token from the shell, and ``inspect`` one to see why the SDK refuses it.
 
 The token alone goes to stdout. Exit status: 0 success, 2 bad usage or input (one line on stderr,
-never a traceback), 1 when ``inspect`` checked a signature and it is wrong. The App Certificate is
-read from ``AGORA_APP_CERTIFICATE`` or ``--app-certificate-file`` and never printed.
+never a traceback), 1 when ``inspect`` or ``verify`` finds a problem (a wrong signature, error 109
+or 110). Credentials come from ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names, as the
+server reads them: see ``credentials``) or ``--app-certificate-file``; the certificate is never printed.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from . import builders, legacy
-from ._backend import name as _backend_name
+from . import _backend, builders, legacy
+from ._version import __version__
+from .credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
 from .describe import describe, render
 from .errors import TokenError
 from .services import PermissionType, ResourceType, Rtm2Permissions
-from .validation import check_app_id, check_certificate, check_lifetime
+from .validation import check_app_id, check_certificate, check_token_lifetime
 
 PROG = "agora-token"
-ENV_APP_ID = "AGORA_APP_ID"
-ENV_CERTIFICATE = "AGORA_APP_CERTIFICATE"
+#: How help and errors name the credential variables (the rule: ``credentials``).
+ENV_APP_ID = spelled(APP_ID_VARS)
+ENV_CERTIFICATE = spelled(CERTIFICATE_VARS)
 #: Errors our own code raises for bad input; anything else is a bug and may show a traceback.
 USER_ERRORS = (ValueError, TypeError, TokenError, OSError, OverflowError)
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
@@ -39,6 +42,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and the backend, on one unwrapped line (argparse's own wraps it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        sys.stdout.write(f"{PROG} {__version__}; backend: {_backend.describe()}\n")
+        parser.exit(0)
+
+
 class UsageError(ValueError):
     """Bad input noticed by the CLI itself."""
 
@@ -48,10 +62,12 @@ class UsageError(ValueError):
 
 
 def _app_id(args: argparse.Namespace) -> str:
-    app_id = args.app_id if args.app_id is not None else os.environ.get(ENV_APP_ID, "").strip()
+    if args.app_id is not None:
+        source, app_id = "--app-id", args.app_id.strip()
+    else:
+        source, app_id = first_set(os.environ, APP_ID_VARS)
     if not app_id:
         raise UsageError(f"no App ID: pass --app-id or set {ENV_APP_ID}")
-    source = "--app-id" if args.app_id is not None else ENV_APP_ID
     try:
         return check_app_id(app_id)
     except ValueError as exc:
@@ -65,7 +81,8 @@ def _certificate(args: argparse.Namespace, required: bool = True) -> Optional[st
     elif args.app_certificate_file is not None:
         value, source = _read_certificate_file(args.app_certificate_file), f"file {args.app_certificate_file!r}"
     else:
-        value, source = os.environ.get(ENV_CERTIFICATE, ""), ENV_CERTIFICATE
+        source, value = first_set(os.environ, CERTIFICATE_VARS)
+        source = source or ENV_CERTIFICATE
     value = value.strip()
     if not value:
         if not required and source == ENV_CERTIFICATE:
@@ -227,7 +244,7 @@ def _cmd_fcdn(args: argparse.Namespace) -> int:
 def _legacy_expired_ts(args: argparse.Namespace) -> int:
     # Legacy formats store an absolute expiry; the CLI speaks in seconds from now like everywhere else.
     now = int(time.time()) if args.issue_ts is None else args.issue_ts
-    return now + check_lifetime("expire", args.expire)
+    return now + check_token_lifetime("expire", args.expire, builders.DEFAULT_EXPIRE)
 
 
 def _cmd_dynamic_key(args: argparse.Namespace) -> int:
@@ -267,7 +284,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     certificate = _certificate(args, required=False)
     report = describe(
         token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
-        app_id=args.app_id or os.environ.get(ENV_APP_ID, "").strip() or None, now=args.now,
+        app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
     )  # fmt: skip
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
@@ -276,7 +293,39 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         if certificate is None and report["signature_valid"] is None:
             lines.append(f"Hint:       set {ENV_CERTIFICATE} or pass --app-certificate-file to check the signature")
         sys.stdout.write("\n".join(lines) + "\n")
-    return 1 if report["signature_valid"] is False else 0
+    # A script must be able to catch every problem shown (109 and 110 included), not just a bad signature.
+    return 1 if report["signature_valid"] is False or report["diagnosis"] else 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    token = "".join((sys.stdin.read() if args.token == "-" else args.token).split())
+    if not token:
+        raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
+    certificate = _certificate(args)
+    report = describe(
+        token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
+        app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
+    )  # fmt: skip
+    problems = [_problem_line(p) for p in report["diagnosis"]]
+    if report["signature_valid"] is None and not problems:
+        problems.append(f"the signature could not be checked: {report.get('signature_note') or 'unknown reason'}")
+    if problems:
+        sys.stdout.write("".join(f"invalid: {line}\n" for line in problems))
+        return 1
+    checked = "signature, expiry and join" if report["join"] is not None else "signature and expiry"
+    sys.stdout.write(f"valid: {checked} checked ({report['version']} token, {_expiry_text(report)})\n")
+    return 0
+
+
+def _problem_line(problem: Dict[str, Any]) -> str:
+    code = problem["error"]
+    meaning = {109: "token expired", 110: "invalid token"}.get(code)
+    return (f"error {code} ({meaning}): " if meaning else "") + str(problem["message"])
+
+
+def _expiry_text(report: Dict[str, Any]) -> str:
+    expires_at = report.get("expires_at_utc")
+    return f"expires {expires_at}" if expires_at else "no expiry recorded"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -286,17 +335,17 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _credentials_parent(certificate_help: str) -> argparse.ArgumentParser:
     parent = _Parser(add_help=False, allow_abbrev=False)
     group = parent.add_argument_group("credentials")
-    group.add_argument("--app-id", help=f"the App ID (default: ${ENV_APP_ID})")
+    group.add_argument("--app-id", help=f"the App ID (default: from {ENV_APP_ID})")
     source = group.add_mutually_exclusive_group()
     source.add_argument(
         "--app-certificate-file", metavar="FILE",
-        help=f"read the App Certificate from FILE (default: ${ENV_CERTIFICATE})",
+        help=f"read the App Certificate from FILE (default: from {ENV_CERTIFICATE})",
     )
     source.add_argument(
         "--app-certificate",
         metavar="CERT",
         help="the App Certificate itself; WARNING: a command line is visible to other users of this machine "
-        f"(ps, /proc): prefer ${ENV_CERTIFICATE} or --app-certificate-file. " + certificate_help,
+        f"(ps, /proc): prefer {ENV_CERTIFICATE} or --app-certificate-file. " + certificate_help,
     )
     return parent
 
@@ -309,20 +358,32 @@ def _reproducible_parent() -> argparse.ArgumentParser:
     return parent
 
 
+def _uid(text: str) -> int:
+    """``--uid``: a number; a name gets a pointer to ``--account`` instead of argparse's "invalid int value"."""
+    try:
+        return int(text)
+    except ValueError:
+        if text and all(c in "0123456789.+-eE_ " for c in text):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (a uid is 0..4294967295)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number; for a string user account use --account {text}"
+        ) from None
+
+
 def _add_user(parser: argparse.ArgumentParser, required: bool = True) -> None:
     user = parser.add_mutually_exclusive_group(required=required)
     if required:
-        user.add_argument("--uid", type=int, help="numeric user id; 0 lets any user join")
+        user.add_argument("--uid", type=_uid, help="numeric user id; 0 lets any user join")
         user.add_argument("--account", help="string user account")
     else:  # inspect: the user the app joined as
-        user.add_argument("--uid", type=int, help="the numeric uid the app joins with (names a uid mismatch)")
+        user.add_argument("--uid", type=_uid, help="the numeric uid the app joins with (names a uid mismatch)")
         user.add_argument("--account", help="the user account the app joins with")
 
 
 def _add_expire(parser: argparse.ArgumentParser, default: int = builders.DEFAULT_EXPIRE, what: str = "token") -> None:
     parser.add_argument(
         "--expire", type=int, default=default, metavar="SECONDS",
-        help=f"{what} lifetime in seconds from now, at most 86400 (default: {default})",
+        help=f"{what} lifetime in seconds from now, at most 86400; 0 means the default (default: {default})",
     )  # fmt: skip
 
 
@@ -345,16 +406,16 @@ def _add_rtc_rtm(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``agora-token`` argument parser; ``argv`` tells whether ``serve``'s options are needed."""
-    from . import __version__
-
     parser = _Parser(
         prog=PROG,
         allow_abbrev=False,
         description="Build, inspect and verify Agora access tokens. The token alone goes to stdout.",
-        epilog=f"Credentials: ${ENV_APP_ID} and ${ENV_CERTIFICATE} (or --app-id / --app-certificate-file). "
-        "Exit status: 0 ok, 1 inspect found a wrong signature, 2 bad usage or input.",
+        epilog=f"Credentials: {ENV_APP_ID} and {ENV_CERTIFICATE} (or --app-id / --app-certificate-file). "
+        "Exit status: 0 ok, 1 inspect or verify found a problem, 2 bad usage or input.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} (kernel: {_backend_name})")
+    parser.add_argument(
+        "--version", action=_Version, help="show the version and the backend (for pure Python: why) and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     creds = _credentials_parent("")
     repro = _reproducible_parent()
@@ -450,6 +511,16 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
     p.add_argument("--now", type=int, help=argparse.SUPPRESS)  # a fixed clock, for tests and docs
 
+    p = command(
+        "verify", _cmd_verify,
+        "check a token: signature, expiry and (given --channel/--uid/--account) the join; exit 0 valid, 1 not",
+        parents=[_credentials_parent("")],
+    )  # fmt: skip
+    p.add_argument("token", metavar="TOKEN", help="the token (any format), or - to read it from stdin")
+    p.add_argument("--channel", help="the channel the app joins")
+    _add_user(p, required=False)
+    p.add_argument("--now", type=int, help=argparse.SUPPRESS)
+
     _add_serve(sub, argv)
     return parser
 
@@ -480,12 +551,15 @@ def _subcommand(argv: Sequence[str]) -> Optional[str]:
 
 
 _SERVER_IMPORT_ERROR: Optional[str] = None
+#: How to get the server's dependencies; no release is on the package index yet, so a checkout's
+#: command comes first.
+_SERVER_EXTRA = "pip install '.[server]' in a checkout (once released: pip install 'agora-token[server]')"
 
 
 def _add_serve(sub: Any, argv: Sequence[str]) -> None:
     """``serve``; the server module (and its dependencies) is imported only when ``serve`` is asked for."""
     global _SERVER_IMPORT_ERROR
-    help_text = "run the HTTP token server (needs: pip install 'agora-token[server]')"
+    help_text = f"run the HTTP token server (needs the server extra: {_SERVER_EXTRA})"
     p = sub.add_parser("serve", help=help_text, description=help_text, allow_abbrev=False)
     if _subcommand(argv) != "serve":
         p.set_defaults(handler=_serve_unavailable)
@@ -493,7 +567,7 @@ def _add_serve(sub: Any, argv: Sequence[str]) -> None:
     try:
         from . import server
     except ImportError as exc:
-        _SERVER_IMPORT_ERROR = f"'serve' needs the server extra ({exc}): pip install 'agora-token[server]'"
+        _SERVER_IMPORT_ERROR = f"'serve' needs the server extra ({exc}): {_SERVER_EXTRA}"
         return
     add_arguments, serve = getattr(server, "add_serve_arguments", None), getattr(server, "serve", None)
     if not callable(add_arguments) or not callable(serve):
@@ -504,7 +578,7 @@ def _add_serve(sub: Any, argv: Sequence[str]) -> None:
 
 
 def _serve_unavailable(args: argparse.Namespace) -> int:
-    raise UsageError(_SERVER_IMPORT_ERROR or "'serve' needs the server extra: pip install 'agora-token[server]'")
+    raise UsageError(_SERVER_IMPORT_ERROR or f"'serve' needs the server extra: {_SERVER_EXTRA}")
 
 
 # --------------------------------------------------------------------------------------------------

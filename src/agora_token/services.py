@@ -358,9 +358,10 @@ class ServiceRtm2(Service):
     Permissions = Rtm2Permissions
     __slots__ = field_names
 
-    def __init__(self, user_id: str = "", permissions: Optional[Rtm2Permissions] = None) -> None:
+    def __init__(self, user_id: Union[str, int] = "", permissions: Optional[Rtm2Permissions] = None) -> None:
         self.privileges = {}
-        self.user_id = check_text("user_id", user_id)
+        # Agora's newest Node code takes a numeric RTM2 user id as its decimal string (0: ""), as an RTC uid.
+        self.user_id = uid_string(user_id, "user_id") if type(user_id) is int else check_text("user_id", user_id)
         if permissions is not None and not isinstance(permissions, Rtm2Permissions):
             raise TypeError(f"permissions must be ServiceRtm2.Permissions, not {type(permissions).__name__}")
         self.permissions = permissions if permissions is not None else Rtm2Permissions()

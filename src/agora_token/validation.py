@@ -104,6 +104,8 @@ def check_hex32(name: str, value: object) -> str:
         raise _type_error(name, "a str of 32 hex characters", value)
     if not _HEX32.match(value):
         # Never echo the value: this check also guards the certificate.
+        if len(value) == 32:
+            raise ValueError(f"{name} must be 32 hexadecimal characters (0-9, a-f); it has 32, not all of them hex")
         raise ValueError(f"{name} must be 32 hexadecimal characters (got {len(value)} characters)")
     return value
 
@@ -145,7 +147,9 @@ def check_account(value: object, name: str = "account") -> str:
     """A user account (string uid) or user id: 1..255 bytes of UTF-8."""
     value = check_text(name, value, MAX_ACCOUNT_BYTES)
     if not value:
-        raise ValueError(f"{name} must not be empty (use uid=0 for a token any user may join with)")
+        # Only an RTC account has a wildcard to point to; an RTM or Chat user id has none.
+        hint = " (use uid=0 for a token any user may join with)" if name == "account" else ""
+        raise ValueError(f"{name} must not be empty{hint}")
     return value
 
 
@@ -177,3 +181,14 @@ def check_lifetime(name: str, value: object) -> int:
             )
         raise ValueError(f"{name} is {value} s; Agora caps tokens at {MAX_LIFETIME} s (24 h)")
     return value
+
+
+def check_token_lifetime(name: str, value: object, default: int) -> int:
+    """A token's own lifetime, as ``check_lifetime``, where 0 means ``default``.
+
+    A token that expires as it is issued is never what a caller wants, and agora-token-service
+    (whose routes the server answers) reads an expiry of 0 as its default: so 0 means the default
+    in the API, the CLI and the server alike. Privilege lifetimes keep 0 as a value.
+    """
+    value = check_lifetime(name, value)
+    return default if value == 0 else value

@@ -14,7 +14,7 @@ from .. import fastpath
 from .. import services as _services
 from ..services import RtcPrivilege
 from . import AccessToken2 as _AccessToken2
-from ._common import uid_str
+from ._common import pins, uid_str
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
 from .AccessToken2 import AccessToken, ServiceRtm
 
@@ -83,7 +83,7 @@ class RtcTokenBuilder:
             return ""
         return fastpath.rtc_007(
             app_id, app_certificate, channel_name, uid_str(account), role == Role_Publisher, token_expire,
-            privilege_expire,
+            privilege_expire, *pins(),
         )  # fmt: skip
 
     @staticmethod

@@ -13,11 +13,19 @@ current folder: every service added is kept (several of one type included), Stre
 ConvoAI and STT services exist, ``from_string`` stops quietly at an unknown service type, and
 ``verify_signature`` checks a parsed 007 token. It never prints.
 
+``agoraiotools`` mirrors the top level of the PyPI packaging instead, where ``RtcTokenBuilder2``
+and the other names are classes: ``from agora_token.compat.agoraiotools import RtcTokenBuilder2``.
+
+``pinned(issue_ts=..., salt=...)`` fixes the issue time and salt of the compat tokens built inside
+its ``with`` block, for reproducible output and to check byte identity with Agora's code.
+
 Modules: ``AccessToken2`` (007 core), ``AccessToken`` (006 core), ``RtcTokenBuilder`` and
 ``RtmTokenBuilder`` (006 builders), ``RtcTokenBuilder2``, ``RtmTokenBuilder2``, ``ChatTokenBuilder2``,
 ``apaas_token_builder``, ``education_token_builder``, ``fpa_token_builder``, ``convoai_token_builder``
 and ``stt_token_builder`` (007 builders).
 """
+
+from ._common import pinned
 
 MODULES = (
     "AccessToken2",
@@ -32,6 +40,7 @@ MODULES = (
     "fpa_token_builder",
     "convoai_token_builder",
     "stt_token_builder",
+    "agoraiotools",
 )
 
-__all__ = ["MODULES"]
+__all__ = ["MODULES", "pinned"]

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
-from typing import Any
+from typing import Any, Iterator, Optional, Tuple
 
 from .. import _backend
-from ..validation import is_hex32, uid_string
+from ..validation import check_u32, is_hex32, uid_string
+
+#: (issue_ts, salt) pinned by ``pinned()`` in this thread or task; None for a value left free.
+_PINS: contextvars.ContextVar[Tuple[Optional[int], Optional[int]]] = contextvars.ContextVar(
+    "agora_token_compat_pins", default=(None, None)
+)
 
 
 def uid_str(uid: Any, name: str = "uid") -> str:
@@ -28,11 +35,38 @@ def uid_str(uid: Any, name: str = "uid") -> str:
 is_uuid = is_hex32
 
 
+@contextlib.contextmanager
+def pinned(issue_ts: Optional[int] = None, salt: Optional[int] = None) -> Iterator[None]:
+    """Inside the ``with`` block, compat tokens use this issue time and salt instead of now and a random draw.
+
+    For reproducible output and for checking byte identity with Agora's code, which takes the same
+    two values; a ``None`` leaves that value free. A 006 token's own expiry ``ts`` is then
+    ``issue_ts`` + 24 h, as the official code sets it from the clock. The pin holds for the current
+    thread or asyncio task only (a context variable), and nesting works.
+    """
+    pins = (
+        None if issue_ts is None else check_u32("issue_ts", issue_ts),
+        None if salt is None else check_u32("salt", salt),
+    )
+    token = _PINS.set(pins)
+    try:
+        yield
+    finally:
+        _PINS.reset(token)
+
+
+def pins() -> Tuple[Optional[int], Optional[int]]:
+    """The pinned ``(issue_ts, salt)``; None for each value not pinned (the kernel then chooses)."""
+    return _PINS.get()
+
+
 def now() -> int:
-    """The current Unix time in whole seconds (read through ``time.time`` so tests can pin it)."""
-    return int(time.time())
+    """The pinned issue time, else the current Unix time in whole seconds (read through ``time.time``)."""
+    issue_ts = _PINS.get()[0]
+    return int(time.time()) if issue_ts is None else issue_ts
 
 
 def random_salt() -> int:
-    """A fresh salt from the kernel in use (looked up at call time so tests can pin it)."""
-    return int(_backend.kernel.random_salt())
+    """The pinned salt, else a fresh one from the kernel in use (looked up at call time)."""
+    salt = _PINS.get()[1]
+    return int(_backend.kernel.random_salt()) if salt is None else salt

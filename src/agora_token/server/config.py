@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Mapping, Optional, Tuple
 
+from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
 from ..validation import check_app_id, check_certificate
 
 #: Where the bearer key is read from unless ``--api-key-env`` names another variable.
@@ -23,17 +24,13 @@ class ConfigError(ValueError):
 
 def _first(environ: Mapping[str, str], *names: str) -> Tuple[str, str]:
     """The first of ``names`` set to a non-blank value, as (name, value); ("", "") if none is."""
-    for name in names:
-        value = environ.get(name, "").strip()
-        if value:
-            return name, value
-    return "", ""
+    return first_set(environ, names)
 
 
 def _credential(environ: Mapping[str, str], names: Tuple[str, str], check: Callable[[object], str]) -> str:
     name, value = _first(environ, *names)
     if not name:
-        raise ConfigError(f"{names[0]} (or {names[1]}) is not set")
+        raise ConfigError(f"{spelled(names)} is not set")
     try:
         return check(value)
     except (TypeError, ValueError) as exc:
@@ -106,11 +103,27 @@ class Settings:
         return self.cors_allow_origins == ("*",)
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, api_key_env: Optional[str] = None) -> "Settings":
-        """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key; raise ``ConfigError``."""
+    def from_env(
+        cls,
+        environ: Optional[Mapping[str, str]] = None,
+        *,
+        api_key_env: Optional[str] = None,
+        app_id: Optional[str] = None,
+    ) -> "Settings":
+        """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key; raise ``ConfigError``.
+
+        The credentials follow the CLI's rule (``agora_token.credentials``); ``app_id`` (``serve
+        --app-id``) overrides the App ID variables.
+        """
         environ = os.environ if environ is None else environ
-        app_id = _credential(environ, ("APP_ID", "AGORA_APP_ID"), check_app_id)
-        certificate = _credential(environ, ("APP_CERTIFICATE", "AGORA_APP_CERTIFICATE"), check_certificate)
+        if app_id is not None:
+            environ = {**environ, APP_ID_VARS[0]: app_id}
+            try:
+                check_app_id(app_id.strip())
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"--app-id is malformed: {exc}") from None
+        app_id = _credential(environ, APP_ID_VARS, check_app_id)
+        certificate = _credential(environ, CERTIFICATE_VARS, check_certificate)
         origins = parse_origins(environ.get("CORS_ALLOW_ORIGIN", "*"))
         # An explicitly named variable must be set: asking for auth and silently getting none is worse.
         explicit = api_key_env or environ.get(API_KEY_ENV_VAR, "").strip()

@@ -27,7 +27,10 @@ class LazyApp:
         try:
             from .application import create_app
         except ImportError as exc:
-            self._error = f"the server needs the [server] extra (pip install 'agora-token[server]'): {exc}"
+            self._error = (
+                "the server needs the [server] extra (pip install '.[server]' in a checkout; once released, "
+                f"pip install 'agora-token[server]'): {exc}"
+            )
             return
         try:
             self._app = create_app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List
 
-from .. import __version__
+from .._version import __version__
 from ..validation import MAX_ACCOUNT_BYTES, MAX_CHANNEL_BYTES, MAX_LIFETIME, U32_MAX
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -34,7 +34,16 @@ _PARAMS: Dict[str, Dict[str, Any]] = {
         "description": "Token lifetime in seconds (default 3600; 0 means the default; at most 86400).",
         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME, "default": 3600},
     },
+    "expire": {
+        "name": "expire", "in": "query", "required": False,
+        "description": "The same as `expiry` (POST /getToken's name for it); give one of the two.",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME},
+    },
 }  # fmt: skip
+
+
+#: The query parameters of every GET token route: the lifetime, under either of its names.
+_LIFETIME = (_PARAMS["expiry"], _PARAMS["expire"])
 
 
 def _user_param(name: str, description: str) -> Dict[str, Any]:
@@ -87,12 +96,12 @@ def build_openapi(api_key: bool = False) -> Dict[str, Any]:
         },
         "/rtc/{channel}/{role}/{tokentype}/{uid}/": _op(
             "An RTC token.",
-            [_PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"], rtc_id, _PARAMS["expiry"]],
+            [_PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"], rtc_id, *_LIFETIME],
             _object(rtcToken=_TOKEN),
         ),
         "/rtm/{uid}/": _op(
             "An RTM login token.",
-            [_user_param("uid", "The RTM user id."), _PARAMS["expiry"]],
+            [_user_param("uid", "The RTM user id."), *_LIFETIME],
             _object(rtmToken=_TOKEN),
         ),
         "/rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/": _op(
@@ -100,14 +109,14 @@ def build_openapi(api_key: bool = False) -> Dict[str, Any]:
             [
                 _PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"],
                 _user_param("rtcid", "The RTC uid or account, as `tokentype` says."),
-                _user_param("rtmid", "The RTM user id."), _PARAMS["expiry"],
+                _user_param("rtmid", "The RTM user id."), *_LIFETIME,
             ],
             _object(rtcToken=_TOKEN, rtmToken=_TOKEN),
         ),  # fmt: skip
-        "/chat/app/": _op("A Chat app token (for Chat's REST API).", [_PARAMS["expiry"]], _object(chatToken=_TOKEN)),
+        "/chat/app/": _op("A Chat app token (for Chat's REST API).", [*_LIFETIME], _object(chatToken=_TOKEN)),
         "/chat/account/{uid}/": _op(
             "A Chat user token.",
-            [_user_param("uid", "The Chat user id."), _PARAMS["expiry"]],
+            [_user_param("uid", "The Chat user id."), *_LIFETIME],
             _object(chatToken=_TOKEN),
         ),
         "/ping": _op(

@@ -16,9 +16,10 @@ from urllib.parse import unquote_to_bytes
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import __version__, _backend
+from .. import _backend
+from .._version import __version__
 from ..builders import RtcRole, build_chat_app_token, build_chat_user_token, build_rtc_token, build_rtm_token
-from ..validation import MAX_LIFETIME, check_account, check_channel, check_lifetime, check_uid
+from ..validation import MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
 from .config import Settings
 from .metrics import CONTENT_TYPE, Metrics
 
@@ -72,8 +73,9 @@ def parse_expire(value: object, name: str) -> int:
         value = _int_from_text(name, value)
     elif isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} must be a whole number of seconds, got {type(value).__name__}")
-    # 0 is Go's zero value: agora-token-service reads a missing/zero expiry as the default.
-    return check_lifetime(name, value) or DEFAULT_EXPIRE
+    # 0 is Go's zero value: agora-token-service reads a missing/zero expiry as the default, and so
+    # do the API and the CLI (one rule: validation.check_token_lifetime).
+    return check_token_lifetime(name, value, DEFAULT_EXPIRE)
 
 
 def parse_role(value: object, name: str = "role") -> RtcRole:
@@ -125,7 +127,18 @@ def path_segments(request: Request, names: List[str]) -> Dict[str, str]:
 
 
 def _query_expiry(request: Request) -> int:
-    return parse_expire(request.query_params.get("expiry"), "expiry")
+    """``?expiry=`` (agora-token-service's name) or ``?expire=`` (getToken's): both mean the lifetime.
+
+    ``?expire=`` used to be ignored without a word, giving a one-hour token to a client that asked for
+    another lifetime; two different values are refused rather than one chosen.
+    """
+    params = request.query_params
+    expiry, expire = params.getlist("expiry"), params.getlist("expire")
+    if len(expiry) + len(expire) > 1 and len(set(expiry + expire)) > 1:
+        raise BadRequest("give the lifetime once: expiry and expire are the same parameter")
+    if expire and not expiry:
+        return parse_expire(expire[0], "expire")
+    return parse_expire(expiry[0] if expiry else None, "expiry")
 
 
 async def _read_body(request: Request) -> bytes:

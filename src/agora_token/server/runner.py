@@ -31,6 +31,7 @@ from .config import (
     raise_open_file_limit,
     resolve_port,
 )
+from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, spelled
 from .logs import logging_config
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -38,8 +39,33 @@ HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
 MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 
 
+#: The variables ``serve`` reads, for its --help (each option's own help names the one it overrides).
+ENVIRONMENT = (
+    (spelled(APP_ID_VARS), "the App ID (32 hex characters); --app-id overrides it"),
+    (spelled(CERTIFICATE_VARS), "the App Certificate (32 hex characters); never logged"),
+    ("SERVER_PORT, then PORT", "the port (default 8080); --port overrides it"),
+    ("CORS_ALLOW_ORIGIN", "* (default) or a comma-separated list of allowed origins"),
+    (DEFAULT_API_KEY_ENV, "if set, require 'Authorization: Bearer <key>' (--api-key-env names another variable)"),
+    (ACCESS_LOG_VAR, "0 turns the access log off (as --no-access-log)"),
+    (LOG_FORMAT_VAR, "text (default) or json (as --log-format)"),
+    (REQUEST_TIMEOUT_VAR, "as --request-timeout"),
+    (MAX_CONNECTIONS_VAR, "as --max-connections"),
+    (MAX_HEADER_BYTES_VAR, "as --max-header-bytes"),
+    (MULTIPROC_VAR, "where --workers N keep their shared metrics (default: a fresh temporary directory)"),
+)
+
+
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``serve``'s options to ``parser`` (the credentials and CORS come from the environment)."""
+    """Add ``serve``'s options to ``parser``, and list the environment variables it reads in its help."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the variable list one per line
+    width = max(len(name) for name, _ in ENVIRONMENT)
+    parser.epilog = "environment variables:\n" + "\n".join(
+        f"  {name:<{width}}  {meaning}" for name, meaning in ENVIRONMENT
+    )
+    parser.add_argument(
+        "--app-id", default=None, metavar="APP_ID",
+        help=f"the App ID (default: from {spelled(APP_ID_VARS)}); the certificate only comes from the environment",
+    )  # fmt: skip
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
     parser.add_argument(
         "--port", type=int, default=None, help="port to listen on (default: $SERVER_PORT, then $PORT, then 8080)"
@@ -110,9 +136,13 @@ def serve(args: argparse.Namespace) -> int:
 
         from . import application  # noqa: F401  (Starlette too old or broken: say so, not a traceback later)
     except ImportError as exc:
-        return _fail(f"needs the [server] extra: pip install 'agora-token[server]' ({exc})")
+        return _fail(
+            "needs the [server] extra: pip install '.[server]' in a checkout (once released: "
+            f"pip install 'agora-token[server]') ({exc})"
+        )
     try:
-        settings = Settings.from_env(api_key_env=api_key_env)
+        app_id = getattr(args, "app_id", None)
+        settings = Settings.from_env(api_key_env=api_key_env, app_id=app_id)
         port = resolve_port(port=getattr(args, "port", None))
         limits = _limits(args)
         fmt = getattr(args, "log_format", None) or log_format()
@@ -153,6 +183,7 @@ def serve(args: argparse.Namespace) -> int:
         # pass them what came from the command line through it.
         if api_key_env:
             os.environ[API_KEY_ENV_VAR] = api_key_env
+        os.environ[APP_ID_VARS[0]] = settings.app_id  # --app-id, or what the variables gave: the same app
         os.environ[ACCESS_LOG_VAR] = "1" if settings.access_log else "0"
         with _multiprocess_metrics():
             uvicorn.run("agora_token.server:app", workers=workers, log_config=logging_config(level, fmt), **options)

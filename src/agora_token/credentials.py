@@ -1,0 +1,32 @@
+"""Where the App ID and App Certificate come from in the environment: one rule for the CLI and the server.
+
+Each is read from the first of its variables that is set to a non-blank value: the short names of
+agora-token-service (``APP_ID``, ``APP_CERTIFICATE``) first, then the ``AGORA_`` ones. Stdlib only,
+so the CLI can read it without the server's dependencies.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Tuple
+
+#: Variables holding the App ID, in order of precedence.
+APP_ID_VARS: Tuple[str, str] = ("APP_ID", "AGORA_APP_ID")
+#: Variables holding the App Certificate, in order of precedence.
+CERTIFICATE_VARS: Tuple[str, str] = ("APP_CERTIFICATE", "AGORA_APP_CERTIFICATE")
+
+
+def first_set(environ: Mapping[str, str], names: Tuple[str, ...]) -> Tuple[str, str]:
+    """The first of ``names`` set to a non-blank value, as (name, stripped value); ("", "") if none is."""
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return name, value
+    return "", ""
+
+
+def spelled(names: Tuple[str, ...]) -> str:
+    """``names`` as a message names them: ``APP_ID (or AGORA_APP_ID)``."""
+    return f"{names[0]} (or {' or '.join(names[1:])})" if len(names) > 1 else names[0]
+
+
+__all__ = ["APP_ID_VARS", "CERTIFICATE_VARS", "first_set", "spelled"]
