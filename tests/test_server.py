@@ -73,6 +73,13 @@ def running(settings: Settings) -> Iterator[Tuple[str, Any]]:
     app = create_app(settings)
     sock = _socket()  # bound before the server starts: no race for the port
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    with serving_in_thread(config, sock):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
+
+
+@contextlib.contextmanager
+def serving_in_thread(config: Any, sock: socket.socket) -> Iterator[None]:
+    """``uvicorn.Server(config)`` on the bound ``sock`` in a daemon thread: started, then stopped and closed."""
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -81,7 +88,7 @@ def running(settings: Settings) -> Iterator[Tuple[str, Any]]:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
+        yield
     finally:
         server.should_exit = True
         thread.join(10)
