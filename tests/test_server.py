@@ -614,7 +614,7 @@ def test_serve_refuses_to_start_with_one_line(env: Dict[str, str], args: List[st
 
 @contextlib.contextmanager
 def server_process(argv: List[str], env: Dict[str, str]) -> Iterator["subprocess.Popen[str]"]:
-    """``argv`` running with ``env``, stdout and stderr piped as text; killed and reaped on the way out if still running."""
+    """``argv`` running with ``env``, stdout and stderr piped as text; killed and reaped on the way out if alive."""
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         yield proc
