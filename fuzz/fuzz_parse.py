@@ -26,22 +26,11 @@ from __future__ import annotations
 
 import base64
 import os
-import sys
 import zlib
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+from _harness import APP_ID, CERT, instrumented, main
 
-try:
-    import atheris
-except ImportError:  # replay mode works without it
-    atheris = None
-
-if atheris is not None and "--replay" not in sys.argv:
-    with atheris.instrument_imports(include=["agora_token"]):
-        from agora_token import AccessToken, AccessToken2, TokenError, _backend, _fastpack, _pure
-        from agora_token.services import LAYOUTS
-else:
+with instrumented():
     from agora_token import AccessToken, AccessToken2, TokenError, _backend, _fastpack, _pure
     from agora_token.services import LAYOUTS
 
@@ -95,22 +84,5 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - libFuzzer's name
     check(token_from_input(data))
 
 
-def replay(paths) -> int:
-    count = 0
-    for path in paths:
-        files = [os.path.join(path, f) for f in sorted(os.listdir(path))] if os.path.isdir(path) else [path]
-        for name in files:
-            with open(name, "rb") as handle:
-                TestOneInput(handle.read())
-            count += 1
-    print(f"replayed {count} inputs: no difference, no exception but TokenError")
-    return 0
-
-
 if __name__ == "__main__":
-    if "--replay" in sys.argv:
-        sys.exit(replay([a for a in sys.argv[1:] if a != "--replay"]))
-    if atheris is None:
-        sys.exit("atheris is not installed: pip install atheris (or use --replay FILES)")
-    atheris.Setup(sys.argv, TestOneInput)
-    atheris.Fuzz()
+    main(TestOneInput, "no difference, no exception but TokenError")

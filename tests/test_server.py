@@ -73,6 +73,13 @@ def running(settings: Settings) -> Iterator[Tuple[str, Any]]:
     app = create_app(settings)
     sock = _socket()  # bound before the server starts: no race for the port
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    with serving_in_thread(config, sock):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
+
+
+@contextlib.contextmanager
+def serving_in_thread(config: Any, sock: socket.socket) -> Iterator[None]:
+    """``uvicorn.Server(config)`` on the bound ``sock`` in a daemon thread: started, then stopped and closed."""
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -81,7 +88,7 @@ def running(settings: Settings) -> Iterator[Tuple[str, Any]]:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
+        yield
     finally:
         server.should_exit = True
         thread.join(10)
@@ -605,6 +612,24 @@ def test_serve_refuses_to_start_with_one_line(env: Dict[str, str], args: List[st
     assert CERT[:31] not in run.stderr
 
 
+@contextlib.contextmanager
+def server_process(argv: List[str], env: Dict[str, str]) -> Iterator["subprocess.Popen[str]"]:
+    """``argv`` running with ``env``, stdout and stderr piped as text; killed and reaped on the way out if alive."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def stop_with_sigterm(proc: "subprocess.Popen[str]") -> str:
+    """SIGTERM to ``proc``, then its stderr once it has ended (30 s at most)."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=30)[1]
+
+
 def _wait_healthy(url: str, proc: "subprocess.Popen[str]", headers: Optional[Dict[str, str]] = None) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -622,10 +647,9 @@ def _wait_healthy(url: str, proc: "subprocess.Popen[str]", headers: Optional[Dic
 def test_serve_answers_then_stops_gracefully_on_sigterm(workers: int) -> None:
     port = _free_port()
     env = _env(APP_ID=APP_ID, APP_CERTIFICATE=CERT, SERVER_PORT=str(port), MY_API_KEY=API_KEY)
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, "--workers", str(workers), "--api-key-env", "MY_API_KEY"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
+    with server_process([sys.executable, "-c", SERVE, "--workers", str(workers), "--api-key-env", "MY_API_KEY"],
+                        env) as proc:  # fmt: skip
         _wait_healthy(url, proc)
         auth = {"Authorization": f"Bearer {API_KEY}"}
         for i in range(4):  # several requests, so that both workers are likely to answer
@@ -636,12 +660,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(workers: int) -> None:
         for _ in range(3):
             text = httpx.get(f"{url}/metrics", headers={**auth, "Connection": "close"}).text
             assert metric_values(text)['agora_token_tokens_issued_total{type="rtc"}'] == 4
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        stderr = stop_with_sigterm(proc)
     assert proc.returncode == 0, stderr
     assert "agora-token server ready" in stderr and "agora-token server stopped" in stderr
     assert '"GET /rtc/r/publisher/uid/1/ HTTP/1.1" 200' in stderr  # the access log

@@ -6,15 +6,24 @@ from __future__ import annotations
 import copy
 import json
 import re
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
-from .test_server import APP_ID, CERT, _env, _free_port, _wait_healthy, check_rtm, metric_values, ok
+from .test_server import (
+    APP_ID,
+    CERT,
+    _env,
+    _free_port,
+    _wait_healthy,
+    check_rtm,
+    metric_values,
+    ok,
+    server_process,
+    stop_with_sigterm,
+)
 
 httpx = pytest.importorskip("httpx")
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -87,21 +96,14 @@ def test_gunicorn_two_workers_one_metrics_and_access_log() -> None:
     port = _free_port()
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:agora_token.server.gunicorn_conf",
             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "5"]  # fmt: skip
-    proc = subprocess.Popen(argv, env=_env(APP_ID=APP_ID, APP_CERTIFICATE=CERT), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
+    with server_process(argv, _env(APP_ID=APP_ID, APP_CERTIFICATE=CERT)) as proc:
         _wait_healthy(url, proc)
         for i in range(12):  # fresh connections: gunicorn's workers share the socket, so both answer
             check_rtm(ok(httpx.get(f"{url}/rtm/g{i}/", headers={"Connection": "close"}))["rtmToken"], f"g{i}")
         totals = {metric_values(httpx.get(f"{url}/metrics", headers={"Connection": "close"}).text)[
             'agora_token_tokens_issued_total{type="rtm"}'] for _ in range(6)}  # fmt: skip
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        stderr = stop_with_sigterm(proc)
     assert totals == {12.0}, f"each /metrics read must report both workers' sum: {totals}"
     assert proc.returncode == 0, stderr
     access = re.findall(r'"GET /rtm/g\d+/ HTTP/1.1" 200', stderr)

@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import socket
-import threading
 import time
 from typing import Any, Dict, Iterator, Tuple
 
@@ -26,7 +25,7 @@ from agora_token.server.config import Limits  # noqa: E402
 from agora_token.server.logs import ACCESS_LOGGER, RedactSecrets, escape, json_formatter  # noqa: E402
 from agora_token.server.protocol import PROTOCOLS, protocol_class  # noqa: E402
 
-from .test_server import APP_ID, CERT, Captured, check_rtm, metric_values  # noqa: E402
+from .test_server import APP_ID, CERT, Captured, check_rtm, metric_values, serving_in_thread  # noqa: E402
 from .test_server import logs as _logs  # noqa: E402,F401  (the fixture, under its own name below)
 
 
@@ -63,19 +62,8 @@ def serving(http: str, limits: Limits = LIMITS) -> Iterator[Tuple[int, Any]]:
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=1,
                             http=protocol_class(http), h11_max_incomplete_event_size=1 << 20)  # fmt: skip
     config.agora_limits = limits
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
+    with serving_in_thread(config, sock):
         yield sock.getsockname()[1], app
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def connect(port: int) -> socket.socket:

@@ -740,26 +740,24 @@ cdef object _integer(object value, str what):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}") from None
 
 
-cdef uint32_t _u32(object value, str what) except? 0xFFFFFFFF:
+cdef inline long long _in_range(object value, str what, long long top) except -1:
+    """An int or __index__ object within 0..``top``; ValueError naming ``what`` else (never -1 on success)."""
     cdef int overflow = 0
     cdef long long v
     if not PyLong_Check(value):
         value = _integer(value, what)
     v = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow or v < 0 or v > 0xFFFFFFFF:
-        raise _range_error(what, 0xFFFFFFFF)
-    return <uint32_t>v
+    if overflow or v < 0 or v > top:
+        raise _range_error(what, top)
+    return v
+
+
+cdef uint32_t _u32(object value, str what) except? 0xFFFFFFFF:
+    return <uint32_t>_in_range(value, what, 0xFFFFFFFF)
 
 
 cdef int _u16(object value, str what) except -1:
-    cdef int overflow = 0
-    cdef long long v
-    if not PyLong_Check(value):
-        value = _integer(value, what)
-    v = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow or v < 0 or v > 0xFFFF:
-        raise _range_error(what, 0xFFFF)
-    return <int>v
+    return <int>_in_range(value, what, 0xFFFF)
 
 
 # ------------------------------------------------------------------------------------ packing

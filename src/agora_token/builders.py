@@ -320,6 +320,15 @@ def _rtm_token_006(
     return token.build()
 
 
+#: The four RTC privileges, in order, and the keyword that gives each its own lifetime.
+_RTC_PRIVILEGE_KEYWORDS = (
+    (RtcPrivilege.JOIN_CHANNEL, "join_channel_expire"),
+    (RtcPrivilege.PUBLISH_AUDIO_STREAM, "publish_audio_expire"),
+    (RtcPrivilege.PUBLISH_VIDEO_STREAM, "publish_video_expire"),
+    (RtcPrivilege.PUBLISH_DATA_STREAM, "publish_data_expire"),
+)
+
+
 def build_rtc_token_with_privileges(
     app_id: str,
     app_certificate: str,
@@ -338,11 +347,9 @@ def build_rtc_token_with_privileges(
     """An RTC token with each of the four privileges given its own lifetime (seconds from now)."""
     channel = check_channel(channel, "channel")
     user = rtc_user(uid, account)
+    values = (join_channel_expire, publish_audio_expire, publish_video_expire, publish_data_expire)
     lifetimes = {
-        RtcPrivilege.JOIN_CHANNEL: check_lifetime("join_channel_expire", join_channel_expire),
-        RtcPrivilege.PUBLISH_AUDIO_STREAM: check_lifetime("publish_audio_expire", publish_audio_expire),
-        RtcPrivilege.PUBLISH_VIDEO_STREAM: check_lifetime("publish_video_expire", publish_video_expire),
-        RtcPrivilege.PUBLISH_DATA_STREAM: check_lifetime("publish_data_expire", publish_data_expire),
+        privilege: check_lifetime(name, value) for (privilege, name), value in zip(_RTC_PRIVILEGE_KEYWORDS, values)
     }
     token = _token(app_id, app_certificate, expire, issue_ts, salt)
     service = ServiceRtc(channel, user)
@@ -401,14 +408,9 @@ def build_rtc_rtm_token_with_privileges(
     role = check_role(role)
     rtm_user = check_account(uid_string(user) if rtm_user_id is None else rtm_user_id, "rtm_user_id")
     token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    lifetimes = {
-        RtcPrivilege.JOIN_CHANNEL: ("join_channel_expire", join_channel_expire),
-        RtcPrivilege.PUBLISH_AUDIO_STREAM: ("publish_audio_expire", publish_audio_expire),
-        RtcPrivilege.PUBLISH_VIDEO_STREAM: ("publish_video_expire", publish_video_expire),
-        RtcPrivilege.PUBLISH_DATA_STREAM: ("publish_data_expire", publish_data_expire),
-    }
+    values = (join_channel_expire, publish_audio_expire, publish_video_expire, publish_data_expire)
     rtc = ServiceRtc(channel, user)
-    for privilege, (name, value) in lifetimes.items():
+    for (privilege, name), value in zip(_RTC_PRIVILEGE_KEYWORDS, values):
         if privilege is not RtcPrivilege.JOIN_CHANNEL and role not in PUBLISHING_ROLES:
             if value is not None:
                 raise ValueError(

@@ -109,6 +109,20 @@ class GuardMixin:
     loop: asyncio.AbstractEventLoop
     timeout_keep_alive_task: Any
 
+    # -- the protocol's lifecycle, around uvicorn's (the protocol class comes after this mixin) ---
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._guard_init()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._guard_connection_made()
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        super().connection_lost(exc)  # type: ignore[misc]
+        self._guard_connection_lost()
+
     def _guard_init(self) -> None:
         config = self.config  # type: ignore[attr-defined]
         limits: Limits = getattr(config, "agora_limits", None) or Limits.from_env()
@@ -213,14 +227,6 @@ class GuardMixin:
 class GuardedH11Protocol(GuardMixin, H11Protocol):
     """uvicorn's h11 protocol with the request deadline, head cap and connection cap."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard_init()
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._guard_connection_made()
-
     def data_received(self, data: bytes) -> None:
         self._guard_before_data()
         before = self.cycle
@@ -237,10 +243,6 @@ class GuardedH11Protocol(GuardMixin, H11Protocol):
         else:
             self._guard_response_complete()
 
-    def connection_lost(self, exc: Optional[Exception]) -> None:
-        super().connection_lost(exc)
-        self._guard_connection_lost()
-
 
 PROTOCOLS: Dict[str, Type[asyncio.Protocol]] = {"h11": GuardedH11Protocol}
 
@@ -248,14 +250,6 @@ if HttpToolsProtocol is not None:
 
     class GuardedHttpToolsProtocol(GuardMixin, HttpToolsProtocol):  # type: ignore[misc,valid-type]
         """uvicorn's httptools protocol with the request deadline, head cap and connection cap."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._guard_init()
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._guard_connection_made()
 
         def data_received(self, data: bytes) -> None:
             self._guard_before_data()
@@ -269,10 +263,6 @@ if HttpToolsProtocol is not None:
         def on_response_complete(self) -> None:
             super().on_response_complete()
             self._guard_response_complete()
-
-        def connection_lost(self, exc: Optional[Exception]) -> None:
-            super().connection_lost(exc)
-            self._guard_connection_lost()
 
     PROTOCOLS["httptools"] = GuardedHttpToolsProtocol
 
