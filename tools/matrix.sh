@@ -36,9 +36,12 @@ pytest_args=("$@")
 pythons=${PYTHONS_SH:-}
 if [ -z "$pythons" ]; then
   for candidate in "$project/../shared/tools/pythons.sh" "$(command -v pythons.sh 2>/dev/null)"; do
-    [ -n "$candidate" ] && [ -x "$candidate" ] && { pythons=$candidate; break; }
+    [ -n "$candidate" ] && [ -f "$candidate" ] && { pythons=$candidate; break; }
   done
 fi
+
+# Run through bash: a copy of shared/ may have lost its execute bits.
+pythons_sh() { bash "$pythons" "$@"; }
 
 loud() { printf '\n!!!!!!!! %s\n\n' "$*" >&2; }
 
@@ -47,7 +50,7 @@ if [ ${#names[@]} -eq 0 ]; then
   if [ -n "$pythons" ]; then
     while read -r name _ status _; do
       [ "$status" = built ] && names+=("$name")
-    done < <("$pythons" list 2>/dev/null | tail -n +3)
+    done < <(pythons_sh list 2>/dev/null | tail -n +3)
   fi
 fi
 
@@ -61,7 +64,7 @@ summary_of() {  # the last pytest summary line of a log ("N passed, ... in Xs"),
 }
 
 interpreter_of() {  # NAME: the interpreter's path (for a chroot, pythons.sh's wrapper script)
-  if [ "$1" = system ]; then command -v python3; else "$pythons" get "$1" 2>/dev/null | tail -n 1; fi
+  if [ "$1" = system ]; then command -v python3; else pythons_sh get "$1" 2>/dev/null | tail -n 1; fi
 }
 
 make_venv() {  # NAME LOG: a fresh venv in .matrix/NAME with the package and its test extras
@@ -106,7 +109,7 @@ for name in "${names[@]}"; do
       results+=("$(printf -- '--   %-13s %s' "$name" "NOT TESTED: pythons.sh not found")")
       continue
     fi
-    built=$("$pythons" list 2>/dev/null | awk -v n="$name" '$1 == n { print $3 }')
+    built=$(pythons_sh list 2>/dev/null | awk -v n="$name" '$1 == n { print $3 }')
     if [ "$built" != built ]; then
       if [ $get = 0 ]; then
         loud "$name: not built here (rerun with --get to build it); not tested"
@@ -114,7 +117,7 @@ for name in "${names[@]}"; do
         continue
       fi
       echo "== obtaining $name (pythons.sh get $name; a few minutes)"
-      if ! "$pythons" get "$name" >"$logs/get-$name.log" 2>&1; then
+      if ! pythons_sh get "$name" >"$logs/get-$name.log" 2>&1; then
         loud "$name: could not be obtained on this machine: $(grep -v '^\s*$' "$logs/get-$name.log" | tail -n 1)"
         results+=("$(printf -- '--   %-13s %s' "$name" "NOT TESTED: could not be obtained (see above)")")
         continue
