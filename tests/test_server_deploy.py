@@ -27,6 +27,9 @@ from .test_server import (
 
 httpx = pytest.importorskip("httpx")
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+# deploy/ travels with a source tree (and the sdist and cibuildwheel's test sources); a copy of the
+# tests without it says so instead of failing on an empty list of manifests.
+needs_deploy = pytest.mark.skipif(not (DEPLOY / "kubernetes").is_dir(), reason="deploy/ is not beside the tests")
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +48,7 @@ def manifests() -> List[Dict[str, Any]]:
     return docs
 
 
+@needs_deploy
 def test_kubernetes_manifests_are_valid() -> None:
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     docs = manifests()
@@ -63,6 +67,7 @@ def _graceful(argv: List[str]) -> float:
     return float(argv[argv.index("--graceful-timeout") + 1])
 
 
+@needs_deploy
 def test_manifests_and_dockerfile_agree() -> None:
     docs = {d["kind"]: d for d in manifests()}
     pod = docs["Deployment"]["spec"]["template"]["spec"]
