@@ -22,6 +22,9 @@ REQUIRE_VAR = "AGORA_TOKEN_REQUIRE_EXTENSION"
 REQUIRE = os.environ.get(REQUIRE_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
 PURE = os.environ.get("AGORA_TOKEN_PURE_PYTHON", "").strip().lower() in {"1", "true", "yes", "on"}
 EXT_NAME = "agora_token._fastpack"
+#: The kernel's own C files (src/agora_token/NAME.c), compiled into the extension beside the C that
+#: Cython writes for _fastpack.pyx; tools/c-warnings.sh compiles each one alone with -Werror.
+C_FILES = ("fp_hmac", "fp_sign", "fp_state", "fp_codec", "fp_deflate")
 
 #: Headers the kernel needs, and where each comes from, for an error that says what to install.
 HEADERS = (
@@ -130,8 +133,9 @@ def _extension() -> "tuple[list, str | None]":
     when it will not be built, why."""
     raw = Extension(
         EXT_NAME,
-        ["src/agora_token/_fastpack.pyx", "src/agora_token/fp_deflate.c"],
+        ["src/agora_token/_fastpack.pyx"] + [f"src/agora_token/{name}.c" for name in C_FILES],
         include_dirs=["src/agora_token"],
+        depends=sorted(glob.glob("src/agora_token/fp_*.h")),
         libraries=["libcrypto", "zlib"] if sys.platform == "win32" else ["crypto", "z"],
         define_macros=[("OPENSSL_SUPPRESS_DEPRECATED", None)],
     )

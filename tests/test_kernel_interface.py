@@ -22,9 +22,11 @@ STUB = Path(agora_token.__file__).with_name("_fastpack.pyi")
 # Names only the C kernel has: how it deflates where the interpreter's zlib is zlib-ng (_pure *is*
 # the interpreter's zlib), the test hook that forces that path, and its choice of deflate (the
 # exact re-implementation, fp_deflate.c) with that choice's probes: _pure always deflates with zlib.
+# And which HMAC-SHA256 fp_hmac.c was compiled with (tools/evp.sh checks it): _pure has hmac.
 C_ONLY = {
     "DEFLATES_WITH_PYTHON_ZLIB", "_set_deflate_with_python_zlib",
     "DEFLATE_PATH", "EXACT_DEFLATE_MAX", "_exact_deflate", "_deflate_probes", "_select_deflate",
+    "HMAC_PATH",
 }  # fmt: skip
 
 
