@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the C kernel with -DFP_FORCE_EVP (HMAC-SHA256 on EVP digests: the code a libcrypto built
+# without OpenSSL's deprecated API gets) in a scratch copy of the repository, proves that build took
+# the EVP path (_fastpack.HMAC_PATH == "evp") and runs the kernel and vector tests on it. Nothing in
+# the checkout changes.
+#
+#   tools/evp.sh                          # the EVP build
+#   tools/evp.sh -DFP_NO_THREAD_STATE     # extra C flags: here, also without per-thread state
+#   PYTHON=/path/to/python tools/evp.sh   # default: .venv/bin/python, else python3
+#
+# The Python needs what the tests need and the build requirements (setuptools, Cython): the
+# test-full extra has all of them.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+
+cp -r "$ROOT/setup.py" "$ROOT/pyproject.toml" "$ROOT/src" "$ROOT/tests" "$SCRATCH/"
+find "$SCRATCH/src" \( -name '*.so' -o -name '*.pyd' -o -name '_fastpack.c' -o -name __pycache__ \) -prune -exec rm -rf {} +
+
+FLAGS="-DFP_FORCE_EVP${*:+ $*}"
+echo "== building _fastpack with CFLAGS+=$FLAGS"
+(cd "$SCRATCH" && CFLAGS="${CFLAGS:+$CFLAGS }$FLAGS" AGORA_TOKEN_REQUIRE_EXTENSION=1 \
+    "$PYTHON" setup.py -q build_ext --inplace >"$SCRATCH/build.log" 2>&1) \
+    || { tail -n 30 "$SCRATCH/build.log" >&2; echo "evp: the build failed" >&2; exit 1; }
+
+export PYTHONPATH="$SCRATCH/src"
+export AGORA_TOKEN_REQUIRE_EXTENSION=1
+cd "$SCRATCH"
+"$PYTHON" - <<'PY'
+import agora_token, agora_token._fastpack as f
+assert agora_token.backend == "c", agora_token.backend
+assert f.__file__.startswith(__import__("os").environ["PYTHONPATH"]), f"not the scratch build: {f.__file__}"
+assert f.HMAC_PATH == "evp", f"the build took the {f.HMAC_PATH!r} HMAC path, not EVP"
+print(f"== kernel {f.__file__}: HMAC_PATH={f.HMAC_PATH}, DEFLATE_PATH={f.DEFLATE_PATH}")
+PY
+"$PYTHON" -m pytest -q -p no:cacheprovider -x tests/test_vectors.py tests/test_tokens.py tests/test_builders.py \
+    tests/test_kernel_interface.py
+echo "== evp ($FLAGS): passed"
