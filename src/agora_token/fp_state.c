@@ -14,6 +14,10 @@
 #elif !defined(_WIN32)
 #include <pthread.h>
 #define FP_PTHREAD 1
+#else
+#define WIN32_LEAN_AND_MEAN 1  /* no wincrypt.h, whose X509_NAME & co. clash with OpenSSL's names */
+#include <windows.h>
+#define FP_FLS 1
 #endif
 
 /* ---------------------------------------------------------------- OS randomness */
@@ -57,7 +61,7 @@ static int fp_os_random(unsigned char *buf, size_t n) { return RAND_bytes(buf, (
 #endif
 
 /* ---------------------------------------------------------------- the state's life */
-#if defined(FP_PTHREAD)
+#if defined(FP_PTHREAD) || defined(FP_FLS)
 static fp_tls *fp_tls_new(void) {
     fp_tls *t = (fp_tls *)calloc(1, sizeof *t);
     if (t != NULL) t->salt_pos = sizeof t->salt;  /* empty */
@@ -107,8 +111,35 @@ fp_tls *fp_tls_get(void) {
 
 static unsigned long fp_generation(void) { return fp_fork_gen; }
 
+#elif defined(FP_FLS)
+static DWORD fp_slot = FLS_OUT_OF_INDEXES;
+static INIT_ONCE fp_once = INIT_ONCE_STATIC_INIT;
+
+/* Windows calls this with the slot's value when a thread or fiber ends (never with NULL). */
+static void NTAPI fp_fls_free(PVOID p) { fp_tls_free(p); }
+
+static BOOL CALLBACK fp_init_once(PINIT_ONCE once, PVOID param, PVOID *context) {
+    (void)once; (void)param; (void)context;
+    fp_slot = FlsAlloc(fp_fls_free);
+    return TRUE;  /* a failed FlsAlloc leaves FLS_OUT_OF_INDEXES: no state, per-call streams */
+}
+
+fp_tls *fp_tls_get(void) {
+    fp_tls *t;
+    if (!InitOnceExecuteOnce(&fp_once, fp_init_once, NULL, NULL) || fp_slot == FLS_OUT_OF_INDEXES) return NULL;
+    t = (fp_tls *)FlsGetValue(fp_slot);
+    if (t == NULL) {
+        t = fp_tls_new();
+        if (t == NULL) return NULL;
+        if (!FlsSetValue(fp_slot, t)) { free(t); return NULL; }
+    }
+    return t;
+}
+
+static unsigned long fp_generation(void) { return 0; }  /* no fork */
+
 #else
-fp_tls *fp_tls_get(void) { return NULL; }  /* no fork on Windows; streams are per call */
+fp_tls *fp_tls_get(void) { return NULL; }
 static unsigned long fp_generation(void) { return 0; }
 #endif
 

@@ -11,7 +11,11 @@
  * Where the state lives:
  *   POSIX    a pthread key whose destructor frees it at thread exit; pthread_atfork bumps a
  *            generation in the child so buffered salt bytes of the parent are thrown away.
- *   Windows, FP_NO_THREAD_STATE or any other platform: none (fp_tls_get() is always NULL): every call pays
+ *   Windows  a fiber-local storage slot (FlsAlloc) whose callback frees it when the thread (or
+ *            fiber) ends; there is no fork. The module is never unloaded (CPython does not unload
+ *            extension modules), so the callback outlives every slot value. Before this slot,
+ *            Windows had no state at all: every token paid a deflateInit2 and a RAND_bytes call.
+ *   FP_NO_THREAD_STATE, or any other platform: none (fp_tls_get() is always NULL): every call pays
  *            its own deflateInit2/inflateInit2 and a 4-byte draw of randomness per salt.
  */
 #ifndef AGORA_TOKEN_FP_STATE_H
