@@ -24,7 +24,7 @@ uint32_t fp_crc32(const char *data, size_t len) {
     return (uint32_t)crc;
 }
 
-/* ---------------------------------------------------------------- deflate */
+/* ---------------------------------------------------------------- z_streams, deflate */
 size_t fp_deflate_bound(size_t n) {
     if (n > (size_t)(ULONG_MAX / 2) || n > ((size_t)-1) / 2) return n + n / 2 + 64;
     return (size_t)deflateBound(NULL, (uLong)n) + 16;
@@ -38,27 +38,43 @@ static fp_status fp_deflate_init(z_stream *zs) {
     return rc == Z_MEM_ERROR ? FP_ENOMEM : FP_EZLIB;
 }
 
+static fp_status fp_inflate_init(z_stream *zs) {
+    int rc;
+    memset(zs, 0, sizeof *zs);
+    rc = inflateInit2(zs, MAX_WBITS);
+    if (rc == Z_OK) return FP_OK;
+    return rc == Z_MEM_ERROR ? FP_ENOMEM : FP_EZSTREAM;
+}
+
+/* The z_stream a call uses, ready for a new stream: the thread's own (initialised on first use,
+   reset after), or without thread state `local`, initialised here (the caller ends it). NULL with
+   *st set when it cannot be had. */
+static z_stream *fp_stream(fp_tls *t, int inflating, z_stream *local, fp_status *st) {
+    z_stream *zs = local;
+    int *ready = NULL;
+    if (t != NULL) {
+        zs = inflating ? &t->inf : &t->def;
+        ready = inflating ? &t->inf_ready : &t->def_ready;
+        if (*ready) {
+            if ((inflating ? inflateReset(zs) : deflateReset(zs)) == Z_OK) return zs;
+            *st = inflating ? FP_EZSTREAM : FP_EZLIB;
+            return NULL;
+        }
+    }
+    *st = inflating ? fp_inflate_init(zs) : fp_deflate_init(zs);
+    if (*st != FP_OK) return NULL;
+    if (ready != NULL) *ready = 1;
+    return zs;
+}
+
 /* The input is fed in UINT_MAX chunks with Z_FINISH on the last one, exactly as CPython does. */
 fp_status fp_deflate(const unsigned char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen) {
     z_stream local, *zs;
-    fp_tls *t;
     fp_status st;
     int rc, flush;
     size_t in_left = n, out_left = cap;
     if (fp_exact_deflate && n <= FPD_MAX_INPUT && fpd_compress(in, n, out, cap, outlen) == FPD_OK) return FP_OK;
-    t = fp_tls_get();
-    if (t != NULL) {
-        zs = &t->def;
-        if (!t->def_ready) {
-            if ((st = fp_deflate_init(zs)) != FP_OK) return st;
-            t->def_ready = 1;
-        } else if (deflateReset(zs) != Z_OK) {
-            return FP_EZLIB;
-        }
-    } else {
-        zs = &local;
-        if ((st = fp_deflate_init(zs)) != FP_OK) return st;
-    }
+    if ((zs = fp_stream(fp_tls_get(), 0, &local, &st)) == NULL) return st;
     zs->next_in = (Bytef *)in;
     zs->next_out = out;
     do {
@@ -79,18 +95,10 @@ fp_status fp_deflate(const unsigned char *in, size_t n, unsigned char *out, size
 }
 
 /* ---------------------------------------------------------------- inflate */
-static fp_status fp_inflate_init(z_stream *zs) {
-    int rc;
-    memset(zs, 0, sizeof *zs);
-    rc = inflateInit2(zs, MAX_WBITS);
-    if (rc == Z_OK) return FP_OK;
-    return rc == Z_MEM_ERROR ? FP_ENOMEM : FP_EZSTREAM;
-}
 
 fp_status fp_inflate(const unsigned char *in, size_t n, unsigned char *stackbuf, size_t stackcap,
                      unsigned char **out, size_t *outlen) {
     z_stream local, *zs;
-    fp_tls *t = fp_tls_get();
     unsigned char *buf = stackbuf;
     size_t cap = stackcap < FP_MAX_PAYLOAD ? stackcap : FP_MAX_PAYLOAD;
     size_t in_left = n, used;
@@ -98,18 +106,7 @@ fp_status fp_inflate(const unsigned char *in, size_t n, unsigned char *stackbuf,
     fp_status status;
     *out = stackbuf;
     *outlen = 0;
-    if (t != NULL) {
-        zs = &t->inf;
-        if (!t->inf_ready) {
-            if ((status = fp_inflate_init(zs)) != FP_OK) return status;
-            t->inf_ready = 1;
-        } else if (inflateReset(zs) != Z_OK) {
-            return FP_EZSTREAM;
-        }
-    } else {
-        zs = &local;
-        if ((status = fp_inflate_init(zs)) != FP_OK) return status;
-    }
+    if ((zs = fp_stream(fp_tls_get(), 1, &local, &status)) == NULL) return status;
     zs->next_in = (Bytef *)in;
     zs->next_out = buf;
     zs->avail_out = (uInt)cap;
