@@ -70,8 +70,8 @@ cdef extern from "Python.h":
     void PyEval_RestoreThread(PyThreadState*)
 
 cdef extern from *:
-    # PyUnicode_READY is gone from 3.12's API (every str is ready); this is the one C the module
-    # still writes itself, since it needs Python.h and the fp_*.c files must not.
+    # PyUnicode_READY is deprecated from 3.12 on, where every str is ready. The one C this module
+    # still writes itself: it needs Python.h, which the fp_*.c files must not.
     r"""
     static int fp_unicode_ready(PyObject *o) {
     #if PY_VERSION_HEX < 0x030C0000
