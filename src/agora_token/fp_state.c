@@ -1,6 +1,9 @@
 /* fp_state.c: per-thread kernel state and salts (see fp_state.h). */
+/* syscall(), O_CLOEXEC and arc4random_buf() under any -std (Python.h would define these too). */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE 1  /* syscall() and O_CLOEXEC under any -std; Python.h defines it as well */
+#define _GNU_SOURCE 1
+#elif defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE 1
 #endif
 #include "fp_state.h"
 
