@@ -20,7 +20,7 @@ from agora_token import AccessToken2, _pure
 
 try:
     from agora_token import _fastpack
-except ImportError:  # the conftest fixture skips (or fails) the "c" runs
+except ImportError:  # every test here is c_extension: conftest.py skips or fails it
     _fastpack = None  # type: ignore[assignment]
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
@@ -29,10 +29,8 @@ RTC = ((1, ((1, 600), (2, 600), (3, 600), (4, 600)), ("room", "12345")),)
 SLICE = int(os.environ.get("AGORA_TOKEN_DEFLATE_SLICE", "200000"))
 
 
-@pytest.fixture(autouse=True)
-def c_kernel_only(backend):
-    if backend != "c":
-        pytest.skip("a path of the C kernel only")
+# Paths of the C kernel only, run with it installed as the package's kernel (conftest.py).
+pytestmark = [pytest.mark.usefixtures("backend"), pytest.mark.c_extension]
 
 
 def _payload(token: str) -> bytes:

@@ -11,8 +11,8 @@
 * Secrets: the certificate is never in a repr/str, an exception, a log record or CLI output, and
   signatures are compared in constant time.
 
-Runs on both kernels (the autouse ``backend`` fixture); the kernel-level tests compare both every
-time. The longer runs (atheris, sanitizers, valgrind) live in ``fuzz/`` and ``tools/``.
+Runs on both kernels (every test requests the ``backend`` fixture); the kernel-level tests compare
+both every time. The longer runs (atheris, sanitizers, valgrind) live in ``fuzz/`` and ``tools/``.
 """
 
 from __future__ import annotations
@@ -74,12 +74,15 @@ except ImportError:
         return func
 
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 SECRETS = (CERT, CERT.lower(), CERT.upper())
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
-needs_c = pytest.mark.skipif(_fastpack is None, reason="the C extension is not built")
+# The differential tests compare the two kernels whichever one the model runs on.
+needs_c = pytest.mark.usefixtures("c_kernel")
 
 
 def _no_secret(*texts: object) -> None:
@@ -141,8 +144,6 @@ def _outcome(func: Callable, *args: Any) -> Tuple[str, Any]:
 
 def check_differential(token: object) -> None:
     """Both kernels agree on ``token`` (as 007 and as 006), and the model raises only TokenError."""
-    if _fastpack is None:
-        pytest.skip("the C extension is not built")
     for parse, extra in (("parse_007", (LAYOUTS,)), ("parse_006", ())):
         pure = _outcome(getattr(_pure, parse), token, *extra)
         fast = _outcome(getattr(_fastpack, parse), token, *extra)
