@@ -18,6 +18,8 @@ import pytest
 
 from agora_token import AccessToken2, _pure
 
+from .differential import agree
+
 try:
     from agora_token import _fastpack
 except ImportError:  # every test here is c_extension: conftest.py skips or fails it
@@ -156,8 +158,7 @@ def test_a_mismatch_at_import_selects_zlib_and_tokens_stay_identical():
 
 def test_exact_and_zlib_paths_give_the_same_tokens():
     for salt in (1, 5, 99999999):
-        exact = _fastpack.build_007(APP_ID, CERT, 1700000000, 600, salt, RTC)
-        assert exact == _pure.build_007(APP_ID, CERT, 1700000000, 600, salt, RTC)
+        assert agree("build_007", APP_ID, CERT, 1700000000, 600, salt, RTC, allowed=())[0] == "ok"
 
 
 def test_the_environment_switches_the_exact_deflate_off():
