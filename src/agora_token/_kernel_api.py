@@ -47,28 +47,13 @@ class Kernel(Protocol):
     def sign_007(self, app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
         """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
 
-    def build_007(
-        self,
-        app_id: str,
-        app_certificate: str,
-        issue_ts: Optional[int],
-        expire: int,
-        salt: Optional[int],
-        services: Sequence[Service],
-    ) -> str:
+    def build_007(self, app_id: str, app_certificate: str, issue_ts: Optional[int], expire: int,
+                  salt: Optional[int], services: Sequence[Service]) -> str:  # fmt: skip
         """One 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
 
-    def build_007_each(
-        self,
-        app_id: str,
-        app_certificate: str,
-        issue_ts: Optional[int],
-        expire: int,
-        service_type: int,
-        privileges: Privileges,
-        channel_name: str,
-        uids: Sequence[str],
-    ) -> List[str]:
+    def build_007_each(self, app_id: str, app_certificate: str, issue_ts: Optional[int], expire: int,
+                       service_type: int, privileges: Privileges, channel_name: str,
+                       uids: Sequence[str]) -> List[str]:  # fmt: skip
         """One 007 token per wire uid of ``uids``, each with a fresh salt."""
 
     def sign_006(self, app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
@@ -77,30 +62,14 @@ class Kernel(Protocol):
     def crc32(self, text: str) -> int:
         """CRC-32/IEEE of the UTF-8 bytes of ``text``, as 006 tokens carry it."""
 
-    def build_006(
-        self,
-        app_id: str,
-        app_certificate: str,
-        channel_name: str,
-        uid: str,
-        salt: Optional[int],
-        ts: Optional[int],
-        privileges: Privileges,
-    ) -> str:
+    def build_006(self, app_id: str, app_certificate: str, channel_name: str, uid: str,
+                  salt: Optional[int], ts: Optional[int], privileges: Privileges) -> str:  # fmt: skip
         """One 006 token; ``salt`` None: a fresh salt, ``ts`` None: ``TOKEN_006_LIFETIME`` from now."""
 
-    def rtc_token(
-        self,
-        shapes: Mapping[tuple, RtcShape],
-        app_id: object,
-        app_certificate: object,
-        channel_name: object,
-        uid: object,
-        role: object,
-        expire: object,
-        privilege_expire: object,
-        version: object,
-    ) -> Optional[str]:
+    # The hot path takes its arguments unchecked (object): it vouches only for shapes it knows.
+    def rtc_token(self, shapes: Mapping[tuple, RtcShape], app_id: object, app_certificate: object,
+                  channel_name: object, uid: object, role: object, expire: object, privilege_expire: object,
+                  version: object) -> Optional[str]:  # fmt: skip
         """An RTC token, now and with a fresh salt, if the arguments have a shape in ``shapes``; else None."""
 
     def random_salt(self) -> int:
