@@ -48,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Also declared here, not only in pyproject.toml: cibuildwheel runs a copy of tests/ alone.
+    config.addinivalue_line("markers", "c_extension: a test of the C kernel alone (its \"c\" run only)")
     if not config.getoption("--no-c-extensions"):
         return
     if REQUIRE_EXTENSION:
