@@ -1,6 +1,11 @@
 """What the fuzz harnesses share: the test app's credentials, atheris' import instrumentation, the
 replay of files and the entry point. Importing it does not import agora_token (the harness imports
-the package inside ``instrumented()``, so atheris can instrument it)."""
+the package inside ``instrumented()``, so atheris can instrument it).
+
+The differential oracle itself is the test suite's, ``tests/differential.py`` (one check for both):
+importing this module puts the checkout's root on ``sys.path`` so a harness can import it as
+``tests.differential``, inside ``instrumented()`` as it imports the package.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ except ImportError:  # replay mode works without it
     atheris = None
 
 REPLAY = "--replay" in sys.argv
+
+# Right after the harness's own directory (sys.path[0]), before site-packages, so no installed
+# distribution's stray top-level "tests" package can stand in for the checkout's.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(1, ROOT)
 
 
 def instrumented():

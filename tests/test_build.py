@@ -38,13 +38,6 @@ exec "${REAL_CC:-cc}" "$@"
 """
 
 
-@pytest.fixture(autouse=True)
-def _once(backend: str) -> None:
-    # The build does not depend on the backend under test: run it once.
-    if backend != "python":
-        pytest.skip("a build test runs once, with the python backend's parameter")
-
-
 @pytest.fixture
 def tree(tmp_path: Path) -> Iterator[Path]:
     """A copy of the sources, with a stale kernel binary in build/ as a checkout that built once has."""

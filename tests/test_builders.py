@@ -19,6 +19,8 @@ except ImportError:
 
 from .conftest import VECTORS
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 FIXED = {"issue_ts": 1111111, "salt": 1}

@@ -34,6 +34,8 @@ from agora_token.compat import stt_token_builder as c_stt
 from .conftest import VECTORS
 
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 def _official(name: str) -> Any:
     # agoraiotools' __init__ rebinds several module names (AccessToken2, RtcTokenBuilder2, ...) to
     # classes, so ``from agoraiotools import X`` may give a class: fetch the modules themselves.

@@ -1,8 +1,9 @@
 """Hostile input, limits, threads, forks and secrets: the package holds (see README "Reliability").
 
 * Differential parse fuzzing (hypothesis) straight on both kernels: for any input ``_pure`` and
-  ``_fastpack`` either both raise ``TokenError`` or both return equal results; nothing else escapes,
-  through the kernels or the model (parse, verify, describe).
+  ``_fastpack`` either both raise ``TokenError`` with the same message or both return equal results
+  (tests/differential.py, the oracle the fuzzers share); nothing else escapes, through the kernels
+  or the model (parse, verify, describe).
 * Limits: every length read is bounded by what is left, inflation is capped, and values that do not
   fit their wire field raise ``ValueError`` (kernels and model) instead of being truncated.
 * Threads: 8 threads build, parse and verify at once; every token is checked.
@@ -11,8 +12,8 @@
 * Secrets: the certificate is never in a repr/str, an exception, a log record or CLI output, and
   signatures are compared in constant time.
 
-Runs on both kernels (the autouse ``backend`` fixture); the kernel-level tests compare both every
-time. The longer runs (atheris, sanitizers, valgrind) live in ``fuzz/`` and ``tools/``.
+Runs on both kernels (every test requests the ``backend`` fixture); the kernel-level tests compare
+both every time. The longer runs (atheris, sanitizers, valgrind) live in ``fuzz/`` and ``tools/``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ from agora_token import (
 from agora_token.describe import describe, render
 from agora_token.services import LAYOUTS
 
+from .differential import agree
+
 try:
     from agora_token import _fastpack
 except ImportError:  # the conftest fixture skips (or fails) the "c" runs
@@ -74,12 +77,15 @@ except ImportError:
         return func
 
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 SECRETS = (CERT, CERT.lower(), CERT.upper())
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
-needs_c = pytest.mark.skipif(_fastpack is None, reason="the C extension is not built")
+# The differential tests compare the two kernels whichever one the model runs on.
+needs_c = pytest.mark.usefixtures("c_kernel")
 
 
 def _no_secret(*texts: object) -> None:
@@ -129,24 +135,10 @@ REAL_007 = [t for t in REAL if t.startswith("007")]
 REAL_006 = [t for t in REAL if t.startswith("006")]
 
 
-def _outcome(func: Callable, *args: Any) -> Tuple[str, Any]:
-    """("ok", result) or ("TokenError", None); any other exception fails the test."""
-    try:
-        return "ok", func(*args)
-    except TokenError:
-        return "TokenError", None
-    except Exception as exc:  # pragma: no cover - the failure being looked for
-        pytest.fail(f"{func.__module__}.{func.__name__} raised {type(exc).__name__}: {exc} for {args[0]!r:.200}")
-
-
 def check_differential(token: object) -> None:
     """Both kernels agree on ``token`` (as 007 and as 006), and the model raises only TokenError."""
-    if _fastpack is None:
-        pytest.skip("the C extension is not built")
-    for parse, extra in (("parse_007", (LAYOUTS,)), ("parse_006", ())):
-        pure = _outcome(getattr(_pure, parse), token, *extra)
-        fast = _outcome(getattr(_fastpack, parse), token, *extra)
-        assert pure == fast, f"{parse} differs for {token!r:.300}: {pure} vs {fast}"
+    agree("parse_007", token, LAYOUTS)
+    agree("parse_006", token)
     # The model on the kernel under test: parse, then verify and describe a parsed token.
     for cls in (AccessToken2, AccessToken):
         try:

@@ -12,8 +12,6 @@ import ast
 from pathlib import Path
 from typing import List
 
-import pytest
-
 import agora_token
 
 PACKAGE = Path(agora_token.__file__).resolve().parent
@@ -38,7 +36,6 @@ def _root_imports(path: Path) -> List[str]:
     return found
 
 
-@pytest.mark.parametrize("backend", ["python"], indirect=True)
 def test_no_module_imports_a_name_from_the_package_top_level():
     offenders = [hit for path in sorted(PACKAGE.rglob("*.py")) if path.name != "__init__.py" or path.parent != PACKAGE
                  for hit in _root_imports(path)]  # fmt: skip

@@ -10,6 +10,8 @@ from agora_token import TokenError, legacy
 
 from .conftest import VECTORS
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 LEGACY = [v for v in VECTORS if v["format"] in {"dk1", "dk2", "dk3", "dk4", "dk5", "signaling"}]
 DK4_FUNCTIONS = {
     "generatePublicSharingKey": "public_sharing",

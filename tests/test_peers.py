@@ -22,6 +22,8 @@ from agora_token import AccessToken2, Service
 
 from .tokens import payload
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 REQUIRE_PEERS = os.environ.get("AGORA_TOKEN_REQUIRE_PEERS") == "1"
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 

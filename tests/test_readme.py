@@ -76,7 +76,7 @@ _VARIABLE = [
     (r'(?<="issue_ts": )\d+', r"\d+"),
     (r'(?<="expires_at": )\d+', r"\d+"),
     (r'(?<="expires_in": )\d+', r"\d+"),
-    (r"(?<=; backend: )c$", r"(c|python \(.*\))"),  # the run's backend (both are tested)
+    (r"(?<=; backend: )c$", r"(c|python \(.*\))"),  # the package's backend: c where built, else python and why
 ]
 _ANY_VARIABLE = re.compile("|".join(f"({pattern})" for pattern, _ in _VARIABLE), re.M)
 

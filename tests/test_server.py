@@ -1,8 +1,9 @@
 """The token server over real HTTP on 127.0.0.1: every route, every refusal, CORS, API key, metrics,
 secrets kept out of answers and logs, startup refusal, SIGTERM, and schemathesis on the OpenAPI document.
 
-In-process servers run uvicorn in a thread (so the autouse ``backend`` fixture's kernel applies to them);
-the startup, shutdown and worker tests run ``serve`` in a subprocess, which inherits the backend.
+In-process servers run uvicorn in a thread; the startup, shutdown and worker tests run ``serve`` in a
+subprocess, which inherits the backend. HTTP sits above the kernel, so the tests run once, on the
+kernel the package chose (conftest.py); /healthz, which names the kernel in use, runs on both.
 """
 
 from __future__ import annotations

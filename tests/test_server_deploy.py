@@ -32,14 +32,6 @@ DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 needs_deploy = pytest.mark.skipif(not (DEPLOY / "kubernetes").is_dir(), reason="deploy/ is not beside the tests")
 
 
-@pytest.fixture(autouse=True)
-def backend() -> str:
-    """Once, with the package's own kernel: these tests are about processes and files, not token bytes."""
-    from agora_token import _backend
-
-    return _backend.name
-
-
 def manifests() -> List[Dict[str, Any]]:
     yaml = pytest.importorskip("yaml")
     docs = []

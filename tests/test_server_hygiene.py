@@ -34,14 +34,6 @@ def captured(_logs: Captured) -> Captured:  # noqa: F811  (pytest injects the im
     """Every line the server's loggers write during the test (test_server's ``logs`` fixture)."""
     return _logs
 
-@pytest.fixture(autouse=True)
-def backend() -> str:
-    """Whichever kernel the package chose: these tests are about connections, not token bytes, so once."""
-    from agora_token import _backend
-
-    return _backend.name
-
-
 def refusals(port: int) -> Dict[str, float]:
     """The server's connections_refused counters by reason (process-wide: compare before and after)."""
     values = metric_values(get(port, "/metrics")[2].decode())

@@ -23,6 +23,8 @@ from agora_token import (
 )
 from agora_token.services import LAYOUTS
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
@@ -235,10 +237,9 @@ def test_layouts_cover_every_service_class():
     assert sorted(LAYOUTS) == list(range(1, 11))
 
 
-def test_c_kernel_deflate_through_python_zlib_gives_the_same_tokens(backend):
+@pytest.mark.c_extension
+def test_c_kernel_deflate_through_python_zlib_gives_the_same_tokens():
     """Where the interpreter's zlib is zlib-ng, the C kernel deflates through it; that path is exact."""
-    if backend != "c":
-        pytest.skip("a path of the C kernel only")
     from agora_token import _fastpack
 
     services = [ServiceRtc("c", 7).to_wire(), ServiceRtm("u").to_wire()]
@@ -288,9 +289,8 @@ def test_build_007_each_refuses_what_build_007_refuses(kernel):
         each(APP_ID, CERT, 1, 600, 1, (), 7, ["1"])
 
 
-def test_c_kernel_build_007_each_through_python_zlib(backend):
-    if backend != "c":
-        pytest.skip("a path of the C kernel only")
+@pytest.mark.c_extension
+def test_c_kernel_build_007_each_through_python_zlib():
     from agora_token import _fastpack
 
     _fastpack._set_deflate_with_python_zlib(True)

@@ -12,6 +12,8 @@ from agora_token import AccessToken, AccessToken2, TokenError
 from .conftest import VECTORS
 from .tokens import payload, token006_from_vector, token007_from_vector, vectors
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 V006 = vectors(VECTORS, "006")
 V007 = vectors(VECTORS, "007")
 # SPEC §3.4: full 007 strings depend on zlib's exact output, so compare them only where this

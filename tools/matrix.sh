@@ -10,7 +10,7 @@
 # minutes each); one that cannot be obtained is reported loudly and skipped, never a failure.
 # Each run is a fresh venv in .matrix/NAME with the checkout and its test extras installed from
 # wheels alone ('.[test-full]', or '.[test]' where a dependency has no wheel for that interpreter),
-# the C extension required (AGORA_TOKEN_REQUIRE_EXTENSION=1), so each test runs on both kernels. A free-threaded interpreter
+# the C extension required (AGORA_TOKEN_REQUIRE_EXTENSION=1), so the kernel tests run on both kernels. A free-threaded interpreter
 # (a name ending in "t") must keep the GIL off after import, and its kernel, model and builder
 # tests run a second time under pytest-run-parallel with 8 threads.
 #

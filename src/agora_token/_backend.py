@@ -9,10 +9,10 @@ the extension in ``_build_info``, so an install that fell back can say so at run
 from __future__ import annotations
 
 import os
-from types import ModuleType
 from typing import Optional, Tuple
 
 from . import _pure
+from ._kernel_api import Kernel
 
 
 def _truthy(name: str) -> bool:
@@ -28,7 +28,7 @@ def build_skip_reason() -> Optional[str]:
     return getattr(_build_info, "EXTENSION_SKIPPED", None)
 
 
-def _choose() -> Tuple[ModuleType, str, Optional[str]]:
+def _choose() -> Tuple[Kernel, str, Optional[str]]:
     if _truthy("AGORA_TOKEN_PURE_PYTHON"):
         return _pure, "python", "AGORA_TOKEN_PURE_PYTHON is set"
     try:
@@ -43,6 +43,10 @@ def _choose() -> Tuple[ModuleType, str, Optional[str]]:
     return _fastpack, "c", None
 
 
+# Typed by the Protocol rather than as a module: whatever reaches the kernel is held to its interface.
+kernel: Kernel
+name: str
+reason: Optional[str]
 kernel, name, reason = _choose()
 
 

@@ -2,7 +2,8 @@
 
 A kernel turns whole tokens into strings and back; it knows the wire format (SPEC §1–3) but nothing
 of services' meaning. Everything above it (``token006``, ``token007``, builders) calls these
-functions and never packs bytes itself. Both kernels expose exactly these names and signatures.
+functions and never packs bytes itself. Both kernels expose exactly these names and signatures
+(``_kernel_api.Kernel``, the Protocol both satisfy).
 
 Data shapes shared with the C kernel:
 
@@ -33,17 +34,11 @@ import struct
 import threading
 import time
 import zlib
-from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
+from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
+from ._kernel_api import Field, Privileges, RtcShape, Service
 from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, TOKEN_006_LIFETIME, U16_MAX, U32_MAX, too_long_message
 from .errors import TokenError
-
-Field = Union[str, int]
-Privileges = Sequence[Tuple[int, int]]
-Service = Tuple[int, Privileges, Sequence[Field]]
-#: What checked RTC arguments mean (``rtc_token``): (is 006, token lifetime, privilege lifetime,
-#: service type, privilege ids in wire order), lifetimes in seconds from the build time.
-RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
 
 
 _U16 = struct.Struct("<H")
