@@ -236,6 +236,7 @@ static unsigned longest_match(const uint8_t *w, unsigned pos, unsigned left, uns
 typedef struct {
     uint32_t sym[FPD_MAX_INPUT];  /* literal byte, or distance << 8 | (length - 3) */
     uint16_t prev[FPD_MAX_INPUT]; /* chain links, by position */
+    uint16_t hash[FPD_MAX_INPUT]; /* hash3 of each position 0..n-3 */
     uint16_t lfreq[L_CODES];
     uint16_t dfreq[D_CODES];
     unsigned nsym;
@@ -263,10 +264,12 @@ static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head) {
     unsigned pos = 0, left = n;
     unsigned match_len = MIN_MATCH - 1, match_start = 0;
     int pending_literal = 0;
+    for (pos = 0; pos + MIN_MATCH <= n; pos++) z->hash[pos] = (uint16_t)hash3(w + pos); /* vectorizes */
+    pos = 0;
     while (left != 0) {
         unsigned cand = 0, prev_len, prev_start;
         if (left >= MIN_MATCH) {
-            unsigned h = hash3(w + pos);
+            unsigned h = z->hash[pos];
             cand = head[h];
             z->prev[pos] = (uint16_t)cand;
             head[h] = (uint16_t)pos;
@@ -285,7 +288,7 @@ static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head) {
             left -= prev_len - 1;
             do {
                 if (++pos <= last_insert) {
-                    unsigned h = hash3(w + pos);
+                    unsigned h = z->hash[pos];
                     z->prev[pos] = head[h];
                     head[h] = (uint16_t)pos;
                 }
@@ -551,16 +554,13 @@ static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, runs_t *runs) 
     int rank = 3, r;
     description_t d;
     counts_t lc;
-    uint32_t desc, huff, data;
+    uint32_t desc, huff, data = 0, rest;
     memset(&d, 0, sizeof d);
     describe_counts(z->lfreq, L_CODES, &d, &lc, runs);
     lcount = runs->count;
-    if (lcount >= 2) {
-        data = huffman_cost_of(&lc);
-    } else { /* the literal tree is padded (empty input) */
+    if (lcount < 2) { /* the literal tree is padded (empty input): its symbols cost 0 bits here */
         memset(&d, 0, sizeof d);
         describe_floor(lused, used_codes(z->lfreq, L_CODES, lused, &lcount), &d);
-        data = 0;
     }
     dmax = used_codes(z->dfreq, D_CODES, dused, &dcount);
     describe_floor(dused, dmax, &d);
@@ -577,7 +577,8 @@ static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, runs_t *runs) 
     } else {
         data += huffman_cost(z->dfreq, D_CODES);
     }
-    return 14 + 3 * (uint32_t)(rank + 1) + desc + data + extra_bits;
+    rest = 14 + 3 * (uint32_t)(rank + 1) + desc + data + extra_bits;
+    return lcount < 2 ? rest : rest + huffman_cost_of(&lc);
 }
 
 /* ------------------------------------------------------------------------------ zlib's trees */
@@ -588,7 +589,7 @@ typedef struct {
     uint8_t len[NODES];   /* code lengths of the leaves (0 for an unused one), depths of inner nodes */
     uint16_t tail[NODES]; /* tail[heap_max..NODES-1]: the nodes as they left the heap, root first */
     uint16_t code[L_CODES];
-    uint16_t bl_count[MAX_BITS + 1];
+    uint16_t bl_count[MAX_BITS + 1]; /* codes per length: set by assign_codes (and a length fix-up) */
     int max_code, heap_max;
 } tree_t;
 
@@ -606,16 +607,16 @@ typedef struct {
 #define DEPTH(e) ((unsigned)((e) >> 16) & 0xff)
 #define FREQ(e) ((e) >> 24)
 
-static void sift_down(uint64_t *heap, unsigned heap_len, unsigned k) {
+static void sift_down(uint64_t *heap, size_t heap_len, size_t k) {
     uint64_t v = heap[k], vkey = v & KEY_ONLY;
-    unsigned j = k << 1;
-    while (j <= heap_len) {
+    size_t j;
+    while ((j = k << 1) <= heap_len) {
         uint64_t c = heap[j], d = heap[j + 1]; /* d may be the sentinel */
-        if ((d & KEY_ONLY) <= c) c = d, j++;
+        size_t right = (d & KEY_ONLY) <= c;   /* zlib takes the right child when it sorts first */
+        c = right ? d : c;
         if (vkey <= c) break;
         heap[k] = c;
-        k = j;
-        j <<= 1;
+        k = j + right;
     }
     heap[k] = v;
 }
@@ -628,7 +629,7 @@ static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_l
     uint64_t heap[L_CODES + 2];
     unsigned heap_len = 0;
     int n, m, node, max_code = -1, h, bits, overflow = 0;
-    int32_t cost = 0;
+    int32_t cost = 0, inner = 0; /* inner: the weights of the inner nodes, summed */
     memset(t->len, 0, (size_t)elems);
     if (runs != NULL) { /* the used symbols, known already: runs->count >= 2 */
         int r;
@@ -649,7 +650,7 @@ static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_l
     }
     t->max_code = max_code;
     heap[heap_len + 1] = SENTINEL;
-    for (n = (int)heap_len / 2; n >= 1; n--) sift_down(heap, heap_len, (unsigned)n);
+    for (n = (int)heap_len / 2; n >= 1; n--) sift_down(heap, heap_len, (size_t)n);
     node = elems;
     h = NODES;
     do {
@@ -666,6 +667,7 @@ static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_l
         da = DEPTH(a);
         db = DEPTH(b);
         t->dad[n] = t->dad[m] = (uint16_t)node;
+        inner += (int32_t)(FREQ(a) + FREQ(b));
         heap[1] = ENTRY(FREQ(a) + FREQ(b), ((da >= db ? da : db) + 1) & 0xff, node);
         node++;
         sift_down(heap, heap_len, 1);
@@ -673,9 +675,23 @@ static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_l
     t->tail[--h] = (uint16_t)NODE(heap[1]);
     t->heap_max = h;
 
-    /* Lengths, top down; a node deeper than max_len is cut to it and counted (inner ones too). */
+    /* Lengths, top down. With no leaf deeper than max_len, the symbols cost the sum of the inner
+       nodes' weights (each leaf's count is in that many of them); otherwise zlib's way: a node
+       deeper than max_len is cut to it and counted (inner ones too), and the leaves are summed. */
+    {
+        unsigned deepest = 0;
+        int i;
+        t->len[t->tail[h]] = 0;
+        for (i = h + 1; i < NODES; i++) {
+            unsigned d;
+            n = t->tail[i];
+            d = t->len[t->dad[n]] + 1u;
+            t->len[n] = (uint8_t)d;
+            deepest = d > deepest ? d : deepest;
+        }
+        if (deepest <= (unsigned)max_len) return (uint32_t)(cost + inner);
+    }
     memset(t->bl_count, 0, sizeof t->bl_count);
-    t->len[t->tail[h]] = 0;
     for (h++; h < NODES; h++) {
         n = t->tail[h];
         bits = t->len[t->dad[n]] + 1;
@@ -728,6 +744,9 @@ static unsigned reverse_bits(unsigned code, unsigned len) {
 static void assign_codes(tree_t *t) {
     unsigned next[MAX_BITS + 1], code = 0;
     int bits, n;
+    memset(t->bl_count, 0, sizeof t->bl_count);
+    for (n = 0; n <= t->max_code; n++) t->bl_count[t->len[n]]++;
+    t->bl_count[0] = 0;
     for (bits = 1; bits <= MAX_BITS; bits++) {
         code = (code + t->bl_count[bits - 1]) << 1;
         next[bits] = code;
@@ -975,7 +994,7 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
 #ifdef FPD_TLS
     if (n >= MIN_MATCH) { /* every slot written was the hash of a position 0..n-3 */
         size_t p;
-        for (p = 0; p + MIN_MATCH <= n; p++) head[hash3(in + p)] = 0;
+        for (p = 0; p + MIN_MATCH <= n; p++) head[z.hash[p]] = 0;
     }
 #endif
     rc = encode(in, (unsigned)n, &z, out, cap, outlen, &path);
