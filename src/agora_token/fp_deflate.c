@@ -192,6 +192,9 @@ static const uint8_t T_BL_ORDER[BL_CODES] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 1
 #ifdef FPD_TLS
 static FPD_TLS uint16_t tls_head[HASH_SIZE]; /* all zero between calls */
 static FPD_TLS int tls_path;
+/* The bound's track record on this thread (see encode): consecutive calls it settled nothing
+   for, and a call counter for the periodic retry. */
+static FPD_TLS unsigned tls_bound_misses, tls_calls;
 int fpd_last_path(void) { return tls_path; }
 #else
 int fpd_last_path(void) { return 0; }
@@ -913,23 +916,56 @@ static uint32_t adler32_of(const uint8_t *p, size_t n) {
     return b << 16 | a;
 }
 
+/* Whether to work out the lower bound on the dynamic block for this call. The output does not
+   depend on it (without the bound the trees decide, exactly), only the time does: the bound
+   costs about a third of the trees, and inputs of one kind (a server's tokens) either nearly all
+   pass it or nearly all fail it. So after 4 failures in a row on this thread it is tried on every
+   16th call only, until it settles one again. */
+static int bound_worth_trying(void) {
+#ifdef FPD_TLS
+    return tls_bound_misses < 4 || (++tls_calls & 15) == 0;
+#else
+    return 1;
+#endif
+}
+
+static void bound_outcome(int settled) {
+#ifdef FPD_TLS
+    tls_bound_misses = settled ? 0 : tls_bound_misses + 1;
+#else
+    (void)settled;
+#endif
+}
+
 static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t cap, size_t *outlen, int *path) {
     bits_t bits;
     uint32_t xbits = z->extra;
     uint32_t fixed_bytes = (z->fixed + 3 + 7) >> 3;
     runs_t runs;
-    uint32_t floor_bytes = (dynamic_floor(z, xbits, &runs) + 3 + 7) >> 3;
+    uint32_t floor_bytes = 0; /* 0: no bound (fixed_bytes >= 2, n + 4 > 0): the trees decide */
     uint32_t adler = adler32_of(in, n);
     int kind; /* 0 stored, 1 fixed, 2 dynamic */
+    int tried = bound_worth_trying();
     trees_t T;
+    if (tried) {
+        floor_bytes = (dynamic_floor(z, xbits, &runs) + 3 + 7) >> 3;
+    } else { /* only the runs of used literals, for the trees */
+        description_t d;
+        counts_t lc;
+        memset(&d, 0, sizeof d);
+        describe_counts(z->lfreq, L_CODES, &d, &lc, &runs);
+    }
     if (floor_bytes >= fixed_bytes) {
         /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
         kind = (size_t)n + 4 <= fixed_bytes ? 0 : 1;
         *path = FPD_PATH_BOUND;
+        bound_outcome(1);
     } else if ((size_t)n + 4 <= floor_bytes && (size_t)n + 4 <= fixed_bytes) {
         kind = 0;
         *path = FPD_PATH_BOUND;
+        bound_outcome(1);
     } else {
+        if (tried) bound_outcome(0);
         /* zlib's static_len is the fixed code's size: fixed_bytes */
         uint32_t opt_bytes = (build_trees(&T, z, xbits, &runs) + 3 + 7) >> 3, static_bytes = fixed_bytes;
         if (static_bytes <= opt_bytes) opt_bytes = static_bytes;
