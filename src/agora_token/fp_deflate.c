@@ -482,6 +482,23 @@ static int next_used(const uint16_t *f, int i, int elems) {
     return i;
 }
 
+/* Only the runs of used symbols of f (see describe_counts). */
+static void used_runs(const uint16_t *f, int elems, runs_t *runs) {
+    int i = 0, k = 0, r = 0;
+    for (;;) {
+        int j = next_used(f, i, elems);
+        if (j == elems) break;
+        i = j;
+        while (j < elems && f[j] != 0) j++;
+        runs->start[r] = (uint16_t)i;
+        runs->end[r++] = (uint16_t)j;
+        k += j - i;
+        i = j;
+    }
+    runs->nruns = r;
+    runs->count = k;
+}
+
 /* describe_floor and the counts for huffman_cost_of in one pass over f, recording the runs: for a
    tree that needs no padding (runs->count >= 2 on return). The description ends at the last
    symbol, as describe_floor's does at max_code. */
@@ -950,10 +967,7 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
     if (tried) {
         floor_bytes = (dynamic_floor(z, xbits, &runs) + 3 + 7) >> 3;
     } else { /* only the runs of used literals, for the trees */
-        description_t d;
-        counts_t lc;
-        memset(&d, 0, sizeof d);
-        describe_counts(z->lfreq, L_CODES, &d, &lc, &runs);
+        used_runs(z->lfreq, L_CODES, &runs);
     }
     if (floor_bytes >= fixed_bytes) {
         /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
