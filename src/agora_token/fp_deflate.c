@@ -23,7 +23,13 @@
  *   nearly always end in a fixed or stored block. A lower bound on the dynamic block (optimal
  *   unlimited Huffman cost of the symbols, which no length-limited tree beats whatever its ties,
  *   plus the least the tree description can cost given which symbols occur) often shows the
- *   dynamic block cannot win; then the trees are not built at all.
+ *   dynamic block cannot win; then the trees are not built at all. Where the bound keeps failing
+ *   (token payloads with long hex strings, for one) a thread stops working it out and retries it
+ *   now and then (bound_worth_trying): that changes the time, never the bytes.
+ *
+ * Trees. zlib's heap is reproduced step for step (its order of equal nodes decides code lengths,
+ *   hence the bytes), but with each entry carrying its sort key, so a comparison touches no other
+ *   array; the symbols' cost is the sum of the inner nodes' weights unless a length needs limiting.
  */
 #include "fp_deflate.h"
 
