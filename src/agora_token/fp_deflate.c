@@ -505,27 +505,20 @@ static void used_runs(const uint16_t *f, int elems, runs_t *runs) {
     runs->count = k;
 }
 
-/* describe_floor and the counts for huffman_cost_of in one pass over f, recording the runs: for a
-   tree that needs no padding (runs->count >= 2 on return). The description ends at the last
-   symbol, as describe_floor's does at max_code. */
+/* The runs of used symbols of f, and from them describe_floor's description and the counts for
+   huffman_cost_of: for a tree that needs no padding (runs->count >= 2 on return). The
+   description ends at the last symbol, as describe_floor's does at max_code. */
 static void describe_counts(const uint16_t *f, int elems, description_t *d, counts_t *c, runs_t *runs) {
-    int i = 0, k = 0, r = 0;
+    int r, n, prev_end = 0;
+    used_runs(f, elems, runs);
     memset(c->small, 0, sizeof c->small);
     c->nbig = 0;
-    for (;;) {
-        int j = next_used(f, i, elems);
-        if (j == elems) break;
-        if (j > i) describe_unused(d, (unsigned)(j - i));
-        i = j;
-        while (j < elems && f[j] != 0) add_count(c, f[j++]);
-        describe_used(d, (unsigned)(j - i));
-        runs->start[r] = (uint16_t)i;
-        runs->end[r++] = (uint16_t)j;
-        k += j - i;
-        i = j;
+    for (r = 0; r < runs->nruns; r++) {
+        if (runs->start[r] > prev_end) describe_unused(d, (unsigned)(runs->start[r] - prev_end));
+        for (n = runs->start[r]; n < runs->end[r]; n++) add_count(c, f[n]);
+        describe_used(d, (unsigned)(runs->end[r] - runs->start[r]));
+        prev_end = runs->end[r];
     }
-    runs->nruns = r;
-    runs->count = k;
 }
 
 /* Which entries of a tree of `elems` leaves get a code, zlib's padding of a tree with fewer than
@@ -848,8 +841,8 @@ static void count_run(uint16_t *blfreq, unsigned v, unsigned r) { /* r lengths v
     }
 }
 
-/* Runs of equal lengths among lengths first..last-1, none of them zero. */
-static void count_nonzero(const uint8_t *len, int first, int last, uint16_t *blfreq) {
+/* Runs of equal lengths among lengths first..last-1. */
+static void count_equal_runs(const uint8_t *len, int first, int last, uint16_t *blfreq) {
     while (first < last) {
         unsigned v = len[first];
         int j = first + 1;
@@ -865,18 +858,12 @@ static void count_lengths(const tree_t *t, uint16_t *blfreq, const runs_t *runs)
     if (runs != NULL) { /* the zero lengths are the gaps between the runs of used symbols */
         for (r = 0; r < runs->nruns; r++) {
             if (runs->start[r] > n) count_run(blfreq, 0, (unsigned)(runs->start[r] - n));
-            count_nonzero(len, runs->start[r], runs->end[r], blfreq);
+            count_equal_runs(len, runs->start[r], runs->end[r], blfreq);
             n = runs->end[r];
         }
         return;
     }
-    while (n < end) {
-        unsigned v = len[n];
-        int j = n + 1;
-        while (j < end && len[j] == v) j++;
-        count_run(blfreq, v, (unsigned)(j - n));
-        n = j;
-    }
+    count_equal_runs(len, 0, end, blfreq);
 }
 
 typedef struct {
