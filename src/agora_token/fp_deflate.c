@@ -399,7 +399,7 @@ static void add_count(counts_t *c, unsigned f) {
    bound on what any Huffman tree zlib builds costs, however it breaks ties, since its tree is
    optimal before length limiting and limiting only adds. 0 for fewer than two symbols. */
 static uint32_t huffman_cost_of(const counts_t *c) {
-    uint32_t leaf[L_CODES], inner[L_CODES];
+    uint32_t leaf[L_CODES + 1], inner[L_CODES + 1];
     uint32_t cost = 0;
     int i, k = 0, li = 0, qh = 0, qt = 0, step;
     for (i = 1; i < 32; i++) {
@@ -408,11 +408,16 @@ static uint32_t huffman_cost_of(const counts_t *c) {
     }
     for (i = 0; i < c->nbig; i++) leaf[k++] = c->big[i];
     if (k < 2) return 0;
+    /* Both queues end in a sentinel above any sum: the leaves (sorted) and the sums made so far
+       (made in non-decreasing order). */
+    leaf[k] = UINT32_MAX;
+    inner[0] = UINT32_MAX;
     for (step = 0; step < k - 1; step++) {
         uint32_t x, y;
-        if (li < k && (qh == qt || leaf[li] <= inner[qh])) x = leaf[li++]; else x = inner[qh++];
-        if (li < k && (qh == qt || leaf[li] <= inner[qh])) y = leaf[li++]; else y = inner[qh++];
+        if (leaf[li] <= inner[qh]) x = leaf[li++]; else x = inner[qh++];
+        if (leaf[li] <= inner[qh]) y = leaf[li++]; else y = inner[qh++];
         inner[qt++] = x + y;
+        inner[qt] = UINT32_MAX;
         cost += x + y;
     }
     return cost;
