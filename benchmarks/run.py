@@ -10,6 +10,11 @@ rounds, then timed rounds of a batch of tokens, each from a fresh uid / user id)
 …), so slow drift on a shared machine does not favour one side; for each row the table keeps the
 best (lowest) median over the passes, since noise only ever adds time. Ratios are taken between
 those medians: every number comes from this one invocation.
+
+Each pass also times npm ``agora-token`` 2.0.6 in node (benchmarks/npm_bench.js, found through
+AGORA_NPM_PEER_DIR or ``--npm-dir``) with the same workloads, inputs, rounds and batch, before the
+pytest run on forward passes and after it on reverse ones; node times its own loop, so its start-up
+is not counted. Without node or the package the table says so instead of showing the row.
 """
 
 from __future__ import annotations
@@ -28,12 +33,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import impls  # noqa: E402
+import npm_peer  # noqa: E402
 
-GOALS = {  # (workload, backend) -> minimal ratio to the official code
-    ("rtc-007", "C"): 2.3,
-    ("rtc-006", "C"): 10.0,
-    ("rtc-007", "pure"): 1.3,
-    ("rtc-006", "pure"): 2.0,
+GOALS = {  # (workload, implementation) -> minimal ratio to the official code
+    ("rtc-007", "agora-token C, compat"): 4.5,
+    ("rtc-007", "agora-token C, Pythonic"): 4.5,
+    ("rtm-007", "agora-token C, compat"): 4.5,
+    ("rtm-007", "agora-token C, Pythonic"): 4.5,
+    ("rtc+rtm-007", "agora-token C, compat"): 2.5,
+    ("rtc+rtm-007", "agora-token C, Pythonic"): 2.5,
+    ("rtc-006", "agora-token C, compat"): 10.0,
+    ("rtc-007", "agora-token pure, compat"): 1.3,
+    ("rtc-006", "agora-token pure, compat"): 2.0,
 }
 
 
@@ -77,6 +88,17 @@ def run_pass(index: int, args: argparse.Namespace, extra: List[str]) -> Tuple[Li
     return data["benchmarks"], others
 
 
+def run_npm(index: int, args: argparse.Namespace, directory: str) -> Dict[str, float]:
+    """The npm rows of one pass, in that pass's row order: workload -> median seconds per token."""
+    workloads = list(impls.WORKLOADS)
+    if index % 2:
+        workloads.reverse()
+    print(f"  npm agora-token in node: {' '.join(workloads)}", file=sys.stderr, flush=True)
+    data = npm_peer.run(directory, workloads, args.rounds, args.batch, args.warmup)
+    args.node_version = data["node"]
+    return {w: r["median_s"] for w, r in data["results"].items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--passes", type=int, default=5, help="whole-suite passes; best median per row (default 5)")
@@ -84,6 +106,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100, help="tokens per round (default 100)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up rounds per row (default 10)")
     parser.add_argument("--json", help="write the merged results (best median per row) to this file")
+    parser.add_argument("--npm-dir", help="where npm agora-token 2.0.6 is installed (default: $AGORA_NPM_PEER_DIR)")
+    parser.add_argument("--no-npm", action="store_true", help="leave the npm row out")
     args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k 007)
 
     best: Dict[Tuple[str, str], float] = {}  # (workload, impl) -> best median seconds per token
@@ -91,9 +115,18 @@ def main() -> int:
     so_file = getattr(sys.modules.get("agora_token._fastpack"), "__file__", None)
     so_mtime = os.path.getmtime(so_file) if so_file else None
     background: List[float] = []
+    npm_dir, npm_missing = npm_peer.locate(args.npm_dir) if not args.no_npm else (None, "left out (--no-npm)")
+    args.node_version = None
     for i in range(args.passes):
+        npm_times = run_npm(i, args, npm_dir) if npm_dir and i % 2 == 0 else {}
         benchmarks, others = run_pass(i, args, extra)
         background.append(others)
+        if npm_dir and i % 2 == 1:
+            npm_times = run_npm(i, args, npm_dir)
+        for workload, per_token in npm_times.items():
+            key = (workload, npm_peer.LABEL)
+            per_pass.setdefault(key, []).append(per_token)
+            best[key] = min(best.get(key, per_token), per_token)
         for b in benchmarks:
             info = b["extra_info"]
             key = (info["workload"], info["impl"])
@@ -112,33 +145,48 @@ def main() -> int:
         print(f"C kernel: {os.path.basename(so.__file__)}, built {built}")
         if os.path.getmtime(so.__file__) != so_mtime:
             print("WARNING: the C kernel was rebuilt during the run; rerun for numbers from one build")
+    if npm_dir:
+        print(f"npm agora-token {npm_peer.VERSION} in node {args.node_version} ({npm_dir}), timed in node")
+    else:
+        print(f"npm agora-token {npm_peer.VERSION}: not measured: {npm_missing}")
     print()
-    print("| workload | implementation | median µs/token | tokens/s | × official python3 |")
-    print("|---|---|---:|---:|---:|")
+    print("| workload | implementation | median µs/token | tokens/s | × official python3 | × npm |")
+    print("|---|---|---:|---:|---:|---:|")
     rows = []
     for workload in impls.WORKLOADS:
         official = best.get((workload, impls.OFFICIAL))
-        for impl in impls.IMPLS:
+        npm = best.get((workload, npm_peer.LABEL))
+        for impl in [*impls.IMPLS, npm_peer.LABEL]:
             t = best.get((workload, impl))
             if t is None:
                 continue
             ratio = official / t if official else float("nan")
+            to_npm = npm / t if npm else float("nan")
             rows.append({"workload": workload, "impl": impl, "median_us": t * 1e6, "tokens_per_s": 1 / t,
-                         "ratio": ratio, "medians_us_per_pass": [x * 1e6 for x in per_pass[(workload, impl)]]})
-            bold = "**" if impl != impls.OFFICIAL and impl.startswith("agora-token ") else ""
-            print(f"| {workload} | {impl} | {t * 1e6:.2f} | {1 / t:,.0f} | {bold}{ratio:.2f}×{bold} |")
+                         "ratio": ratio, "ratio_npm": to_npm,
+                         "medians_us_per_pass": [x * 1e6 for x in per_pass[(workload, impl)]]})  # fmt: skip
+            bold = "**" if impl.startswith("agora-token ") and not impl.startswith("agora-token-builder") else ""
+            npm_cell = f"{bold}{to_npm:.2f}×{bold}" if npm else "–"
+            print(f"| {workload} | {impl} | {t * 1e6:.2f} | {1 / t:,.0f} | {bold}{ratio:.2f}×{bold} | {npm_cell} |")
 
     # The goals of the issue, checked on these numbers.
     print()
     ok_all = True
-    for (workload, backend), goal in GOALS.items():
-        impl = f"agora-token {backend}, compat"
+    for (workload, impl), goal in GOALS.items():
         if (workload, impl) not in best or (workload, impls.OFFICIAL) not in best:
             continue
         ratio = best[(workload, impls.OFFICIAL)] / best[(workload, impl)]
         ok = ratio >= goal
         ok_all &= ok
-        print(f"- {workload} {backend} (compat) vs official: {ratio:.2f}× (goal ≥ {goal}×) {'OK' if ok else 'MISSED'}")
+        name = impl.replace("agora-token ", "")
+        print(f"- {workload} {name} vs official python3: {ratio:.2f}× (goal ≥ {goal}×) {'OK' if ok else 'MISSED'}")
+    for workload in impls.WORKLOADS:
+        npm = best.get((workload, npm_peer.LABEL))
+        for impl in ("agora-token C, compat", "agora-token C, Pythonic"):
+            t = best.get((workload, impl))
+            if npm and t:
+                name = impl.replace("agora-token ", "")
+                print(f"- {workload} {name} vs npm: {npm / t:.2f}× (goal: faster) {'OK' if t < npm else 'MISSED'}")
     for workload in impls.WORKLOADS:
         for backend in ("C", "pure"):
             c, p = best.get((workload, f"agora-token {backend}, compat")), best.get((workload, f"agora-token {backend}, Pythonic"))

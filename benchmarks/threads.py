@@ -43,6 +43,7 @@ PRIVILEGES = ((1, 3600), (2, 3600), (3, 3600), (4, 3600))  # join + publish audi
 
 
 CEILING = "machine ceiling: C kernel in separate processes"
+GOAL = 1.8  # issue 14: 2 threads vs 1 on the C path
 
 
 def pythonic_worker(first_uid: int) -> Callable[[int], None]:
@@ -211,11 +212,11 @@ def main() -> int:
         _backend.kernel, _backend.name = saved
     print()
     print(f"- machine ceiling (2 processes, no shared GIL): {ceiling:.2f}×"
-          + ("" if ceiling >= 1.7 else ": below 1.7×, so no thread ratio can reach the goal on this machine now"))
+          + ("" if ceiling >= GOAL else f": below {GOAL}×, so no thread ratio can reach the goal on this machine now"))
     for label, ratio in ratios.items():
         if label.startswith("C"):
             busy = " (but other processes took a core: rerun on a quiet machine)" if others[label] > 0.2 else ""
-            print(f"- {label}: {ratio:.2f}× (goal ≥ 1.7×) {'OK' if ratio >= 1.7 else 'MISSED'}{busy}")
+            print(f"- {label}: {ratio:.2f}× (goal ≥ {GOAL}×) {'OK' if ratio >= GOAL else 'MISSED'}{busy}")
     return 0
 
 

@@ -23,7 +23,13 @@
  *   nearly always end in a fixed or stored block. A lower bound on the dynamic block (optimal
  *   unlimited Huffman cost of the symbols, which no length-limited tree beats whatever its ties,
  *   plus the least the tree description can cost given which symbols occur) often shows the
- *   dynamic block cannot win; then the trees are not built at all.
+ *   dynamic block cannot win; then the trees are not built at all. Where the bound keeps failing
+ *   (token payloads with long hex strings, for one) a thread stops working it out and retries it
+ *   now and then (bound_worth_trying): that changes the time, never the bytes.
+ *
+ * Trees. zlib's heap is reproduced step for step (its order of equal nodes decides code lengths,
+ *   hence the bytes), but with each entry carrying its sort key, so a comparison touches no other
+ *   array; the symbols' cost is the sum of the inner nodes' weights unless a length needs limiting.
  */
 #include "fp_deflate.h"
 
@@ -192,6 +198,9 @@ static const uint8_t T_BL_ORDER[BL_CODES] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 1
 #ifdef FPD_TLS
 static FPD_TLS uint16_t tls_head[HASH_SIZE]; /* all zero between calls */
 static FPD_TLS int tls_path;
+/* The bound's track record on this thread (see encode): consecutive calls it settled nothing
+   for, and a call counter for the periodic retry. */
+static FPD_TLS unsigned tls_bound_misses, tls_calls;
 int fpd_last_path(void) { return tls_path; }
 #else
 int fpd_last_path(void) { return 0; }
@@ -236,31 +245,40 @@ static unsigned longest_match(const uint8_t *w, unsigned pos, unsigned left, uns
 typedef struct {
     uint32_t sym[FPD_MAX_INPUT];  /* literal byte, or distance << 8 | (length - 3) */
     uint16_t prev[FPD_MAX_INPUT]; /* chain links, by position */
+    uint16_t hash[FPD_MAX_INPUT]; /* hash3 of each position 0..n-3 */
     uint16_t lfreq[L_CODES];
     uint16_t dfreq[D_CODES];
     unsigned nsym;
+    uint32_t fixed; /* bits of the symbols under the fixed code, end of block included (zlib's static_len) */
+    uint32_t extra; /* extra bits of the lengths and distances, under any code */
 } lz_t;
 
 static void put_literal(lz_t *z, unsigned c) {
     z->sym[z->nsym++] = c;
     z->lfreq[c]++;
+    z->fixed += T_SLIT_LEN[c];
 }
 
 static void put_match(lz_t *z, unsigned dist, unsigned len) {
-    unsigned lc = len - MIN_MATCH, d0 = dist - 1;
+    unsigned lc = len - MIN_MATCH, d0 = dist - 1, code = T_LEN_CODE[lc], dc = DIST_CODE(d0);
+    unsigned extra = (unsigned)T_LEN_EXTRA[code] + T_DIST_EXTRA[dc];
     z->sym[z->nsym++] = (uint32_t)dist << 8 | lc;
-    z->lfreq[END_BLOCK + 1 + T_LEN_CODE[lc]]++;
-    z->dfreq[DIST_CODE(d0)]++;
+    z->lfreq[END_BLOCK + 1 + code]++;
+    z->dfreq[dc]++;
+    z->extra += extra;
+    z->fixed += T_SLIT_LEN[END_BLOCK + 1 + code] + 5u + extra;
 }
 
 static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head) {
     unsigned pos = 0, left = n;
     unsigned match_len = MIN_MATCH - 1, match_start = 0;
     int pending_literal = 0;
+    for (pos = 0; pos + MIN_MATCH <= n; pos++) z->hash[pos] = (uint16_t)hash3(w + pos); /* vectorizes */
+    pos = 0;
     while (left != 0) {
         unsigned cand = 0, prev_len, prev_start;
         if (left >= MIN_MATCH) {
-            unsigned h = hash3(w + pos);
+            unsigned h = z->hash[pos];
             cand = head[h];
             z->prev[pos] = (uint16_t)cand;
             head[h] = (uint16_t)pos;
@@ -279,7 +297,7 @@ static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head) {
             left -= prev_len - 1;
             do {
                 if (++pos <= last_insert) {
-                    unsigned h = hash3(w + pos);
+                    unsigned h = z->hash[pos];
                     z->prev[pos] = head[h];
                     head[h] = (uint16_t)pos;
                 }
@@ -356,55 +374,62 @@ static void put_symbols(bits_t *b, const lz_t *z, const uint16_t *lcode, const u
 
 /* ------------------------------------------------------------------------------ block sizes */
 
-/* Bits of the symbols under the fixed code, end of block included (zlib's static_len). */
-static uint32_t fixed_bits(const lz_t *z) {
-    uint32_t bits = 0;
-    int i;
-    for (i = 0; i < L_CODES; i++) {
-        if (z->lfreq[i]) bits += (uint32_t)z->lfreq[i] * (T_SLIT_LEN[i] + (i > END_BLOCK ? T_LEN_EXTRA[i - END_BLOCK - 1] : 0));
+/* The counts of a tree's symbols, gathered for huffman_cost: counts below 32 by value (the
+   bulk of them), larger ones kept sorted (few). */
+typedef struct {
+    uint16_t small[32];
+    uint32_t big[L_CODES];
+    int nbig;
+} counts_t;
+
+static void add_count(counts_t *c, unsigned f) {
+    if (f < 32) {
+        c->small[f]++;
+    } else {
+        int j = c->nbig++;
+        while (j > 0 && c->big[j - 1] > f) {
+            c->big[j] = c->big[j - 1];
+            j--;
+        }
+        c->big[j] = f;
     }
-    for (i = 0; i < D_CODES; i++) {
-        if (z->dfreq[i]) bits += (uint32_t)z->dfreq[i] * (5u + T_DIST_EXTRA[i]);
-    }
-    return bits;
 }
 
-/* The cost in bits of an optimal (length-unlimited) Huffman code for the non-zero counts of f:
-   a lower bound on what any Huffman tree zlib builds costs, however it breaks ties, since its tree
-   is optimal before length limiting and limiting only adds. 0 for fewer than two symbols. */
-static uint32_t huffman_cost(const uint16_t *f, int elems) {
-    uint32_t leaf[L_CODES], inner[L_CODES];
-    uint16_t small[32];
+/* The cost in bits of an optimal (length-unlimited) Huffman code for the counts gathered: a lower
+   bound on what any Huffman tree zlib builds costs, however it breaks ties, since its tree is
+   optimal before length limiting and limiting only adds. 0 for fewer than two symbols. */
+static uint32_t huffman_cost_of(const counts_t *c) {
+    uint32_t leaf[L_CODES + 1], inner[L_CODES + 1];
     uint32_t cost = 0;
-    int i, k = 0, nbig = 0, li = 0, qh = 0, qt = 0, step;
-    memset(small, 0, sizeof small);
-    for (i = 0; i < elems; i++) {
-        if (f[i] == 0) continue;
-        if (f[i] < 32) {
-            small[f[i]]++;
-        } else { /* few: sorted by insertion at the top end of leaf[] */
-            int j = L_CODES - 1 - nbig++;
-            while (j < L_CODES - 1 && leaf[j + 1] < f[i]) {
-                leaf[j] = leaf[j + 1];
-                j++;
-            }
-            leaf[j] = f[i];
-        }
-    }
+    int i, k = 0, li = 0, qh = 0, qt = 0, step;
     for (i = 1; i < 32; i++) {
-        unsigned c = small[i];
-        while (c--) leaf[k++] = (uint32_t)i;
+        unsigned m = c->small[i];
+        while (m--) leaf[k++] = (uint32_t)i;
     }
-    for (i = 0; i < nbig; i++) leaf[k++] = leaf[L_CODES - nbig + i];
+    for (i = 0; i < c->nbig; i++) leaf[k++] = c->big[i];
     if (k < 2) return 0;
+    /* Both queues end in a sentinel above any sum: the leaves (sorted) and the sums made so far
+       (made in non-decreasing order). */
+    leaf[k] = UINT32_MAX;
+    inner[0] = UINT32_MAX;
     for (step = 0; step < k - 1; step++) {
         uint32_t x, y;
-        if (li < k && (qh == qt || leaf[li] <= inner[qh])) x = leaf[li++]; else x = inner[qh++];
-        if (li < k && (qh == qt || leaf[li] <= inner[qh])) y = leaf[li++]; else y = inner[qh++];
+        if (leaf[li] <= inner[qh]) x = leaf[li++]; else x = inner[qh++];
+        if (leaf[li] <= inner[qh]) y = leaf[li++]; else y = inner[qh++];
         inner[qt++] = x + y;
+        inner[qt] = UINT32_MAX;
         cost += x + y;
     }
     return cost;
+}
+
+static uint32_t huffman_cost(const uint16_t *f, int elems) {
+    counts_t c;
+    int i;
+    memset(c.small, 0, sizeof c.small);
+    c.nbig = 0;
+    for (i = 0; i < elems; i++) if (f[i]) add_count(&c, f[i]);
+    return huffman_cost_of(&c);
 }
 
 /* What is known of the code-length description of one tree before its lengths are: which entries
@@ -419,27 +444,85 @@ typedef struct {
     uint32_t bits;                         /* the floor in bits, every code at least 1 bit long */
 } description_t;
 
+static void describe_used(description_t *d, unsigned m) { /* a run of m non-zero lengths */
+    d->nonzero += m <= 3 ? m : 1 + (m - 1 + 5) / 6;
+    d->bits += 1 + m / 2;
+}
+
+static void describe_unused(description_t *d, unsigned g) { /* a run of g zero lengths */
+    unsigned r = g % 138;
+    d->rep18 += g / 138 + (r > 10);
+    d->rep17 += r >= 3 && r <= 10;
+    d->zeros += r < 3 ? r : 0;
+    d->bits += (g / 138) * 8 + (r == 0 ? 0 : r < 3 ? r : r <= 10 ? 4 : 8);
+}
+
 static void describe_floor(const uint8_t *used, int max_code, description_t *d) {
     int i = 0;
     while (i <= max_code) {
         int j = i;
         if (used[i]) {
-            unsigned m;
             while (j <= max_code && used[j]) j++;
-            m = (unsigned)(j - i);
-            d->nonzero += m <= 3 ? m : 1 + (m - 1 + 5) / 6;
-            d->bits += 1 + m / 2;
+            describe_used(d, (unsigned)(j - i));
         } else {
-            unsigned g, r;
             while (j <= max_code && !used[j]) j++;
-            g = (unsigned)(j - i);
-            r = g % 138;
-            d->rep18 += g / 138 + (r > 10);
-            d->rep17 += r >= 3 && r <= 10;
-            d->zeros += r < 3 ? r : 0;
-            d->bits += (g / 138) * 8 + (r == 0 ? 0 : r < 3 ? r : r <= 10 ? 4 : 8);
+            describe_unused(d, (unsigned)(j - i));
         }
         i = j;
+    }
+}
+
+/* The runs of used symbols (non-zero counts) of the literal tree, in order: symbols
+   start[r]..end[r]-1; every symbol between two runs, and before the first, is unused. Gathered
+   once, they spare the tree building and the length counting a scan of all 286 entries. */
+typedef struct {
+    uint16_t start[L_CODES / 2 + 1], end[L_CODES / 2 + 1];
+    int nruns, count; /* count: the number of used symbols */
+} runs_t;
+
+/* Where the next non-zero count is at or after i (elems if none): zeros are skipped four at a
+   time. */
+static int next_used(const uint16_t *f, int i, int elems) {
+    while (i + 4 <= elems) {
+        uint64_t w;
+        memcpy(&w, f + i, sizeof w);
+        if (w != 0) break;
+        i += 4;
+    }
+    while (i < elems && f[i] == 0) i++;
+    return i;
+}
+
+/* Only the runs of used symbols of f (see describe_counts). */
+static void used_runs(const uint16_t *f, int elems, runs_t *runs) {
+    int i = 0, k = 0, r = 0;
+    for (;;) {
+        int j = next_used(f, i, elems);
+        if (j == elems) break;
+        i = j;
+        while (j < elems && f[j] != 0) j++;
+        runs->start[r] = (uint16_t)i;
+        runs->end[r++] = (uint16_t)j;
+        k += j - i;
+        i = j;
+    }
+    runs->nruns = r;
+    runs->count = k;
+}
+
+/* The runs of used symbols of f, and from them describe_floor's description and the counts for
+   huffman_cost_of: for a tree that needs no padding (runs->count >= 2 on return). The
+   description ends at the last symbol, as describe_floor's does at max_code. */
+static void describe_counts(const uint16_t *f, int elems, description_t *d, counts_t *c, runs_t *runs) {
+    int r, n, prev_end = 0;
+    used_runs(f, elems, runs);
+    memset(c->small, 0, sizeof c->small);
+    c->nbig = 0;
+    for (r = 0; r < runs->nruns; r++) {
+        if (runs->start[r] > prev_end) describe_unused(d, (unsigned)(runs->start[r] - prev_end));
+        for (n = runs->start[r]; n < runs->end[r]; n++) add_count(c, f[n]);
+        describe_used(d, (unsigned)(runs->end[r] - runs->start[r]));
+        prev_end = runs->end[r];
     }
 }
 
@@ -489,15 +572,21 @@ static uint32_t huffman_cost4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
      all the non-zero lengths counted as one symbol, which can only lower it, plus their extra
      bits), the symbols (optimal Huffman cost; exactly 1 bit each for a tree of two codes), and the
      extra bits of lengths and distances. */
-static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits) {
+static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, runs_t *runs) {
     uint8_t lused[L_CODES], dused[D_CODES];
-    int lcount, dcount, lmax = used_codes(z->lfreq, L_CODES, lused, &lcount);
-    int dmax = used_codes(z->dfreq, D_CODES, dused, &dcount);
+    int lcount, dcount, dmax;
     int rank = 3, r;
     description_t d;
-    uint32_t desc, huff, data;
+    counts_t lc;
+    uint32_t desc, huff, data = 0, rest;
     memset(&d, 0, sizeof d);
-    describe_floor(lused, lmax, &d);
+    describe_counts(z->lfreq, L_CODES, &d, &lc, runs);
+    lcount = runs->count;
+    if (lcount < 2) { /* the literal tree is padded (empty input): its symbols cost 0 bits here */
+        memset(&d, 0, sizeof d);
+        describe_floor(lused, used_codes(z->lfreq, L_CODES, lused, &lcount), &d);
+    }
+    dmax = used_codes(z->dfreq, D_CODES, dused, &dcount);
     describe_floor(dused, dmax, &d);
     r = rank_floor(lcount);
     if (r > rank) rank = r;
@@ -506,105 +595,163 @@ static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits) {
     desc = d.bits;
     huff = huffman_cost4(d.zeros, d.rep17, d.rep18, d.nonzero) + 3 * d.rep17 + 7 * d.rep18;
     if (huff > desc) desc = huff;
-    data = huffman_cost(z->lfreq, L_CODES);
     if (dcount == 2) { /* two codes of one bit (one of them perhaps padding) */
         int i;
         for (i = 0; i < D_CODES; i++) data += z->dfreq[i];
     } else {
         data += huffman_cost(z->dfreq, D_CODES);
     }
-    return 14 + 3 * (uint32_t)(rank + 1) + desc + data + extra_bits;
-}
-
-static uint32_t extra_bits(const lz_t *z) {
-    uint32_t bits = 0;
-    int i;
-    for (i = END_BLOCK + 1; i < L_CODES; i++) bits += (uint32_t)z->lfreq[i] * T_LEN_EXTRA[i - END_BLOCK - 1];
-    for (i = 0; i < D_CODES; i++) bits += (uint32_t)z->dfreq[i] * T_DIST_EXTRA[i];
-    return bits;
+    rest = 14 + 3 * (uint32_t)(rank + 1) + desc + data + extra_bits;
+    return lcount < 2 ? rest : rest + huffman_cost_of(&lc);
 }
 
 /* ------------------------------------------------------------------------------ zlib's trees */
 
 /* One Huffman tree as trees.c builds it: leaves 0..elems-1, inner nodes from elems up. */
 typedef struct {
-    uint32_t freq[NODES];
     uint16_t dad[NODES];
-    uint16_t len[NODES];
+    uint8_t len[NODES];   /* code lengths of the leaves (0 for an unused one), depths of inner nodes */
+    uint16_t tail[NODES]; /* tail[heap_max..NODES-1]: the nodes as they left the heap, root first */
     uint16_t code[L_CODES];
-    int max_code;
+    uint16_t bl_count[MAX_BITS + 1]; /* codes per length: set by assign_codes (and a length fix-up) */
+    int max_code, heap_max;
 } tree_t;
 
-typedef struct {
-    int heap[NODES]; /* 1..heap_len: a min-heap; heap_max..NODES-1: nodes as they left it */
-    int heap_len, heap_max;
-    uint8_t depth[NODES];
-    uint16_t bl_count[MAX_BITS + 1];
-    uint64_t opt_len, static_len; /* modular arithmetic, as zlib's counters (they dip below 0) */
-} builder_t;
+/* A heap entry carries its node's sort key with it: frequency, then depth (modulo 256, as zlib's
+   byte-wide depth), then, in the low 16 bits, the node number. Node a sorts before node b in
+   zlib's heap ("lower frequency, or equal frequency and no greater depth") exactly when a's key is
+   no greater than b's, i.e. when (a & KEY_ONLY) <= b whatever b's node bits are: the node number
+   only rides along. Keeping the key in the entry spares the heap two indirect loads per
+   comparison. The heap ends with a sentinel entry above every real one (heap[heap_len + 1]), so
+   a last lone child needs no bounds check: the sentinel never sorts before it. */
+#define ENTRY(freq, depth, node) ((uint64_t)(freq) << 24 | (uint64_t)(depth) << 16 | (uint64_t)(node))
+#define KEY_ONLY (~(uint64_t)0xffff)
+#define SENTINEL (~(uint64_t)0)
+#define NODE(e) ((int)((e) & 0xffff))
+#define DEPTH(e) ((unsigned)((e) >> 16) & 0xff)
+#define FREQ(e) ((e) >> 24)
 
-/* Node a sorts before node b: lower frequency, or equal frequency and no greater depth. */
-static int before(const tree_t *t, const uint8_t *depth, int a, int b) {
-    return t->freq[a] < t->freq[b] || (t->freq[a] == t->freq[b] && depth[a] <= depth[b]);
-}
-
-static void sift_down(builder_t *b, const tree_t *t, int k) {
-    int v = b->heap[k], j = k << 1;
-    while (j <= b->heap_len) {
-        if (j < b->heap_len && before(t, b->depth, b->heap[j + 1], b->heap[j])) j++;
-        if (before(t, b->depth, v, b->heap[j])) break;
-        b->heap[k] = b->heap[j];
-        k = j;
-        j <<= 1;
+static void sift_down(uint64_t *heap, size_t heap_len, size_t k) {
+    uint64_t v = heap[k], vkey = v & KEY_ONLY;
+    size_t j;
+    while ((j = k << 1) <= heap_len) {
+        uint64_t c = heap[j], d = heap[j + 1]; /* d may be the sentinel */
+        size_t right = (d & KEY_ONLY) <= c;   /* zlib takes the right child when it sorts first */
+        c = right ? d : c;
+        if (vkey <= c) break;
+        heap[k] = c;
+        k = j + right;
     }
-    b->heap[k] = v;
+    heap[k] = v;
 }
 
-/* Code lengths from the tree, limited to max_len the way zlib limits them, and opt_len/static_len
-   accumulated over the leaves. */
-static void assign_lengths(builder_t *b, tree_t *t, const uint8_t *extra, int extra_base, int max_len,
-                           const uint8_t *fixed_len) {
-    int h, n, bits, overflow = 0;
-    memset(b->bl_count, 0, sizeof b->bl_count);
-    t->len[b->heap[b->heap_max]] = 0;
-    for (h = b->heap_max + 1; h < NODES; h++) {
-        unsigned xbits;
-        n = b->heap[h];
+/* Builds the tree of the counts freq[0..elems-1] as zlib does (its padding of fewer than two
+   symbols, heap order, tie-breaking and length limiting to max_len), leaving the code lengths in
+   t->len[0..t->max_code]. Returns the bits of the symbols under those lengths, extra bits not
+   included, as zlib's opt_len counts them (a padding leaf's count of 1 subtracted again). */
+static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_len, const runs_t *runs) {
+    uint64_t heap[L_CODES + 2];
+    unsigned heap_len = 0;
+    int n, m, node, max_code = -1, h, bits, overflow = 0;
+    int32_t cost = 0, inner = 0; /* inner: the weights of the inner nodes, summed */
+    memset(t->len, 0, (size_t)elems);
+    if (runs != NULL) { /* the used symbols, known already: runs->count >= 2 */
+        int r;
+        for (r = 0; r < runs->nruns; r++) {
+            for (n = runs->start[r]; n < runs->end[r]; n++) heap[++heap_len] = ENTRY(freq[n], 0, n);
+        }
+        max_code = runs->end[runs->nruns - 1] - 1;
+    } else {
+        for (n = 0; n < elems; n++) {
+            if (freq[n] != 0) heap[++heap_len] = ENTRY(freq[n], 0, max_code = n);
+        }
+    }
+    /* Fewer than two symbols: pad with codes of frequency 1, as zlib does (and uncount them). */
+    while (heap_len < 2) {
+        node = max_code < 2 ? ++max_code : 0;
+        heap[++heap_len] = ENTRY(1, 0, node);
+        cost--;
+    }
+    t->max_code = max_code;
+    heap[heap_len + 1] = SENTINEL;
+    for (n = (int)heap_len / 2; n >= 1; n--) sift_down(heap, heap_len, (size_t)n);
+    node = elems;
+    h = NODES;
+    do {
+        uint64_t a = heap[1], b;
+        unsigned da, db;
+        heap[1] = heap[heap_len];
+        heap[heap_len--] = SENTINEL;
+        sift_down(heap, heap_len, 1);
+        b = heap[1];
+        n = NODE(a);
+        m = NODE(b);
+        t->tail[--h] = (uint16_t)n;
+        t->tail[--h] = (uint16_t)m;
+        da = DEPTH(a);
+        db = DEPTH(b);
+        t->dad[n] = t->dad[m] = (uint16_t)node;
+        inner += (int32_t)(FREQ(a) + FREQ(b));
+        heap[1] = ENTRY(FREQ(a) + FREQ(b), ((da >= db ? da : db) + 1) & 0xff, node);
+        node++;
+        sift_down(heap, heap_len, 1);
+    } while (heap_len >= 2);
+    t->tail[--h] = (uint16_t)NODE(heap[1]);
+    t->heap_max = h;
+
+    /* Lengths, top down. With no leaf deeper than max_len, the symbols cost the sum of the inner
+       nodes' weights (each leaf's count is in that many of them); otherwise zlib's way: a node
+       deeper than max_len is cut to it and counted (inner ones too), and the leaves are summed. */
+    {
+        unsigned deepest = 0;
+        int i;
+        t->len[t->tail[h]] = 0;
+        for (i = h + 1; i < NODES; i++) {
+            unsigned d;
+            n = t->tail[i];
+            d = t->len[t->dad[n]] + 1u;
+            t->len[n] = (uint8_t)d;
+            deepest = d > deepest ? d : deepest;
+        }
+        if (deepest <= (unsigned)max_len) return (uint32_t)(cost + inner);
+    }
+    memset(t->bl_count, 0, sizeof t->bl_count);
+    for (h++; h < NODES; h++) {
+        n = t->tail[h];
         bits = t->len[t->dad[n]] + 1;
         if (bits > max_len) {
             bits = max_len;
             overflow++;
         }
-        t->len[n] = (uint16_t)bits;
-        if (n > t->max_code) continue; /* an inner node */
-        b->bl_count[bits]++;
-        xbits = n >= extra_base ? extra[n - extra_base] : 0;
-        b->opt_len += (uint64_t)t->freq[n] * (bits + xbits);
-        if (fixed_len) b->static_len += (uint64_t)t->freq[n] * (fixed_len[n] + xbits);
+        t->len[n] = (uint8_t)bits;
+        if (n > max_code) continue; /* an inner node */
+        t->bl_count[bits]++;
+        cost += (int32_t)(freq[n] ? freq[n] : 1) * bits;
     }
-    if (overflow == 0) return;
+    if (overflow == 0) return (uint32_t)cost;
     /* Too long: move leaves up from the deepest level until the counts form a complete code of
        lengths <= max_len, then hand the lengths out again, longest to the rarest leaves. */
     do {
         bits = max_len - 1;
-        while (b->bl_count[bits] == 0) bits--;
-        b->bl_count[bits]--;
-        b->bl_count[bits + 1] += 2;
-        b->bl_count[max_len]--;
+        while (t->bl_count[bits] == 0) bits--;
+        t->bl_count[bits]--;
+        t->bl_count[bits + 1] += 2;
+        t->bl_count[max_len]--;
         overflow -= 2;
     } while (overflow > 0);
     for (bits = max_len; bits != 0; bits--) {
-        unsigned left = b->bl_count[bits];
+        unsigned left = t->bl_count[bits];
         while (left != 0) {
-            int m = b->heap[--h];
-            if (m > t->max_code) continue;
+            m = t->tail[--h];
+            if (m > max_code) continue;
             if (t->len[m] != bits) {
-                b->opt_len += ((uint64_t)bits - t->len[m]) * t->freq[m];
-                t->len[m] = (uint16_t)bits;
+                cost += (bits - (int32_t)t->len[m]) * (int32_t)(freq[m] ? freq[m] : 1);
+                t->len[m] = (uint8_t)bits;
             }
             left--;
         }
     }
+    return (uint32_t)cost;
 }
 
 static unsigned reverse_bits(unsigned code, unsigned len) {
@@ -616,12 +763,16 @@ static unsigned reverse_bits(unsigned code, unsigned len) {
     return r;
 }
 
-/* Canonical codes for the lengths, bit-reversed for LSB-first output. */
-static void assign_codes(tree_t *t, const uint16_t *bl_count) {
+/* Canonical codes for the lengths, bit-reversed for LSB-first output (only a dynamic block sent
+   needs them). */
+static void assign_codes(tree_t *t) {
     unsigned next[MAX_BITS + 1], code = 0;
     int bits, n;
+    memset(t->bl_count, 0, sizeof t->bl_count);
+    for (n = 0; n <= t->max_code; n++) t->bl_count[t->len[n]]++;
+    t->bl_count[0] = 0;
     for (bits = 1; bits <= MAX_BITS; bits++) {
-        code = (code + bl_count[bits - 1]) << 1;
+        code = (code + t->bl_count[bits - 1]) << 1;
         next[bits] = code;
     }
     for (n = 0; n <= t->max_code; n++) {
@@ -630,53 +781,11 @@ static void assign_codes(tree_t *t, const uint16_t *bl_count) {
     }
 }
 
-/* t->freq[0..elems-1] holds the counts. */
-static void build_tree(builder_t *b, tree_t *t, int elems, const uint8_t *extra, int extra_base, int max_len,
-                       const uint8_t *fixed_len) {
-    int n, m, node, max_code = -1;
-    b->heap_len = 0;
-    b->heap_max = NODES;
-    for (n = 0; n < elems; n++) {
-        if (t->freq[n] != 0) {
-            b->heap[++b->heap_len] = max_code = n;
-            b->depth[n] = 0;
-        } else {
-            t->len[n] = 0;
-        }
-    }
-    /* Fewer than two symbols: pad with codes of frequency 1, as zlib does (and uncount them). */
-    while (b->heap_len < 2) {
-        node = b->heap[++b->heap_len] = max_code < 2 ? ++max_code : 0;
-        t->freq[node] = 1;
-        b->depth[node] = 0;
-        b->opt_len--;
-        if (fixed_len) b->static_len -= fixed_len[node];
-    }
-    t->max_code = max_code;
-    for (n = b->heap_len / 2; n >= 1; n--) sift_down(b, t, n);
-    node = elems;
-    do {
-        n = b->heap[1];
-        b->heap[1] = b->heap[b->heap_len--];
-        sift_down(b, t, 1);
-        m = b->heap[1];
-        b->heap[--b->heap_max] = n;
-        b->heap[--b->heap_max] = m;
-        t->freq[node] = t->freq[n] + t->freq[m];
-        b->depth[node] = (uint8_t)((b->depth[n] >= b->depth[m] ? b->depth[n] : b->depth[m]) + 1);
-        t->dad[n] = t->dad[m] = (uint16_t)node;
-        b->heap[1] = node++;
-        sift_down(b, t, 1);
-    } while (b->heap_len >= 2);
-    b->heap[--b->heap_max] = b->heap[1];
-    assign_lengths(b, t, extra, extra_base, max_len, fixed_len);
-    assign_codes(t, b->bl_count);
-}
-
 /* Walks a tree's code lengths 0..max_code in zlib's run-length form; counts the code-length
-   symbols into `bl` (bits == NULL) or sends them with the code-length code `bl` (bits != NULL). */
-static void walk_lengths(const tree_t *t, int max_code, tree_t *bl, bits_t *bits) {
-    int n, prevlen = -1, curlen, nextlen = t->len[0], count = 0, max_count = 7, min_count = 4;
+   symbols into `blfreq` (bits == NULL) or sends them with the code-length code `bl`. */
+static void walk_lengths(const tree_t *t, uint16_t *blfreq, const tree_t *bl, bits_t *bits) {
+    int n, max_code = t->max_code, prevlen = -1, curlen, nextlen = t->len[0], count = 0, max_count = 7,
+           min_count = 4;
     if (nextlen == 0) max_count = 138, min_count = 3;
     for (n = 0; n <= max_code; n++) {
         int sym = -1, xval = 0, xlen = 0, reps = 0;
@@ -694,8 +803,8 @@ static void walk_lengths(const tree_t *t, int max_code, tree_t *bl, bits_t *bits
             sym = 18, xval = count - 11, xlen = 7;
         }
         if (bits == NULL) {
-            bl->freq[curlen] += (uint32_t)reps;
-            if (sym >= 0) bl->freq[sym]++;
+            blfreq[curlen] = (uint16_t)(blfreq[curlen] + reps);
+            if (sym >= 0) blfreq[sym]++;
         } else {
             while (reps-- > 0) put_bits(bits, bl->code[curlen], bl->len[curlen]);
             if (sym >= 0) {
@@ -711,41 +820,97 @@ static void walk_lengths(const tree_t *t, int max_code, tree_t *bl, bits_t *bits
     }
 }
 
+/* The code-length symbols of a tree's lengths 0..max_code, counted into blfreq: what walk_lengths
+   counts, worked out run by run. zlib's run coding cuts a run of one length v into pieces: for
+   v == 0, pieces of 138 and a rest, each piece of c coded as c literal zeros (c < 3), one code 17
+   (c <= 10) or one code 18; for v != 0, a first piece of up to 7, coded as c literals (c < 4) or one
+   literal and one code 16, then pieces of up to 6, each c literals (c < 3) or one code 16. */
+static void count_run(uint16_t *blfreq, unsigned v, unsigned r) { /* r lengths v in a row */
+    if (v == 0) {
+        blfreq[18] = (uint16_t)(blfreq[18] + r / 138);
+        r %= 138;
+        if (r < 3) blfreq[0] = (uint16_t)(blfreq[0] + r);
+        else blfreq[r <= 10 ? 17 : 18]++;
+    } else if (r < 4) {
+        blfreq[v] = (uint16_t)(blfreq[v] + r);
+    } else if (r <= 7) {
+        blfreq[v]++;
+        blfreq[16]++;
+    } else {
+        blfreq[v]++;
+        r -= 7;
+        blfreq[16] = (uint16_t)(blfreq[16] + 1 + r / 6);
+        r %= 6;
+        if (r < 3) blfreq[v] = (uint16_t)(blfreq[v] + r);
+        else blfreq[16]++;
+    }
+}
+
+/* Runs of equal lengths among lengths first..last-1. */
+static void count_equal_runs(const uint8_t *len, int first, int last, uint16_t *blfreq) {
+    while (first < last) {
+        unsigned v = len[first];
+        int j = first + 1;
+        while (j < last && len[j] == v) j++;
+        count_run(blfreq, v, (unsigned)(j - first));
+        first = j;
+    }
+}
+
+static void count_lengths(const tree_t *t, uint16_t *blfreq, const runs_t *runs) {
+    const uint8_t *len = t->len;
+    int n = 0, end = t->max_code + 1, r;
+    if (runs != NULL) { /* the zero lengths are the gaps between the runs of used symbols */
+        for (r = 0; r < runs->nruns; r++) {
+            if (runs->start[r] > n) count_run(blfreq, 0, (unsigned)(runs->start[r] - n));
+            count_equal_runs(len, runs->start[r], runs->end[r], blfreq);
+            n = runs->end[r];
+        }
+        return;
+    }
+    count_equal_runs(len, 0, end, blfreq);
+}
+
 typedef struct {
-    builder_t b;
     tree_t lit, dist, bl;
+    uint16_t blfreq[BL_CODES];
     int max_blindex;
 } trees_t;
 
-static void build_trees(trees_t *T, const lz_t *z) {
+/* The three trees of the block; returns zlib's opt_len (the dynamic block's bits after its 3
+   header bits) given the extra bits of its lengths and distances. */
+static uint32_t build_trees(trees_t *T, const lz_t *z, uint32_t extra, const runs_t *runs) {
+    uint32_t opt = extra;
     int i;
-    memset(&T->b, 0, sizeof T->b);
-    for (i = 0; i < L_CODES; i++) T->lit.freq[i] = z->lfreq[i];
-    for (i = 0; i < D_CODES; i++) T->dist.freq[i] = z->dfreq[i];
-    for (i = 0; i < BL_CODES; i++) T->bl.freq[i] = 0;
-    build_tree(&T->b, &T->lit, L_CODES, T_LEN_EXTRA, END_BLOCK + 1, MAX_BITS, T_SLIT_LEN);
-    build_tree(&T->b, &T->dist, D_CODES, T_DIST_EXTRA, 0, MAX_BITS, T_SDIST_LEN);
-    walk_lengths(&T->lit, T->lit.max_code, &T->bl, NULL);
-    walk_lengths(&T->dist, T->dist.max_code, &T->bl, NULL);
-    build_tree(&T->b, &T->bl, BL_CODES, T_BL_EXTRA, 0, MAX_BL_BITS, NULL);
+    if (runs->count < 2) runs = NULL; /* the literal tree is padded: scan it */
+    opt += build_tree(&T->lit, z->lfreq, L_CODES, MAX_BITS, runs);
+    opt += build_tree(&T->dist, z->dfreq, D_CODES, MAX_BITS, NULL);
+    memset(T->blfreq, 0, sizeof T->blfreq);
+    count_lengths(&T->lit, T->blfreq, runs);
+    count_lengths(&T->dist, T->blfreq, NULL);
+    opt += build_tree(&T->bl, T->blfreq, BL_CODES, MAX_BL_BITS, NULL);
+    for (i = 0; i < BL_CODES; i++) opt += (uint32_t)T->blfreq[i] * T_BL_EXTRA[i];
     for (T->max_blindex = BL_CODES - 1; T->max_blindex >= 3; T->max_blindex--) {
         if (T->bl.len[T_BL_ORDER[T->max_blindex]] != 0) break;
     }
-    T->b.opt_len += 3 * ((uint64_t)T->max_blindex + 1) + 5 + 5 + 4;
+    return opt + 3 * ((uint32_t)T->max_blindex + 1) + 5 + 5 + 4;
 }
 
-static void send_dynamic(bits_t *bits, const trees_t *T, const lz_t *z) {
+static void send_dynamic(bits_t *bits, trees_t *T, const lz_t *z) {
     int rank;
     uint8_t llen[L_CODES], dlen[D_CODES];
+    assign_codes(&T->lit);
+    assign_codes(&T->dist);
+    assign_codes(&T->bl);
     put_bits(bits, (2 << 1) | 1, 3);
     put_bits(bits, (unsigned)(T->lit.max_code + 1 - 257), 5);
     put_bits(bits, (unsigned)(T->dist.max_code + 1 - 1), 5);
     put_bits(bits, (unsigned)(T->max_blindex + 1 - 4), 4);
     for (rank = 0; rank <= T->max_blindex; rank++) put_bits(bits, T->bl.len[T_BL_ORDER[rank]], 3);
-    walk_lengths(&T->lit, T->lit.max_code, (tree_t *)&T->bl, bits);
-    walk_lengths(&T->dist, T->dist.max_code, (tree_t *)&T->bl, bits);
-    for (rank = 0; rank < L_CODES; rank++) llen[rank] = rank <= T->lit.max_code ? (uint8_t)T->lit.len[rank] : 0;
-    for (rank = 0; rank < D_CODES; rank++) dlen[rank] = rank <= T->dist.max_code ? (uint8_t)T->dist.len[rank] : 0;
+    walk_lengths(&T->lit, NULL, &T->bl, bits);
+    walk_lengths(&T->dist, NULL, &T->bl, bits);
+    for (rank = 0; rank < L_CODES; rank++) llen[rank] = rank <= T->lit.max_code ? T->lit.len[rank] : 0;
+    for (rank = 0; rank < D_CODES; rank++) dlen[rank] = rank <= T->dist.max_code ? T->dist.len[rank] : 0;
     put_symbols(bits, z, T->lit.code, llen, T->dist.code, dlen);
 }
 
@@ -766,28 +931,57 @@ static uint32_t adler32_of(const uint8_t *p, size_t n) {
     return b << 16 | a;
 }
 
+/* Whether to work out the lower bound on the dynamic block for this call. The output does not
+   depend on it (without the bound the trees decide, exactly), only the time does: the bound
+   costs about a third of the trees, and inputs of one kind (a server's tokens) either nearly all
+   pass it or nearly all fail it. So after 4 failures in a row on this thread it is tried on every
+   16th call only, until it settles one again. */
+static int bound_worth_trying(void) {
+#ifdef FPD_TLS
+    return tls_bound_misses < 4 || (++tls_calls & 15) == 0;
+#else
+    return 1;
+#endif
+}
+
+static void bound_outcome(int settled) {
+#ifdef FPD_TLS
+    tls_bound_misses = settled ? 0 : tls_bound_misses + 1;
+#else
+    (void)settled;
+#endif
+}
+
 static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t cap, size_t *outlen, int *path) {
     bits_t bits;
-    uint32_t xbits = extra_bits(z);
-    uint32_t fixed_bytes = (fixed_bits(z) + 3 + 7) >> 3;
-    uint32_t floor_bytes = (dynamic_floor(z, xbits) + 3 + 7) >> 3;
+    uint32_t xbits = z->extra;
+    uint32_t fixed_bytes = (z->fixed + 3 + 7) >> 3;
+    runs_t runs;
+    uint32_t floor_bytes = 0; /* 0: no bound (fixed_bytes >= 2, n + 4 > 0): the trees decide */
     uint32_t adler = adler32_of(in, n);
     int kind; /* 0 stored, 1 fixed, 2 dynamic */
+    int tried = bound_worth_trying();
     trees_t T;
+    if (tried) {
+        floor_bytes = (dynamic_floor(z, xbits, &runs) + 3 + 7) >> 3;
+    } else { /* only the runs of used literals, for the trees */
+        used_runs(z->lfreq, L_CODES, &runs);
+    }
     if (floor_bytes >= fixed_bytes) {
         /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
         kind = (size_t)n + 4 <= fixed_bytes ? 0 : 1;
         *path = FPD_PATH_BOUND;
+        bound_outcome(1);
     } else if ((size_t)n + 4 <= floor_bytes && (size_t)n + 4 <= fixed_bytes) {
         kind = 0;
         *path = FPD_PATH_BOUND;
+        bound_outcome(1);
     } else {
-        uint64_t opt_bytes, static_bytes;
-        build_trees(&T, z);
-        opt_bytes = (T.b.opt_len + 3 + 7) >> 3;
-        static_bytes = (T.b.static_len + 3 + 7) >> 3;
+        if (tried) bound_outcome(0);
+        /* zlib's static_len is the fixed code's size: fixed_bytes */
+        uint32_t opt_bytes = (build_trees(&T, z, xbits, &runs) + 3 + 7) >> 3, static_bytes = fixed_bytes;
         if (static_bytes <= opt_bytes) opt_bytes = static_bytes;
-        if ((uint64_t)n + 4 <= opt_bytes) kind = 0;
+        if ((size_t)n + 4 <= opt_bytes) kind = 0;
         else if (static_bytes == opt_bytes) kind = 1;
         else kind = 2;
         *path = FPD_PATH_TREES;
@@ -842,11 +1036,13 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
     memset(z.lfreq, 0, sizeof z.lfreq);
     memset(z.dfreq, 0, sizeof z.dfreq);
     z.lfreq[END_BLOCK] = 1;
+    z.fixed = T_SLIT_LEN[END_BLOCK];
+    z.extra = 0;
     lz77(&z, in, (unsigned)n, head);
 #ifdef FPD_TLS
     if (n >= MIN_MATCH) { /* every slot written was the hash of a position 0..n-3 */
         size_t p;
-        for (p = 0; p + MIN_MATCH <= n; p++) head[hash3(in + p)] = 0;
+        for (p = 0; p + MIN_MATCH <= n; p++) head[z.hash[p]] = 0;
     }
 #endif
     rc = encode(in, (unsigned)n, &z, out, cap, outlen, &path);
