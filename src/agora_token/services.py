@@ -359,6 +359,18 @@ class Rtm2Permissions:
         return f"Rtm2Permissions({self.as_dict()})"
 
 
+def rtm2_user_id(user_id: Union[str, int]) -> str:
+    """An RTM2 user id; as in Agora's newest Node code, a number is its decimal string (0: ""), like an RTC uid."""
+    return uid_string(user_id, "user_id") if type(user_id) is int else check_text("user_id", user_id)
+
+
+def check_permissions(permissions: object) -> Rtm2Permissions:
+    """``permissions`` if it is an ``Rtm2Permissions``, else the TypeError saying so."""
+    if not isinstance(permissions, Rtm2Permissions):
+        raise TypeError(f"permissions must be ServiceRtm2.Permissions, not {type(permissions).__name__}")
+    return permissions
+
+
 class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permissions", privileges=RtmPrivilege):
     """RTM login with per-resource permissions."""
 
@@ -369,11 +381,8 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
 
     def __init__(self, user_id: Union[str, int] = "", permissions: Optional[Rtm2Permissions] = None) -> None:
         self.privileges = {}
-        # Agora's newest Node code takes a numeric RTM2 user id as its decimal string (0: ""), as an RTC uid.
-        self.user_id = uid_string(user_id, "user_id") if type(user_id) is int else check_text("user_id", user_id)
-        if permissions is not None and not isinstance(permissions, Rtm2Permissions):
-            raise TypeError(f"permissions must be ServiceRtm2.Permissions, not {type(permissions).__name__}")
-        self.permissions = permissions if permissions is not None else Rtm2Permissions()
+        self.user_id = rtm2_user_id(user_id)
+        self.permissions = check_permissions(permissions) if permissions is not None else Rtm2Permissions()
 
     def _wire_fields(self) -> Tuple[Field, ...]:
         return (self.user_id, *self.permissions.to_wire())

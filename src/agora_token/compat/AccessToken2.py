@@ -168,7 +168,8 @@ def _official_classes() -> Dict[int, Type[Service]]:
     found = {cls.kServiceType: cls for cls in Service.__subclasses__() if cls.kServiceType in _services.SERVICE_CLASSES}
     for service_type, core in _services.SERVICE_CLASSES.items():
         if service_type not in found:
-            found[service_type] = type(core.__name__, (core, Service), {"__doc__": core.__doc__, "__module__": __name__})
+            namespace = {"__doc__": core.__doc__, "__module__": __name__}
+            found[service_type] = type(core.__name__, (core, Service), namespace)
             globals()[core.__name__] = found[service_type]
     return dict(sorted(found.items()))
 
