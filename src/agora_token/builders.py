@@ -24,7 +24,6 @@ from .services import (
     Rtm2Permissions,
     Service,
     ServiceFCdn,
-    ServiceRtc,
     ServiceStreaming,
     ServiceType,
     StreamingPrivilege,
@@ -51,9 +50,12 @@ from .validation import (
 )
 
 if TYPE_CHECKING:  # the RTC+RTM builders' signatures, for type checkers (ParamSpec is 3.10+)
-    from typing_extensions import ParamSpec
+    from typing import TypeVar
+
+    from typing_extensions import Concatenate, ParamSpec
 
     _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
 #: Default lifetime of tokens from this API: one hour.
 DEFAULT_EXPIRE = 3600
@@ -148,12 +150,6 @@ def _token(
     return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=expire, salt=salt)
 
 
-def _build(token: AccessToken2, *services: Service) -> str:
-    for service in services:
-        token.add_service(service)
-    return token.build()
-
-
 def _build_with(token: AccessToken2, service: Service, wanted: Dict[IntEnum, bool], names: str) -> str:
     """``service`` granting each wanted privilege for the token's lifetime; refusing to grant none."""
     for (privilege, on), name in zip(wanted.items(), names.split(" and ")):
@@ -161,7 +157,8 @@ def _build_with(token: AccessToken2, service: Service, wanted: Dict[IntEnum, boo
             service.add_privilege(privilege, token.expire)
     if not service.privileges:
         raise ValueError(f"{names} are both off: the token would grant nothing")
-    return _build(token, service)
+    token.add_service(service)
+    return token.build()
 
 
 def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_expire") -> int:
@@ -170,14 +167,6 @@ def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_
     if type(value) is int and 0 <= value <= MAX_LIFETIME:
         return value
     return check_lifetime(name, value)
-
-
-def rtc_service(channel: str, user: Union[int, str], role: RtcRole, privilege_expire: int) -> ServiceRtc:
-    """The RTC service a role gets (the rule itself is ``services.rtc_privileges``)."""
-    service = ServiceRtc(channel, user)
-    for privilege, expire in rtc_privileges(role in PUBLISHING_ROLES, privilege_expire):
-        service.add_privilege(privilege, expire)
-    return service
 
 
 def build_rtc_token(
@@ -607,28 +596,33 @@ def _rtc_rtm_token(
     )  # fmt: skip
 
 
-def _rtc_rtm_builder(agent: Optional[ServiceType], name: str, doc: str) -> "Callable[_P, str]":
-    """A public builder: ``_rtc_rtm_token`` for ``agent``, its signature without ``agent`` (one home for all three)."""
+def bind_first(impl: "Callable[Concatenate[_T, _P], str]", first: "_T", name: str, doc: str) -> "Callable[_P, str]":
+    """``impl`` with its first argument bound to ``first``, named ``name``: a public builder whose signature
+    (for ``help``, ``inspect`` and type checkers) is ``impl``'s without that argument.
+
+    It makes the builders that differ only by the service they add (RTC+RTM, ConvoAI, STT) from one
+    implementation, in this API and in compat.
+    """
 
     def build(*args: "_P.args", **kwargs: "_P.kwargs") -> str:
-        return _rtc_rtm_token(agent, *args, **kwargs)
+        return impl(first, *args, **kwargs)
 
     build.__name__ = build.__qualname__ = name
     build.__doc__ = doc
-    build.__signature__ = inspect.signature(functools.partial(_rtc_rtm_token, agent))  # type: ignore[attr-defined]
+    build.__signature__ = inspect.signature(functools.partial(impl, first))  # type: ignore[attr-defined]
     return build
 
 
-build_rtc_rtm_token = _rtc_rtm_builder(
-    None, "build_rtc_rtm_token",
+build_rtc_rtm_token = bind_first(
+    _rtc_rtm_token, None, "build_rtc_rtm_token",
     "One token for RTC in ``channel`` and RTM login as ``rtm_user_id`` (default: the RTC user).",
 )  # fmt: skip
-build_convoai_token = _rtc_rtm_builder(
-    ServiceType.CONVOAI, "build_convoai_token",
+build_convoai_token = bind_first(
+    _rtc_rtm_token, ServiceType.CONVOAI, "build_convoai_token",
     "A token for a Conversational AI agent: RTC in ``channel``, RTM login and the ConvoAI service.",
 )  # fmt: skip
-build_stt_token = _rtc_rtm_builder(
-    ServiceType.STT, "build_stt_token",
+build_stt_token = bind_first(
+    _rtc_rtm_token, ServiceType.STT, "build_stt_token",
     "A token for a speech-to-text agent: RTC in ``channel``, RTM login and the STT service.",
 )  # fmt: skip
 
