@@ -6,19 +6,17 @@ App Certificate is never echoed. ``issue_ts`` and ``salt`` exist for reproducibl
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from enum import IntEnum
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _backend, fastpath
+from ._bind import bind_first
 from ._limits import U32_MAX
 from .services import (
-    ApaasPrivilege,
     FCdnPrivilege,
     RtcPrivilege,
     Rtm2Permissions,
@@ -48,14 +46,6 @@ from .validation import (
     shown,
     uid_string,
 )
-
-if TYPE_CHECKING:  # the RTC+RTM builders' signatures, for type checkers (ParamSpec is 3.10+)
-    from typing import TypeVar
-
-    from typing_extensions import Concatenate, ParamSpec
-
-    _P = ParamSpec("_P")
-    _T = TypeVar("_T")
 
 #: Default lifetime of tokens from this API: one hour.
 DEFAULT_EXPIRE = 3600
@@ -141,6 +131,22 @@ def _times(
     """The credentials checked, then ``(expire, issue_ts, salt)``; a None time or salt is the kernel's to fill."""
     check_credentials(app_id, app_certificate)
     return _expire(expire), _optional_u32("issue_ts", issue_ts), _optional_u32("salt", salt)
+
+
+def _grant_token(
+    app_id: str,
+    app_certificate: str,
+    grant: fastpath.Grant,
+    fields: tuple,
+    expire: int,
+    issue_ts: Optional[int],
+    salt: Optional[int],
+    privilege_expire: Optional[int] = None,
+) -> str:
+    """A token of one service (``fields`` checked) whose one privilege lasts the token's lifetime by default."""
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    lifetime = expire if privilege_expire is None else privilege_expire
+    return fastpath.grant_007(app_id, app_certificate, grant, fields, lifetime, expire, issue_ts, salt)
 
 
 def _token(
@@ -417,11 +423,10 @@ def build_rtm_token(
     if version != "007":
         raise ValueError(f"version must be '007' or '006', got {version!r}")
     if permissions is None:
-        times = _times(app_id, app_certificate, expire, issue_ts, salt)
-        return fastpath.rtm_007(app_id, app_certificate, user_id, *times)
+        return _grant_token(app_id, app_certificate, fastpath.RTM_LOGIN, (user_id,), expire, issue_ts, salt)
     expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
-    return fastpath.rtm2_007(app_id, app_certificate, user_id, check_permissions(permissions).to_wire(), expire,
-                             issue_ts, salt)  # fmt: skip
+    fields = (user_id, *check_permissions(permissions).to_wire())
+    return fastpath.grant_007(app_id, app_certificate, fastpath.RTM2_LOGIN, fields, expire, expire, issue_ts, salt)
 
 
 def build_chat_user_token(
@@ -435,8 +440,7 @@ def build_chat_user_token(
 ) -> str:
     """A token for Agora Chat as the user ``user_id``."""
     user_id = check_account(user_id, "user_id")
-    times = _times(app_id, app_certificate, expire, issue_ts, salt)
-    return fastpath.chat_007(app_id, app_certificate, user_id, False, *times)
+    return _grant_token(app_id, app_certificate, fastpath.CHAT_USER, (user_id,), expire, issue_ts, salt)
 
 
 def build_chat_app_token(
@@ -448,8 +452,7 @@ def build_chat_app_token(
     salt: Optional[int] = None,
 ) -> str:
     """A token for Agora Chat's REST API as the app itself."""
-    times = _times(app_id, app_certificate, expire, issue_ts, salt)
-    return fastpath.chat_007(app_id, app_certificate, "", True, *times)
+    return _grant_token(app_id, app_certificate, fastpath.CHAT_APP, ("",), expire, issue_ts, salt)
 
 
 def chat_user_id(user_uuid: str) -> str:
@@ -473,8 +476,9 @@ def build_apaas_room_user_token(
     user_uuid = check_account(user_uuid, "user_uuid")
     expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
     role = check_int("role", role, -0x8000, 0x7FFF)
-    return fastpath.apaas_007(app_id, app_certificate, room_uuid, user_uuid, role, ApaasPrivilege.ROOM_USER, expire,
-                              issue_ts, salt, chat_user_id(user_uuid))  # fmt: skip
+    chat_user = chat_user_id(user_uuid)
+    return fastpath.apaas_room_user_007(app_id, app_certificate, room_uuid, user_uuid, role, chat_user, expire,
+                                        issue_ts, salt)  # fmt: skip
 
 
 def build_apaas_user_token(
@@ -487,9 +491,8 @@ def build_apaas_user_token(
     salt: Optional[int] = None,
 ) -> str:
     """A Flexible Classroom token for ``user_uuid`` outside any room."""
-    user_uuid = check_account(user_uuid, "user_uuid")
-    times = _times(app_id, app_certificate, expire, issue_ts, salt)
-    return fastpath.apaas_007(app_id, app_certificate, "", user_uuid, -1, ApaasPrivilege.USER, *times)
+    fields = ("", check_account(user_uuid, "user_uuid"), -1)
+    return _grant_token(app_id, app_certificate, fastpath.APAAS_USER, fields, expire, issue_ts, salt)
 
 
 def build_apaas_app_token(
@@ -501,8 +504,7 @@ def build_apaas_app_token(
     salt: Optional[int] = None,
 ) -> str:
     """A Flexible Classroom token for the app itself."""
-    times = _times(app_id, app_certificate, expire, issue_ts, salt)
-    return fastpath.apaas_007(app_id, app_certificate, "", "", -1, ApaasPrivilege.APP, *times)
+    return _grant_token(app_id, app_certificate, fastpath.APAAS_APP, ("", "", -1), expire, issue_ts, salt)
 
 
 # Agora's Education builders are the APaaS ones under another name (SPEC §4).
@@ -520,8 +522,8 @@ def build_fpa_token(
     salt: Optional[int] = None,
 ) -> str:
     """A token to log in to FPA; the login privilege lasts as long as the token."""
-    times = _times(app_id, app_certificate, _expire(expire, FPA_EXPIRE), issue_ts, salt)
-    return fastpath.fpa_007(app_id, app_certificate, *times)
+    expire = _expire(expire, FPA_EXPIRE)
+    return _grant_token(app_id, app_certificate, fastpath.FPA_LOGIN, (), expire, issue_ts, salt, privilege_expire=0)
 
 
 def build_streaming_token(
@@ -594,23 +596,6 @@ def _rtc_rtm_token(
         app_id, app_certificate, channel, uid_string(user), privileges, rtm_user, rtm_lifetime, agent, expire,
         issue_ts, salt,
     )  # fmt: skip
-
-
-def bind_first(impl: "Callable[Concatenate[_T, _P], str]", first: "_T", name: str, doc: str) -> "Callable[_P, str]":
-    """``impl`` with its first argument bound to ``first``, named ``name``: a public builder whose signature
-    (for ``help``, ``inspect`` and type checkers) is ``impl``'s without that argument.
-
-    It makes the builders that differ only by the service they add (RTC+RTM, ConvoAI, STT) from one
-    implementation, in this API and in compat.
-    """
-
-    def build(*args: "_P.args", **kwargs: "_P.kwargs") -> str:
-        return impl(first, *args, **kwargs)
-
-    build.__name__ = build.__qualname__ = name
-    build.__doc__ = doc
-    build.__signature__ = inspect.signature(functools.partial(impl, first))  # type: ignore[attr-defined]
-    return build
 
 
 build_rtc_rtm_token = bind_first(

@@ -12,16 +12,24 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from . import _backend
-from .services import ChatPrivilege, FpaPrivilege, RtmPrivilege, ServiceType, rtc_privileges
+from .services import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtmPrivilege, ServiceType, rtc_privileges
 from .validation import is_hex32
 
 Privileges = Tuple[Tuple[int, int], ...]
+#: A service type and the one privilege a token of ``grant_007`` gives.
+Grant = Tuple[ServiceType, int]
 
 # Privilege ids as exact ints: the C kernel packs exact ints on its fast path (an IntEnum member
 # takes the general one). Service types go as ServiceType members: the kernel reads them as ints.
 _LOGIN = int(RtmPrivilege.LOGIN)
-_FPA_LOGIN = int(FpaPrivilege.LOGIN)
-_CHAT_USER, _CHAT_APP = int(ChatPrivilege.USER), int(ChatPrivilege.APP)
+RTM_LOGIN: Grant = (ServiceType.RTM, _LOGIN)
+RTM2_LOGIN: Grant = (ServiceType.RTM2, _LOGIN)
+FPA_LOGIN: Grant = (ServiceType.FPA, int(FpaPrivilege.LOGIN))
+CHAT_USER: Grant = (ServiceType.CHAT, int(ChatPrivilege.USER))
+CHAT_APP: Grant = (ServiceType.CHAT, int(ChatPrivilege.APP))
+APAAS_USER: Grant = (ServiceType.APAAS, int(ApaasPrivilege.USER))
+APAAS_APP: Grant = (ServiceType.APAAS, int(ApaasPrivilege.APP))
+_ROOM_USER = int(ApaasPrivilege.ROOM_USER)
 
 # (app_id, app_certificate) pairs already found well-formed, so a server that mints tokens for one
 # app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
@@ -63,18 +71,20 @@ def rtc_007(
     )  # fmt: skip
 
 
-def rtm_007(
+def grant_007(
     app_id: str,
     app_certificate: str,
-    user_id: str,
+    grant: Grant,
+    fields: tuple,
+    privilege_expire: int,
     expire: int,
     issue_ts: Optional[int] = None,
     salt: Optional[int] = None,
 ) -> str:
-    """A 007 token with one RTM login service lasting ``expire``."""
-    return _backend.kernel.build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((ServiceType.RTM, ((_LOGIN, expire),), (user_id,)),)
-    )
+    """A 007 token of one service with one privilege: RTM, RTM2, Chat, FPA, APaaS user and app tokens."""
+    service_type, privilege = grant
+    services = ((service_type, ((privilege, privilege_expire),), fields),)
+    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
 def rtc_rtm_007(
@@ -100,68 +110,24 @@ def rtc_rtm_007(
     return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
-def rtm2_007(
-    app_id: str,
-    app_certificate: str,
-    user_id: str,
-    permissions: tuple,
-    expire: int,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A 007 token with one RTM2 login lasting ``expire``; ``permissions`` is ``Rtm2Permissions.to_wire()``."""
-    fields = (user_id, *permissions)
-    return _backend.kernel.build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((ServiceType.RTM2, ((_LOGIN, expire),), fields),)
-    )
-
-
-def chat_007(
-    app_id: str,
-    app_certificate: str,
-    user_id: str,
-    app: bool,
-    expire: int,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A 007 Chat token: the user privilege for ``user_id``, or (``app``) the app privilege."""
-    privileges = ((_CHAT_APP if app else _CHAT_USER, expire),)
-    return _backend.kernel.build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((ServiceType.CHAT, privileges, (user_id,)),)
-    )
-
-
-def apaas_007(
+def apaas_room_user_007(
     app_id: str,
     app_certificate: str,
     room_uuid: str,
     user_uuid: str,
     role: int,
-    privilege: int,
+    chat_user_id: str,
     expire: int,
     issue_ts: Optional[int] = None,
     salt: Optional[int] = None,
-    chat_user_id: Optional[str] = None,
 ) -> str:
-    """A 007 APaaS token granting ``privilege``; a room user's (``chat_user_id``) adds RTM and Chat logins."""
-    services: tuple = ((ServiceType.APAAS, ((int(privilege), expire),), (room_uuid, user_uuid, role)),)
-    if chat_user_id is not None:  # wire order is by type: RTM (2), Chat (5), APaaS (7)
-        services = (
-            (ServiceType.RTM, ((_LOGIN, expire),), (user_uuid,)),
-            (ServiceType.CHAT, ((_CHAT_USER, expire),), (chat_user_id,)),
-            *services,
-        )
-    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
-
-
-def fpa_007(
-    app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int] = None, salt: Optional[int] = None
-) -> str:
-    """A 007 FPA token: the login privilege lasts as long as the token (0)."""
-    return _backend.kernel.build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((ServiceType.FPA, ((_FPA_LOGIN, 0),), ()),)
+    """A 007 APaaS room-user token: also RTM login as the user and Chat as ``chat_user_id``, all for ``expire``."""
+    services = (  # wire order is by type: RTM (2), Chat (5), APaaS (7)
+        (ServiceType.RTM, ((_LOGIN, expire),), (user_uuid,)),
+        (ServiceType.CHAT, ((CHAT_USER[1], expire),), (chat_user_id,)),
+        (ServiceType.APAAS, ((_ROOM_USER, expire),), (room_uuid, user_uuid, role)),
     )
+    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
 def rtc_006(

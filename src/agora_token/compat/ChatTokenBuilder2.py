@@ -9,12 +9,12 @@ from ._common import expire_value, pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
 
 
-def _chat_token(app_id: str, app_certificate: str, user_id: str, app: bool, expire: int) -> str:
+def _chat_token(app_id: str, app_certificate: str, user_id: str, grant: fastpath.Grant, expire: int) -> str:
     user_id = check_text("user_id", user_id)
     expire = expire_value(expire)
     if not fastpath.credentials_well_formed(app_id, app_certificate):
         return ""
-    return fastpath.chat_007(app_id, app_certificate, user_id, app, expire, *pins())
+    return fastpath.grant_007(app_id, app_certificate, grant, (user_id,), expire, expire, *pins())
 
 
 class ChatTokenBuilder:
@@ -23,12 +23,12 @@ class ChatTokenBuilder:
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
         """A Chat token for the user ``user_id``."""
-        return _chat_token(app_id, app_certificate, user_id, False, expire)
+        return _chat_token(app_id, app_certificate, user_id, fastpath.CHAT_USER, expire)
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
         """A Chat token for the app itself (REST API)."""
-        return _chat_token(app_id, app_certificate, "", True, expire)
+        return _chat_token(app_id, app_certificate, "", fastpath.CHAT_APP, expire)
 
 
 #: The name the PyPI packaging (agoraiotools) also exports.

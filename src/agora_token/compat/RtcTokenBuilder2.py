@@ -22,6 +22,8 @@ Role_Subscriber = 2  # an audience member (default): may join only
 
 #: The RTC privilege ids in wire order (exact ints, as the kernel packs fastest): join, then publishing.
 _RTC_PRIVILEGES = tuple(int(privilege) for privilege in RtcPrivilege)
+#: ``rtc_rtm_token``'s ``rtm_user_id`` for a token without RTM (None is a user id the check refuses).
+_RTC_ONLY: Any = object()
 
 
 def rtc_rtm_token(
@@ -36,10 +38,10 @@ def rtc_rtm_token(
     pub_audio_privilege_expire: int,
     pub_video_privilege_expire: int,
     pub_data_stream_privilege_expire: int,
-    rtm_user_id: Optional[str],
+    rtm_user_id: str,
     rtm_token_expire: int,
 ) -> str:
-    """``build_token_with_rtm2``'s token (RTC alone if ``rtm_user_id`` is None) plus ``agent``'s service.
+    """``build_token_with_rtm2``'s token (RTC alone for ``rtm_user_id`` ``_RTC_ONLY``) plus ``agent``'s service.
 
     The official argument rules (uid 0 is any user, ``Role_Publisher`` alone publishes, a value
     checked as the core service checked it, "" for malformed credentials) applied, the token is the
@@ -52,13 +54,14 @@ def rtc_rtm_token(
     if rtc_role == Role_Publisher:
         values += (pub_audio_privilege_expire, pub_video_privilege_expire, pub_data_stream_privilege_expire)
     privileges = tuple(zip(_RTC_PRIVILEGES, map(expire_value, values)))
-    if rtm_user_id is not None:
-        rtm_user_id = check_text("user_id", rtm_user_id)
+    rtm_user: Optional[str] = None
+    if rtm_user_id is not _RTC_ONLY:
+        rtm_user = check_text("user_id", rtm_user_id)
         rtm_token_expire = expire_value(rtm_token_expire)
     if not fastpath.credentials_well_formed(app_id, app_certificate):
         return ""
     return fastpath.rtc_rtm_007(
-        app_id, app_certificate, channel_name, uid, privileges, rtm_user_id, rtm_token_expire, agent,
+        app_id, app_certificate, channel_name, uid, privileges, rtm_user, rtm_token_expire, agent,
         expire_value(rtc_token_expire), *pins(),
     )  # fmt: skip
 
@@ -145,7 +148,7 @@ class RtcTokenBuilder:
         return rtc_rtm_token(
             None, app_id, app_certificate, channel_name, account, Role_Publisher, token_expire,
             join_channel_privilege_expire, pub_audio_privilege_expire, pub_video_privilege_expire,
-            pub_data_stream_privilege_expire, None, 0,
+            pub_data_stream_privilege_expire, _RTC_ONLY, 0,
         )  # fmt: skip
 
     @staticmethod

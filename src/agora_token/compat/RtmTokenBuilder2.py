@@ -25,7 +25,7 @@ class RtmTokenBuilder:
         expire = expire_value(expire)
         if not fastpath.credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.rtm_007(app_id, app_certificate, user_id, expire, *pins())
+        return fastpath.grant_007(app_id, app_certificate, fastpath.RTM_LOGIN, (user_id,), expire, expire, *pins())
 
     @staticmethod
     def build_token_with_permissions(
@@ -41,7 +41,8 @@ class RtmTokenBuilder:
         expire = expire_value(expire)
         if not fastpath.credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.rtm2_007(app_id, app_certificate, user_id, wire, expire, *pins())
+        return fastpath.grant_007(app_id, app_certificate, fastpath.RTM2_LOGIN, (user_id, *wire), expire, expire,
+                                  *pins())  # fmt: skip
 
 
 #: The name the PyPI packaging (agoraiotools) also exports.

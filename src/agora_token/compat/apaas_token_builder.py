@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Tuple
+
 from .. import builders as _builders
 from .. import fastpath
-from ..services import ApaasPrivilege
 from ..validation import check_int, check_text
 from . import AccessToken2 as _AccessToken2
 from ._common import expire_value, pins
@@ -16,41 +17,42 @@ def get_md5(data: str) -> str:
     return _builders.chat_user_id(data)
 
 
-def _apaas_token(
-    app_id: str, app_certificate: str, room_uuid: str, user_uuid: str, role: int, privilege: int, expire: int
-) -> str:
-    """The Pythonic APaaS token from the official arguments; a room user's also logs in to RTM and Chat."""
+def _checked(room_uuid: str, user_uuid: str, role: int, expire: int) -> Tuple[str, str, int, int]:
+    """The official builders' APaaS fields and lifetime, checked as the core service checks them."""
     room_uuid = check_text("room_uuid", room_uuid)
-    user_uuid = check_text("user_uuid", user_uuid)
-    role = check_int("role", role, -0x8000, 0x7FFF)
-    expire = expire_value(expire)
-    if not fastpath.credentials_well_formed(app_id, app_certificate):
-        return ""
-    chat_user = get_md5(user_uuid) if privilege == ApaasPrivilege.ROOM_USER else None
-    issue_ts, salt = pins()
-    return fastpath.apaas_007(app_id, app_certificate, room_uuid, user_uuid, role, privilege, expire, issue_ts, salt,
-                              chat_user)  # fmt: skip
+    return room_uuid, check_text("user_uuid", user_uuid), check_int("role", role, -0x8000, 0x7FFF), expire_value(expire)
 
 
 class ApaasTokenBuilder:
-    """Builds 007 APaaS tokens (expiry in seconds from now)."""
+    """Builds 007 APaaS tokens (expiry in seconds from now): the Pythonic builders' tokens."""
 
     @staticmethod
     def build_room_user_token(
         app_id: str, app_certificate: str, room_uuid: str, user_uuid: str, role: int, expire: int
     ) -> str:
         """A token for ``user_uuid`` in ``room_uuid``, with RTM login and Chat as ``md5(user_uuid)``."""
-        return _apaas_token(app_id, app_certificate, room_uuid, user_uuid, role, ApaasPrivilege.ROOM_USER, expire)
+        room_uuid, user_uuid, role, expire = _checked(room_uuid, user_uuid, role, expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.apaas_room_user_007(
+            app_id, app_certificate, room_uuid, user_uuid, role, get_md5(user_uuid), expire, *pins()
+        )
 
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_uuid: str, expire: int) -> str:
         """A token for ``user_uuid`` outside any room."""
-        return _apaas_token(app_id, app_certificate, "", user_uuid, -1, ApaasPrivilege.USER, expire)
+        *fields, expire = _checked("", user_uuid, -1, expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.grant_007(app_id, app_certificate, fastpath.APAAS_USER, tuple(fields), expire, expire, *pins())
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
         """A token for the app itself."""
-        return _apaas_token(app_id, app_certificate, "", "", -1, ApaasPrivilege.APP, expire)
+        expire = expire_value(expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.grant_007(app_id, app_certificate, fastpath.APAAS_APP, ("", "", -1), expire, expire, *pins())
 
 
 __all__ = [*_AccessToken2.__all__, "ApaasTokenBuilder", "get_md5"]

@@ -17,7 +17,7 @@ class FpaTokenBuilder:
         """A token to log in to FPA, valid for 24 hours (the Pythonic ``build_fpa_token``'s)."""
         if not fastpath.credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.fpa_007(app_id, app_certificate, _builders.FPA_EXPIRE, *pins())
+        return fastpath.grant_007(app_id, app_certificate, fastpath.FPA_LOGIN, (), 0, _builders.FPA_EXPIRE, *pins())
 
 
 __all__ = [*_AccessToken2.__all__, "FpaTokenBuilder"]
