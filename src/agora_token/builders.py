@@ -476,9 +476,8 @@ def build_apaas_room_user_token(
     user_uuid = check_account(user_uuid, "user_uuid")
     expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
     role = check_int("role", role, -0x8000, 0x7FFF)
-    chat_user = chat_user_id(user_uuid)
-    return fastpath.apaas_room_user_007(app_id, app_certificate, room_uuid, user_uuid, role, chat_user, expire,
-                                        issue_ts, salt)  # fmt: skip
+    services = fastpath.apaas_room_user_services(room_uuid, user_uuid, role, chat_user_id(user_uuid), expire)
+    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
 def build_apaas_user_token(

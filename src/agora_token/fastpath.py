@@ -110,24 +110,14 @@ def rtc_rtm_007(
     return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
-def apaas_room_user_007(
-    app_id: str,
-    app_certificate: str,
-    room_uuid: str,
-    user_uuid: str,
-    role: int,
-    chat_user_id: str,
-    expire: int,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A 007 APaaS room-user token: also RTM login as the user and Chat as ``chat_user_id``, all for ``expire``."""
-    services = (  # wire order is by type: RTM (2), Chat (5), APaaS (7)
+def apaas_room_user_services(room_uuid: str, user_uuid: str, role: int, chat_user_id: str, expire: int) -> tuple:
+    """The wire services of an APaaS room-user token (for ``build_007``): APaaS, RTM login as the user and
+    Chat as ``chat_user_id``, all for ``expire``."""
+    return (  # wire order is by type: RTM (2), Chat (5), APaaS (7)
         (ServiceType.RTM, ((_LOGIN, expire),), (user_uuid,)),
         (ServiceType.CHAT, ((CHAT_USER[1], expire),), (chat_user_id,)),
         (ServiceType.APAAS, ((_ROOM_USER, expire),), (room_uuid, user_uuid, role)),
     )
-    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
 def rtc_006(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
+from .. import _backend
 from .. import builders as _builders
 from .. import fastpath
 from ..validation import check_int, check_text
@@ -34,9 +35,9 @@ class ApaasTokenBuilder:
         room_uuid, user_uuid, role, expire = _checked(room_uuid, user_uuid, role, expire)
         if not fastpath.credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.apaas_room_user_007(
-            app_id, app_certificate, room_uuid, user_uuid, role, get_md5(user_uuid), expire, *pins()
-        )
+        services = fastpath.apaas_room_user_services(room_uuid, user_uuid, role, get_md5(user_uuid), expire)
+        issue_ts, salt = pins()
+        return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_uuid: str, expire: int) -> str:
