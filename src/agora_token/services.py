@@ -1,7 +1,13 @@
 """The ten 007 service types (SPEC §3.2 and §9): what each carries and how it reaches the kernel.
 
 A service is a set of privileges (id → seconds from the token's issue time) plus its own fields.
-Each class declares its wire ``layout`` once; the kernel packs and parses by it.
+Each class declares its wire type, display name and privilege enum (class keywords) and its fields
+(``layout``, ``field_names``, the checks in ``__init__``) once; the class registers itself in
+``SERVICE_CLASSES``, and ``LAYOUTS`` (what the kernels parse by), ``describe``, compat's classes
+and ``kServices`` and the tests' example services all follow from that registry.
+
+Adding a service type: its ``ServiceType`` member and its class here, its name in the package's
+``__init__`` (import and ``__all__``), and the wire types the tests expect (``test_layouts_...``).
 """
 
 from __future__ import annotations
@@ -196,10 +202,10 @@ class ServiceRtc(Service, service_type=ServiceType.RTC, name="RTC", privileges=R
 
     layout = "ss"
     __slots__ = field_names = ("channel_name", "uid")
-    kPrivilegeJoinChannel = 1
-    kPrivilegePublishAudioStream = 2
-    kPrivilegePublishVideoStream = 3
-    kPrivilegePublishDataStream = 4
+    # The official constants, bound from the enum in its order (so they cannot drift from it).
+    kPrivilegeJoinChannel, kPrivilegePublishAudioStream, kPrivilegePublishVideoStream, kPrivilegePublishDataStream = (
+        RtcPrivilege
+    )
 
     def __init__(self, channel_name: str = "", uid: Union[int, str] = 0) -> None:
         self.privileges = {}
@@ -234,7 +240,7 @@ class ServiceRtm(_UserService, service_type=ServiceType.RTM, name="RTM", privile
     """Log in to RTM as ``user_id``."""
 
     __slots__ = ()
-    kPrivilegeLogin = 1
+    kPrivilegeLogin = RtmPrivilege.LOGIN
 
 
 class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMING, name="Streaming",
@@ -242,31 +248,28 @@ class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMIN
     """Publish mixed or raw media streams in a channel."""
 
     __slots__ = ()
-    kPrivilegePublishMixStream = 1
-    kPrivilegePublishRawStream = 2
+    kPrivilegePublishMixStream, kPrivilegePublishRawStream = StreamingPrivilege
 
 
 class ServiceFpa(Service, service_type=ServiceType.FPA, name="FPA", privileges=FpaPrivilege):
     """Log in to FPA (Full Path Acceleration)."""
 
     __slots__ = ()
-    kPrivilegeLogin = 1
+    kPrivilegeLogin = FpaPrivilege.LOGIN
 
 
 class ServiceChat(_UserService, service_type=ServiceType.CHAT, name="Chat", privileges=ChatPrivilege):
     """Agora Chat as a user, or as the app when ``user_id`` is empty."""
 
     __slots__ = ()
-    kPrivilegeUser = 1
-    kPrivilegeApp = 2
+    kPrivilegeUser, kPrivilegeApp = ChatPrivilege
 
 
 class ServiceFCdn(_ChannelAccountService, service_type=ServiceType.FCDN, name="Fusion CDN", privileges=FCdnPrivilege):
     """Publish to or play from fusion CDN."""
 
     __slots__ = ()
-    kPrivilegePublish = 1
-    kPrivilegePlay = 2
+    kPrivilegePublish, kPrivilegePlay = FCdnPrivilege
 
 
 class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexible Classroom)",
@@ -275,9 +278,7 @@ class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexibl
 
     layout = "ssh"
     __slots__ = field_names = ("room_uuid", "user_uuid", "role")
-    kPrivilegeRoomUser = 1
-    kPrivilegeUser = 2
-    kPrivilegeApp = 3
+    kPrivilegeRoomUser, kPrivilegeUser, kPrivilegeApp = ApaasPrivilege
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
         self.privileges = {}
@@ -380,7 +381,7 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
 
     layout = "sp"
     __slots__ = field_names = ("user_id", "permissions")
-    kPrivilegeLogin = 1
+    kPrivilegeLogin = RtmPrivilege.LOGIN
     Permissions = Rtm2Permissions
 
     def __init__(self, user_id: Union[str, int] = "", permissions: Optional[Rtm2Permissions] = None) -> None:
