@@ -343,14 +343,12 @@ def build_rtc_token_with_privileges(
     channel = check_channel(channel, "channel")
     user = rtc_user(uid, account)
     values = (join_channel_expire, publish_audio_expire, publish_video_expire, publish_data_expire)
-    lifetimes = {
-        privilege: check_lifetime(name, value) for (privilege, name), value in zip(_RTC_PRIVILEGE_KEYWORDS, values)
-    }
+    keywords = zip(_RTC_PRIVILEGE_KEYWORDS, values)
+    privileges = tuple((int(privilege), check_lifetime(name, value)) for (privilege, name), value in keywords)
     expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
     return fastpath.rtc_rtm_007(
-        app_id, app_certificate, channel, uid_string(user), tuple(lifetimes.items()), None, 0, None, expire, issue_ts,
-        salt,
-    )  # fmt: skip
+        app_id, app_certificate, channel, uid_string(user), privileges, None, 0, None, expire, issue_ts, salt
+    )
 
 
 def build_rtc_rtm_token_with_privileges(

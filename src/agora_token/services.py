@@ -43,12 +43,12 @@ def rtc_privileges(publisher: bool, expire: int) -> Tuple[Tuple[int, int], ...]:
     The ids are the same in 006 and 007 tokens, so both formats take their role rule from here.
     """
     if publisher:
-        return tuple((privilege, expire) for privilege in _RTC_PRIVILEGE_IDS)
-    return ((_RTC_PRIVILEGE_IDS[0], expire),)
+        return tuple((privilege, expire) for privilege in RTC_PRIVILEGE_IDS)
+    return ((RTC_PRIVILEGE_IDS[0], expire),)
 
 
 #: The RTC privilege ids as exact ints (the C kernel's fast path packs those), in wire order.
-_RTC_PRIVILEGE_IDS = tuple(int(privilege) for privilege in RtcPrivilege)
+RTC_PRIVILEGE_IDS = tuple(int(privilege) for privilege in RtcPrivilege)
 
 
 class StreamingPrivilege(IntEnum):

@@ -55,6 +55,8 @@ class Service(_services.Service):
     def __init__(self, service_type: Optional[int] = None) -> None:
         """A bare service of ``service_type`` (default: the class's own): privileges only, no fields."""
         super().__init__()
+        if service_type is None and type(self) is Service:
+            raise TypeError("Service() needs a service_type (an int)")
         if service_type is not None:  # official code names its own types this way
             self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
 

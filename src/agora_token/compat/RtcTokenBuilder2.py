@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .. import builders as _builders
 from .. import fastpath
-from ..services import RtcPrivilege, ServiceType
+from .._bind import bind_first
+from ..services import RTC_PRIVILEGE_IDS, ServiceType
 from ..validation import check_text, uid_string
 from . import AccessToken2 as _AccessToken2
 from ._common import expire_value, pins, uid_str
@@ -20,8 +20,6 @@ from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports 
 Role_Publisher = 1  # a host in a live broadcast: may also publish
 Role_Subscriber = 2  # an audience member (default): may join only
 
-#: The RTC privilege ids in wire order (exact ints, as the kernel packs fastest): join, then publishing.
-_RTC_PRIVILEGES = tuple(int(privilege) for privilege in RtcPrivilege)
 #: ``rtc_rtm_token``'s ``rtm_user_id`` for a token without RTM (None is a user id the check refuses).
 _RTC_ONLY: Any = object()
 
@@ -53,7 +51,7 @@ def rtc_rtm_token(
     values = (join_channel_privilege_expire,)
     if rtc_role == Role_Publisher:
         values += (pub_audio_privilege_expire, pub_video_privilege_expire, pub_data_stream_privilege_expire)
-    privileges = tuple(zip(_RTC_PRIVILEGES, map(expire_value, values)))
+    privileges = tuple(zip(RTC_PRIVILEGE_IDS, map(expire_value, values)))
     rtm_user: Optional[str] = None
     if rtm_user_id is not _RTC_ONLY:
         rtm_user = check_text("user_id", rtm_user_id)
@@ -68,7 +66,7 @@ def rtc_rtm_token(
 
 def rtc_rtm_builder(agent: Optional[ServiceType], name: str, doc: str) -> Any:
     """An official RTC+RTM builder (the parameters of ``build_token_with_rtm2``) adding ``agent``'s service."""
-    return staticmethod(_builders.bind_first(rtc_rtm_token, agent, name, doc))
+    return staticmethod(bind_first(rtc_rtm_token, agent, name, doc))
 
 
 class RtcTokenBuilder:
