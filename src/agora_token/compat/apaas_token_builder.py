@@ -42,10 +42,12 @@ class ApaasTokenBuilder:
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_uuid: str, expire: int) -> str:
         """A token for ``user_uuid`` outside any room."""
-        *fields, expire = _checked("", user_uuid, -1, expire)
+        user_uuid = check_text("user_uuid", user_uuid)  # no room, role -1: nothing else to check
+        expire = expire_value(expire)
         if not fastpath.credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.grant_007(app_id, app_certificate, fastpath.APAAS_USER, tuple(fields), expire, expire, *pins())
+        fields = ("", user_uuid, -1)
+        return fastpath.grant_007(app_id, app_certificate, fastpath.APAAS_USER, fields, expire, expire, *pins())
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
