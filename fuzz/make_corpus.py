@@ -14,27 +14,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import sys
 import zlib
 from pathlib import Path
 
-from agora_token import (
-    Rtm2Permissions, ServiceApaas, ServiceChat, ServiceConvoAI, ServiceFCdn, ServiceFpa, ServiceRtc,
-    ServiceRtm, ServiceRtm2, ServiceStreaming, ServiceStt, _pure,
-)  # fmt: skip
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: its tests' example set
+
+from agora_token import _pure  # noqa: E402
+from tests.tokens import every_service as services  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 OUT = Path(__file__).resolve().parent / "corpus"
-
-
-def services():
-    permissions = Rtm2Permissions().add(0, 0, ["a", "b"]).add(4, 1, []).add(1, 1, ["s\u00e9"])
-    found = [ServiceRtc("channel", 42), ServiceRtm("user"), ServiceStreaming("channel", "acct"), ServiceFpa(),
-             ServiceChat("chat-user"), ServiceFCdn("channel", 7), ServiceApaas("room", "user", -2),
-             ServiceRtm2("user", permissions), ServiceConvoAI(), ServiceStt()]  # fmt: skip
-    for n, service in enumerate(found):
-        service.add_privilege(1, 600 + n)
-    return found
 
 
 def main() -> None:

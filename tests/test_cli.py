@@ -23,6 +23,7 @@ from agora_token import AccessToken, AccessToken2, ServiceType, legacy
 from agora_token.cli import main
 
 from .conftest import VECTORS
+from .tokens import UNKNOWN_SERVICE_TYPE
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -571,7 +572,7 @@ def test_inspect_notes_a_service_type_it_does_not_know(capsys):
     from agora_token import Service, ServiceRtc
 
     class Future(Service):
-        service_type = 11  # newer than this package: parsing stops here, as in every official parser
+        service_type = UNKNOWN_SERVICE_TYPE  # newer than this package: parsing stops here, as officially
 
     token = AccessToken2(APP_ID, CERT, expire=600)
     rtc = ServiceRtc("demo", 5)

@@ -52,7 +52,7 @@ off_chat = _official("ChatTokenBuilder2")
 off_apaas = _official("apaas_token_builder")
 off_edu = _official("education_token_builder")
 off_fpa = _official("fpa_token_builder")
-from .tokens import payload, user_id, vectors
+from .tokens import UNKNOWN_SERVICE_TYPE, payload, service_from_vector, vectors
 
 V006 = vectors(VECTORS, "006")
 V007 = vectors(VECTORS, "007")
@@ -132,34 +132,7 @@ def assert_token_matches(token: str, vector: Dict[str, Any]) -> None:
 
 def compat_service(spec: Dict[str, Any]) -> c007.Service:
     """A compat service from one entry of a vector's ``services`` list."""
-    kind = spec["type"]
-    if kind == 1:
-        service: c007.Service = c007.ServiceRtc(spec["channel_name"], spec["uid"])
-    elif kind == 2:
-        service = c007.ServiceRtm(spec["user_id"])
-    elif kind == 3:
-        service = c007.ServiceStreaming(spec["channel_name"], spec["account"])
-    elif kind == 4:
-        service = c007.ServiceFpa()
-    elif kind == 5:
-        service = c007.ServiceChat(user_id(spec["user_id"]))
-    elif kind == 6:
-        service = c007.ServiceFCdn(spec["channel_name"], spec["account"])
-    elif kind == 7:
-        service = c007.ServiceApaas(spec["room_uuid"], spec["user_uuid"], spec["role"])
-    elif kind == 8:
-        permissions = c007.ServiceRtm2.Permissions()
-        for resource_type, by_permission in spec["permissions"].items():
-            for permission_type, resources in by_permission.items():
-                permissions.add(int(resource_type), int(permission_type), resources)
-        service = c007.ServiceRtm2(spec["user_id"], permissions)
-    elif kind == 9:
-        service = c007.ServiceConvoAI()
-    else:
-        service = c007.ServiceStt()
-    for privilege, expire in spec["privileges"].items():
-        service.add_privilege(int(privilege), expire)
-    return service
+    return service_from_vector(spec, c007.AccessToken.kServices)  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("vector", V007, ids=_ids(V007))
@@ -381,6 +354,14 @@ def test_rtc_rtm_builders_match_agoraiotools(
         lambda: off_rtc.RtcTokenBuilder2.build_token_with_rtm2(*args2),
     )  # fmt: skip
     assert ours == theirs
+
+
+def test_rtc_rtm_builders_refuse_a_missing_rtm_user():
+    # An RTM user None is refused as the RTM service refuses it; it never means "RTC alone".
+    with pytest.raises(TypeError, match="user_id must be a str"):
+        c_rtc.RtcTokenBuilder.build_token_with_rtm(APP_ID_OK, CERT_OK, "c", None, 1, 600, 600)
+    with pytest.raises(TypeError, match="user_id must be a str"):
+        c_rtc.RtcTokenBuilder.build_token_with_rtm2(APP_ID_OK, CERT_OK, "c", 1, 1, 600, 1, 2, 3, 4, None, 600)
 
 
 @given(app_id=APP_ID, cert=APP_ID, user=TEXT, expire=U32, salt=SALT, now=NOW)
@@ -635,7 +616,7 @@ def test_round_trip_of_every_service(
 
 def test_from_string_stops_at_an_unknown_service_type():
     token = _rtc_token()
-    unknown = c007.Service(11)
+    unknown = c007.Service(UNKNOWN_SERVICE_TYPE)
     unknown.add_privilege(1, 600)
     token.add_service(unknown)
     fpa = c007.ServiceFpa()
@@ -643,9 +624,9 @@ def test_from_string_stops_at_an_unknown_service_type():
     token.add_service(fpa)
     parsed = c007.AccessToken()
     assert parsed.from_string(token.build()) is True
-    # Wire order is Rtc(1), Fpa(4), then type 11, which the parser cannot skip (SPEC §3.8).
+    # Wire order is Rtc(1), Fpa(4), then the unknown type, which the parser cannot skip (SPEC §3.8).
     assert [s.service_type() for s in parsed.services] == [1, 4]
-    assert parsed.verify_signature(CERT_OK) is True  # the signature still covers type 11
+    assert parsed.verify_signature(CERT_OK) is True  # the signature still covers the unknown type
 
 
 def test_service_type_is_an_int_and_a_method():

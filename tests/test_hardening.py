@@ -39,28 +39,14 @@ from hypothesis import strategies as st
 
 import agora_token as at
 from agora_token import (
-    AccessToken,
-    AccessToken2,
-    Rtm2Permissions,
-    ServiceApaas,
-    ServiceChat,
-    ServiceConvoAI,
-    ServiceFCdn,
-    ServiceFpa,
-    ServiceRtc,
-    ServiceRtm,
-    ServiceRtm2,
-    ServiceStreaming,
-    ServiceStt,
-    TokenError,
-    _backend,
-    _pure,
-    legacy,
-)
+    AccessToken, AccessToken2, Rtm2Permissions, ServiceApaas, ServiceConvoAI, ServiceFpa, ServiceRtc, ServiceRtm,
+    ServiceRtm2, ServiceStt, TokenError, _backend, _pure, legacy,
+)  # fmt: skip
 from agora_token.describe import describe, render
 from agora_token.services import LAYOUTS
 
 from .differential import agree
+from .tokens import UNKNOWN_SERVICE_TYPE, every_service
 
 try:
     from agora_token import _fastpack
@@ -98,33 +84,15 @@ def _no_secret(*texts: object) -> None:
 # Real tokens: the seeds of the differential fuzzing (the same set fuzz/make_corpus.py writes)
 
 
-def _every_service() -> List[Any]:
-    permissions = Rtm2Permissions().add(0, 0, ["a", "b"]).add(4, 1, []).add(1, 1, ["s\u00e9"])
-    services = [
-        ServiceRtc("channel", 42),
-        ServiceRtm("user"),
-        ServiceStreaming("channel", "acct"),
-        ServiceFpa(),
-        ServiceChat("chat-user"),
-        ServiceFCdn("channel", 7),
-        ServiceApaas("room", "user", -2),
-        ServiceRtm2("user", permissions),
-        ServiceConvoAI(),
-        ServiceStt(),
-    ]
-    for n, service in enumerate(services):
-        service.add_privilege(1, 600 + n)
-    return services
-
-
 def real_tokens() -> List[str]:
     """007 tokens (one per service, all services, an unknown type) and 006 tokens, built by _pure."""
     tokens = []
-    for service in _every_service():
+    for service in every_service():
         wire = service.to_wire()
         tokens.append(_pure.build_007(APP_ID, CERT, 1700000000, 3600, 7, [wire]))
-    tokens.append(_pure.build_007(APP_ID, CERT, 1, 86400, 99999999, [s.to_wire() for s in _every_service()]))
-    tokens.append(_pure.build_007(APP_ID, CERT, 5, 60, 3, [(1, ((1, 5),), ("c", "1")), (11, ((1, 5),), ("x",))]))
+    tokens.append(_pure.build_007(APP_ID, CERT, 1, 86400, 99999999, [s.to_wire() for s in every_service()]))
+    unknown = (UNKNOWN_SERVICE_TYPE, ((1, 5),), ("x",))
+    tokens.append(_pure.build_007(APP_ID, CERT, 5, 60, 3, [(1, ((1, 5),), ("c", "1")), unknown]))
     tokens.append(_pure.build_006(APP_ID, CERT, "channel", "1234", 3, 2_000_000_000, ((1, 5), (2, 6), (1000, 7))))
     tokens.append(_pure.build_006(APP_ID, CERT, "c", "", 1, 1, ()))
     return tokens
@@ -761,7 +729,7 @@ def test_fork_right_after_a_thread_exits_never_hangs(kernel):
 
 def _public_objects() -> List[object]:
     token = AccessToken2(APP_ID, CERT, issue_ts=1, salt=1)
-    for service in _every_service():
+    for service in every_service():
         token.add_service(service)
     built = token.build()
     parsed = AccessToken2.parse(built)
@@ -785,7 +753,7 @@ def _public_objects() -> List[object]:
     dk_parsed = legacy.parse(dk5)
     report = describe(built, app_certificate=CERT, channel="channel", uid=42, now=2)
     return [token, parsed, t006, p006, c007, c007_parsed, c006, dk_parsed, report, *token.services,
-            *parsed.services, *_every_service(), Rtm2Permissions().add(0, 0, ["a"])]  # fmt: skip
+            *parsed.services, *every_service(), Rtm2Permissions().add(0, 0, ["a"])]  # fmt: skip
 
 
 def test_services_without_named_privileges_repr_and_describe():

@@ -4,48 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agora_token import (
-    AccessToken,
-    AccessToken2,
-    Rtm2Permissions,
-    ServiceApaas,
-    ServiceChat,
-    ServiceConvoAI,
-    ServiceFCdn,
-    ServiceFpa,
-    ServiceRtc,
-    ServiceRtm,
-    ServiceRtm2,
-    ServiceStreaming,
-    ServiceStt,
-    TokenError,
-    _backend,
-)
+from agora_token import AccessToken, AccessToken2, Rtm2Permissions, ServiceRtc, ServiceRtm, TokenError, _backend
 from agora_token.services import LAYOUTS
+
+from .tokens import UNKNOWN_SERVICE_TYPE, every_service
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
-
-
-def every_service():
-    permissions = Rtm2Permissions().add(0, 0, ["a", "b"]).add(4, 1, []).add(1, 1, ["s"])
-    services = [
-        ServiceRtc("channel", 42),
-        ServiceRtm("user"),
-        ServiceStreaming("channel", "acct"),
-        ServiceFpa(),
-        ServiceChat("chat-user"),
-        ServiceFCdn("channel", 7),
-        ServiceApaas("room", "user", 2),
-        ServiceRtm2("user", permissions),
-        ServiceConvoAI(),
-        ServiceStt(),
-    ]
-    for n, service in enumerate(services):
-        service.add_privilege(1, 600 + n)
-    return services
 
 
 @pytest.mark.parametrize("service", every_service(), ids=lambda s: type(s).__name__)
@@ -98,7 +65,7 @@ def test_rtm2_permissions_replace_on_repeated_add():
 def test_unknown_service_type_stops_the_parse_but_verify_covers_it():
     rtc = ServiceRtc("c", 1).to_wire()
     rtm = ServiceRtm("u").to_wire()
-    unknown = (11, ((1, 5),), ("opaque",))
+    unknown = (UNKNOWN_SERVICE_TYPE, ((1, 5),), ("opaque",))
     token = _backend.kernel.build_007(APP_ID, CERT, 1, 600, 9, [rtc, unknown, rtm])
     parsed = AccessToken2.parse(token)
     assert [s.service_type for s in parsed.services] == [1]

@@ -5,24 +5,38 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping, Type
 
-from agora_token import (
-    AccessToken,
-    AccessToken2,
-    Rtm2Permissions,
-    Service,
-    ServiceApaas,
-    ServiceChat,
-    ServiceConvoAI,
-    ServiceFCdn,
-    ServiceFpa,
-    ServiceRtc,
-    ServiceRtm,
-    ServiceRtm2,
-    ServiceStreaming,
-    ServiceStt,
-)
+from agora_token import AccessToken, AccessToken2, Rtm2Permissions, Service
+from agora_token.services import SERVICE_CLASSES
+
+#: The example services' field values, by field name (a field not named here gets its own name as
+#: its value), and where one type's example differs; the same set ``fuzz/make_corpus.py`` seeds from.
+EXAMPLE_FIELDS: Dict[str, Any] = {
+    "channel_name": "channel", "uid": 42, "user_id": "user", "account": "acct", "room_uuid": "room",
+    "user_uuid": "user", "role": -2,
+}  # fmt: skip
+EXAMPLE_OVERRIDES: Dict[str, Dict[str, Any]] = {"ServiceChat": {"user_id": "chat-user"}, "ServiceFCdn": {"account": 7}}
+
+
+#: A service type this package does not know (yet): parsing must stop at it.
+UNKNOWN_SERVICE_TYPE = max(SERVICE_CLASSES) + 1
+
+
+def example_permissions() -> Rtm2Permissions:
+    """RTM2 permissions with several resource and permission types, an empty list and a non-ASCII resource."""
+    return Rtm2Permissions().add(0, 0, ["a", "b"]).add(4, 1, []).add(1, 1, ["s\u00e9"])
+
+
+def every_service(classes: Mapping[int, Type[Service]] = SERVICE_CLASSES) -> List[Service]:
+    """One example of each registered service type, in type order, each granting privilege 1 (600 + n s)."""
+    services = []
+    for n, cls in enumerate(classes[t] for t in sorted(classes)):
+        values = {**EXAMPLE_FIELDS, "permissions": example_permissions(), **EXAMPLE_OVERRIDES.get(cls.__name__, {})}
+        service = cls(*(values.get(name, name) for name in cls.field_names))
+        service.add_privilege(1, 600 + n)
+        services.append(service)
+    return services
 
 
 def user_id(value: str) -> str:
@@ -30,33 +44,20 @@ def user_id(value: str) -> str:
     return hashlib.md5(value[4:].encode()).hexdigest() if value.startswith("md5:") else value
 
 
-def service_from_vector(spec: Dict[str, Any]) -> Service:
-    """A core service object from one entry of a vector's ``services`` list."""
-    kind = spec["type"]
-    if kind == 1:
-        service: Service = ServiceRtc(spec["channel_name"], spec["uid"])
-    elif kind == 2:
-        service = ServiceRtm(spec["user_id"])
-    elif kind == 3:
-        service = ServiceStreaming(spec["channel_name"], spec["account"])
-    elif kind == 4:
-        service = ServiceFpa()
-    elif kind == 5:
-        service = ServiceChat(user_id(spec["user_id"]))
-    elif kind == 6:
-        service = ServiceFCdn(spec["channel_name"], spec["account"])
-    elif kind == 7:
-        service = ServiceApaas(spec["room_uuid"], spec["user_uuid"], spec["role"])
-    elif kind == 8:
-        permissions = Rtm2Permissions()
-        for resource_type, by_permission in spec["permissions"].items():
+def _vector_field(cls: Type[Service], name: str, value: Any) -> Any:
+    if name == "permissions":
+        permissions = cls.Permissions()  # type: ignore[attr-defined]
+        for resource_type, by_permission in value.items():
             for permission_type, resources in by_permission.items():
                 permissions.add(int(resource_type), int(permission_type), resources)
-        service = ServiceRtm2(spec["user_id"], permissions)
-    elif kind == 9:
-        service = ServiceConvoAI()
-    else:
-        service = ServiceStt()
+        return permissions
+    return user_id(value) if name == "user_id" else value
+
+
+def service_from_vector(spec: Dict[str, Any], classes: Mapping[int, Type[Service]] = SERVICE_CLASSES) -> Service:
+    """A service of ``classes`` (core by default) from one entry of a vector's ``services`` list."""
+    cls = classes[spec["type"]]
+    service = cls(*(_vector_field(cls, name, spec[name]) for name in cls.field_names))
     for privilege, expire in spec["privileges"].items():
         service.add_privilege(int(privilege), expire)
     return service

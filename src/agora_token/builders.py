@@ -11,31 +11,21 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from enum import IntEnum
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _backend, fastpath
+from ._bind import bind_first
 from ._limits import U32_MAX
 from .services import (
-    ApaasPrivilege,
-    ChatPrivilege,
     FCdnPrivilege,
-    FpaPrivilege,
     RtcPrivilege,
     Rtm2Permissions,
-    RtmPrivilege,
     Service,
-    ServiceApaas,
-    ServiceChat,
-    ServiceConvoAI,
     ServiceFCdn,
-    ServiceFpa,
-    ServiceRtc,
-    ServiceRtm,
-    ServiceRtm2,
     ServiceStreaming,
-    ServiceStt,
     ServiceType,
     StreamingPrivilege,
+    check_permissions,
     rtc_privileges,
 )
 from .token006 import AccessToken, Privilege006
@@ -135,17 +125,35 @@ def _optional_u32(name: str, value: Optional[int]) -> Optional[int]:
     return None if value is None else check_u32(name, value)
 
 
+def _times(
+    app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int], salt: Optional[int]
+) -> Tuple[int, Optional[int], Optional[int]]:
+    """The credentials checked, then ``(expire, issue_ts, salt)``; a None time or salt is the kernel's to fill."""
+    check_credentials(app_id, app_certificate)
+    return _expire(expire), _optional_u32("issue_ts", issue_ts), _optional_u32("salt", salt)
+
+
+def _grant_token(
+    app_id: str,
+    app_certificate: str,
+    grant: fastpath.Grant,
+    fields: tuple,
+    expire: int,
+    issue_ts: Optional[int],
+    salt: Optional[int],
+    privilege_expire: Optional[int] = None,
+) -> str:
+    """A token of one service (``fields`` checked) whose one privilege lasts the token's lifetime by default."""
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    lifetime = expire if privilege_expire is None else privilege_expire
+    return fastpath.grant_007(app_id, app_certificate, grant, fields, lifetime, expire, issue_ts, salt)
+
+
 def _token(
     app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int], salt: Optional[int]
 ) -> AccessToken2:
-    check_credentials(app_id, app_certificate)
-    return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=_expire(expire), salt=salt)
-
-
-def _build(token: AccessToken2, *services: Service) -> str:
-    for service in services:
-        token.add_service(service)
-    return token.build()
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    return AccessToken2(app_id, app_certificate, issue_ts=issue_ts, expire=expire, salt=salt)
 
 
 def _build_with(token: AccessToken2, service: Service, wanted: Dict[IntEnum, bool], names: str) -> str:
@@ -155,7 +163,8 @@ def _build_with(token: AccessToken2, service: Service, wanted: Dict[IntEnum, boo
             service.add_privilege(privilege, token.expire)
     if not service.privileges:
         raise ValueError(f"{names} are both off: the token would grant nothing")
-    return _build(token, service)
+    token.add_service(service)
+    return token.build()
 
 
 def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_expire") -> int:
@@ -164,20 +173,6 @@ def _privilege_expire(value: Optional[int], expire: int, name: str = "privilege_
     if type(value) is int and 0 <= value <= MAX_LIFETIME:
         return value
     return check_lifetime(name, value)
-
-
-def rtc_service(channel: str, user: Union[int, str], role: RtcRole, privilege_expire: int) -> ServiceRtc:
-    """The RTC service a role gets (the rule itself is ``services.rtc_privileges``)."""
-    service = ServiceRtc(channel, user)
-    for privilege, expire in rtc_privileges(role in PUBLISHING_ROLES, privilege_expire):
-        service.add_privilege(privilege, expire)
-    return service
-
-
-def _rtm_service(user_id: str, expire: int) -> ServiceRtm:
-    service = ServiceRtm(user_id)
-    service.add_privilege(RtmPrivilege.LOGIN, expire)
-    return service
 
 
 def build_rtc_token(
@@ -348,36 +343,12 @@ def build_rtc_token_with_privileges(
     channel = check_channel(channel, "channel")
     user = rtc_user(uid, account)
     values = (join_channel_expire, publish_audio_expire, publish_video_expire, publish_data_expire)
-    lifetimes = {
-        privilege: check_lifetime(name, value) for (privilege, name), value in zip(_RTC_PRIVILEGE_KEYWORDS, values)
-    }
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    service = ServiceRtc(channel, user)
-    for privilege, lifetime in lifetimes.items():
-        service.add_privilege(privilege, lifetime)
-    return _build(token, service)
-
-
-def build_rtc_rtm_token(
-    app_id: str,
-    app_certificate: str,
-    channel: str,
-    *,
-    uid: Optional[int] = None,
-    account: Optional[str] = None,
-    rtm_user_id: Optional[str] = None,
-    role: RoleLike = RtcRole.PUBLISHER,
-    expire: int = DEFAULT_EXPIRE,
-    privilege_expire: Optional[int] = None,
-    rtm_expire: Optional[int] = None,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """One token for RTC in ``channel`` and RTM login as ``rtm_user_id`` (default: the RTC user)."""
-    return _rtc_rtm_token(
-        None, app_id, app_certificate, channel, uid, account, rtm_user_id, role, expire,
-        privilege_expire, rtm_expire, issue_ts, salt,
-    )  # fmt: skip
+    keywords = zip(_RTC_PRIVILEGE_KEYWORDS, values)
+    privileges = tuple((int(privilege), check_lifetime(name, value)) for (privilege, name), value in keywords)
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    return fastpath.rtc_rtm_007(
+        app_id, app_certificate, channel, uid_string(user), privileges, None, 0, None, expire, issue_ts, salt
+    )
 
 
 def build_rtc_rtm_token_with_privileges(
@@ -407,9 +378,9 @@ def build_rtc_rtm_token_with_privileges(
     user = rtc_user(uid, account)
     role = check_role(role)
     rtm_user = check_account(uid_string(user) if rtm_user_id is None else rtm_user_id, "rtm_user_id")
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
     values = (join_channel_expire, publish_audio_expire, publish_video_expire, publish_data_expire)
-    rtc = ServiceRtc(channel, user)
+    privileges = []
     for (privilege, name), value in zip(_RTC_PRIVILEGE_KEYWORDS, values):
         if privilege is not RtcPrivilege.JOIN_CHANNEL and role not in PUBLISHING_ROLES:
             if value is not None:
@@ -417,9 +388,12 @@ def build_rtc_rtm_token_with_privileges(
                     f"{name} is given, but a subscriber gets no publish privileges (role='publisher' does)"
                 )
             continue
-        rtc.add_privilege(privilege, _privilege_expire(value, token.expire, name))
-    rtm = _rtm_service(rtm_user, _privilege_expire(rtm_expire, token.expire, "rtm_expire"))
-    return _build(token, rtc, rtm)
+        privileges.append((int(privilege), _privilege_expire(value, expire, name)))
+    rtm_lifetime = _privilege_expire(rtm_expire, expire, "rtm_expire")
+    return fastpath.rtc_rtm_007(
+        app_id, app_certificate, channel, uid_string(user), tuple(privileges), rtm_user, rtm_lifetime, None, expire,
+        issue_ts, salt,
+    )  # fmt: skip
 
 
 def build_rtm_token(
@@ -447,15 +421,10 @@ def build_rtm_token(
     if version != "007":
         raise ValueError(f"version must be '007' or '006', got {version!r}")
     if permissions is None:
-        check_credentials(app_id, app_certificate)
-        expire = _expire(expire)
-        return fastpath.rtm_007(
-            app_id, app_certificate, user_id, expire, _optional_u32("issue_ts", issue_ts), _optional_u32("salt", salt)
-        )
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    service = ServiceRtm2(user_id, permissions)
-    service.add_privilege(RtmPrivilege.LOGIN, token.expire)
-    return _build(token, service)
+        return _grant_token(app_id, app_certificate, fastpath.RTM_LOGIN, (user_id,), expire, issue_ts, salt)
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    fields = (user_id, *check_permissions(permissions).to_wire())
+    return fastpath.grant_007(app_id, app_certificate, fastpath.RTM2_LOGIN, fields, expire, expire, issue_ts, salt)
 
 
 def build_chat_user_token(
@@ -468,10 +437,8 @@ def build_chat_user_token(
     salt: Optional[int] = None,
 ) -> str:
     """A token for Agora Chat as the user ``user_id``."""
-    service = ServiceChat(check_account(user_id, "user_id"))
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    service.add_privilege(ChatPrivilege.USER, token.expire)
-    return _build(token, service)
+    user_id = check_account(user_id, "user_id")
+    return _grant_token(app_id, app_certificate, fastpath.CHAT_USER, (user_id,), expire, issue_ts, salt)
 
 
 def build_chat_app_token(
@@ -483,10 +450,7 @@ def build_chat_app_token(
     salt: Optional[int] = None,
 ) -> str:
     """A token for Agora Chat's REST API as the app itself."""
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    service = ServiceChat("")
-    service.add_privilege(ChatPrivilege.APP, token.expire)
-    return _build(token, service)
+    return _grant_token(app_id, app_certificate, fastpath.CHAT_APP, ("",), expire, issue_ts, salt)
 
 
 def chat_user_id(user_uuid: str) -> str:
@@ -508,12 +472,10 @@ def build_apaas_room_user_token(
     """A Flexible Classroom token for ``user_uuid`` in ``room_uuid`` (with RTM and Chat for the user)."""
     room_uuid = check_account(room_uuid, "room_uuid")
     user_uuid = check_account(user_uuid, "user_uuid")
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    apaas = ServiceApaas(room_uuid, user_uuid, check_int("role", role, -0x8000, 0x7FFF))
-    apaas.add_privilege(ApaasPrivilege.ROOM_USER, token.expire)
-    chat = ServiceChat(chat_user_id(user_uuid))
-    chat.add_privilege(ChatPrivilege.USER, token.expire)
-    return _build(token, apaas, _rtm_service(user_uuid, token.expire), chat)
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    role = check_int("role", role, -0x8000, 0x7FFF)
+    services = fastpath.apaas_room_user_services(room_uuid, user_uuid, role, chat_user_id(user_uuid), expire)
+    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
 def build_apaas_user_token(
@@ -526,10 +488,8 @@ def build_apaas_user_token(
     salt: Optional[int] = None,
 ) -> str:
     """A Flexible Classroom token for ``user_uuid`` outside any room."""
-    apaas = ServiceApaas("", check_account(user_uuid, "user_uuid"))
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    apaas.add_privilege(ApaasPrivilege.USER, token.expire)
-    return _build(token, apaas)
+    fields = ("", check_account(user_uuid, "user_uuid"), -1)
+    return _grant_token(app_id, app_certificate, fastpath.APAAS_USER, fields, expire, issue_ts, salt)
 
 
 def build_apaas_app_token(
@@ -541,10 +501,7 @@ def build_apaas_app_token(
     salt: Optional[int] = None,
 ) -> str:
     """A Flexible Classroom token for the app itself."""
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    apaas = ServiceApaas()
-    apaas.add_privilege(ApaasPrivilege.APP, token.expire)
-    return _build(token, apaas)
+    return _grant_token(app_id, app_certificate, fastpath.APAAS_APP, ("", "", -1), expire, issue_ts, salt)
 
 
 # Agora's Education builders are the APaaS ones under another name (SPEC §4).
@@ -562,10 +519,8 @@ def build_fpa_token(
     salt: Optional[int] = None,
 ) -> str:
     """A token to log in to FPA; the login privilege lasts as long as the token."""
-    token = _token(app_id, app_certificate, _expire(expire, FPA_EXPIRE), issue_ts, salt)
-    service = ServiceFpa()
-    service.add_privilege(FpaPrivilege.LOGIN, 0)
-    return _build(token, service)
+    expire = _expire(expire, FPA_EXPIRE)
+    return _grant_token(app_id, app_certificate, fastpath.FPA_LOGIN, (), expire, issue_ts, salt, privilege_expire=0)
 
 
 def build_streaming_token(
@@ -611,73 +566,47 @@ def build_fcdn_token(
 
 
 def _rtc_rtm_token(
-    agent: Optional[Service],
+    agent: Optional[ServiceType],
     app_id: str,
     app_certificate: str,
     channel: str,
-    uid: Optional[int],
-    account: Optional[str],
-    rtm_user_id: Optional[str],
-    role: RoleLike,
-    expire: int,
-    privilege_expire: Optional[int],
-    rtm_expire: Optional[int],
-    issue_ts: Optional[int],
-    salt: Optional[int],
+    *,
+    uid: Optional[int] = None,
+    account: Optional[str] = None,
+    rtm_user_id: Optional[str] = None,
+    role: RoleLike = RtcRole.PUBLISHER,
+    expire: int = DEFAULT_EXPIRE,
+    privilege_expire: Optional[int] = None,
+    rtm_expire: Optional[int] = None,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
 ) -> str:
+    """RTC in ``channel``, RTM login as ``rtm_user_id`` (default: the RTC user) and ``agent``'s service if any."""
     channel = check_channel(channel, "channel")
     user = rtc_user(uid, account)
-    role = check_role(role)
+    publisher = check_role(role) in PUBLISHING_ROLES
     rtm_user = check_account(uid_string(user) if rtm_user_id is None else rtm_user_id, "rtm_user_id")
-    token = _token(app_id, app_certificate, expire, issue_ts, salt)
-    privileges = _privilege_expire(privilege_expire, token.expire)
-    rtm_lifetime = _privilege_expire(rtm_expire, token.expire, "rtm_expire")
-    services = [rtc_service(channel, user, role, privileges), _rtm_service(rtm_user, rtm_lifetime)]
-    return _build(token, *services, *([agent] if agent else []))
-
-
-def build_convoai_token(
-    app_id: str,
-    app_certificate: str,
-    channel: str,
-    *,
-    uid: Optional[int] = None,
-    account: Optional[str] = None,
-    rtm_user_id: Optional[str] = None,
-    role: RoleLike = RtcRole.PUBLISHER,
-    expire: int = DEFAULT_EXPIRE,
-    privilege_expire: Optional[int] = None,
-    rtm_expire: Optional[int] = None,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A token for a Conversational AI agent: RTC in ``channel``, RTM login and the ConvoAI service."""
-    return _rtc_rtm_token(
-        ServiceConvoAI(), app_id, app_certificate, channel, uid, account, rtm_user_id, role, expire,
-        privilege_expire, rtm_expire, issue_ts, salt,
+    expire, issue_ts, salt = _times(app_id, app_certificate, expire, issue_ts, salt)
+    privileges = rtc_privileges(publisher, _privilege_expire(privilege_expire, expire))
+    rtm_lifetime = _privilege_expire(rtm_expire, expire, "rtm_expire")
+    return fastpath.rtc_rtm_007(
+        app_id, app_certificate, channel, uid_string(user), privileges, rtm_user, rtm_lifetime, agent, expire,
+        issue_ts, salt,
     )  # fmt: skip
 
 
-def build_stt_token(
-    app_id: str,
-    app_certificate: str,
-    channel: str,
-    *,
-    uid: Optional[int] = None,
-    account: Optional[str] = None,
-    rtm_user_id: Optional[str] = None,
-    role: RoleLike = RtcRole.PUBLISHER,
-    expire: int = DEFAULT_EXPIRE,
-    privilege_expire: Optional[int] = None,
-    rtm_expire: Optional[int] = None,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A token for a speech-to-text agent: RTC in ``channel``, RTM login and the STT service."""
-    return _rtc_rtm_token(
-        ServiceStt(), app_id, app_certificate, channel, uid, account, rtm_user_id, role, expire,
-        privilege_expire, rtm_expire, issue_ts, salt,
-    )  # fmt: skip
+build_rtc_rtm_token = bind_first(
+    _rtc_rtm_token, None, "build_rtc_rtm_token",
+    "One token for RTC in ``channel`` and RTM login as ``rtm_user_id`` (default: the RTC user).",
+)  # fmt: skip
+build_convoai_token = bind_first(
+    _rtc_rtm_token, ServiceType.CONVOAI, "build_convoai_token",
+    "A token for a Conversational AI agent: RTC in ``channel``, RTM login and the ConvoAI service.",
+)  # fmt: skip
+build_stt_token = bind_first(
+    _rtc_rtm_token, ServiceType.STT, "build_stt_token",
+    "A token for a speech-to-text agent: RTC in ``channel``, RTM login and the STT service.",
+)  # fmt: skip
 
 
 __all__ = [

@@ -476,25 +476,21 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     p = command("fpa", _cmd_fpa, "an FPA (Full Path Acceleration) login token")
     _add_expire(p, builders.FPA_EXPIRE)
 
-    p = command("streaming", _cmd_streaming, "a media-streaming token to publish mixed and/or raw streams")
-    p.add_argument("--channel", required=True, help="the channel name")
-    _add_user(p)
-    for name in ("mix", "raw"):
-        p.add_argument(
-            f"--publish-{name}-stream", action=argparse.BooleanOptionalAction, default=True,
-            help=f"grant publishing the {name} stream (default: %(default)s)",
-        )  # fmt: skip
-    _add_expire(p)
-
-    p = command("fcdn", _cmd_fcdn, "a fusion-CDN token to publish and/or play a channel")
-    p.add_argument("--channel", required=True, help="the channel name")
-    _add_user(p)
-    for name in ("publish", "play"):
-        p.add_argument(
-            f"--{name}", action=argparse.BooleanOptionalAction, default=True,
-            help=f"grant the {name} privilege (default: %(default)s)",
-        )  # fmt: skip
-    _add_expire(p)
+    # Streaming and fusion CDN: a channel, a user and two privileges, each on unless turned off.
+    grants = (
+        ("streaming", _cmd_streaming, "a media-streaming token to publish mixed and/or raw streams",
+         [(f"--publish-{name}-stream", f"grant publishing the {name} stream") for name in ("mix", "raw")]),
+        ("fcdn", _cmd_fcdn, "a fusion-CDN token to publish and/or play a channel",
+         [(f"--{name}", f"grant the {name} privilege") for name in ("publish", "play")]),
+    )  # fmt: skip
+    for name, handler, text, flags in grants:
+        p = command(name, handler, text)
+        p.add_argument("--channel", required=True, help="the channel name")
+        _add_user(p)
+        for flag, help_text in flags:
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=True,
+                           help=help_text + " (default: %(default)s)")  # fmt: skip
+        _add_expire(p)
 
     _add_rtc_rtm(command("convoai", _rtc_rtm(builders.build_convoai_token), "a Conversational AI agent token"))
     _add_rtc_rtm(command("stt", _rtc_rtm(builders.build_stt_token), "a speech-to-text agent token"))

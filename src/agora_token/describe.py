@@ -40,18 +40,6 @@ _ERROR_TEXT = {ERR_TOKEN_EXPIRED: "token expired", ERR_INVALID_TOKEN: "invalid t
 #: A token issued further than this in the future hints at a wrong clock on the issuing server.
 _CLOCK_SKEW = 300
 
-_DISPLAY_NAMES = {
-    ServiceType.RTC: "RTC",
-    ServiceType.RTM: "RTM",
-    ServiceType.STREAMING: "Streaming",
-    ServiceType.FPA: "FPA",
-    ServiceType.CHAT: "Chat",
-    ServiceType.FCDN: "Fusion CDN",
-    ServiceType.APAAS: "APaaS (Flexible Classroom)",
-    ServiceType.RTM2: "RTM with permissions",
-    ServiceType.CONVOAI: "Conversational AI",
-    ServiceType.STT: "Speech-to-text",
-}
 _PUBLISH = (RtcPrivilege.PUBLISH_AUDIO_STREAM, RtcPrivilege.PUBLISH_VIDEO_STREAM, RtcPrivilege.PUBLISH_DATA_STREAM)
 _FORMAT_NAMES = {"007": "AccessToken2", "006": "AccessToken"}
 
@@ -320,9 +308,9 @@ def _service_007(service: Service, token: AccessToken2, now: int) -> Dict[str, A
         expires_at = token.issue_ts + value if value else token.issue_ts + token.expire
         privileges.append(_privilege(pid, _enum_name(service.Privilege, pid), value, expires_at, now))
     entry: Dict[str, Any] = {
-        "type": stype,
+        "type": int(stype),
         "name": _enum_name(ServiceType, stype),
-        "display_name": _DISPLAY_NAMES.get(stype, f"type {stype}"),
+        "display_name": service.display_name or f"type {stype}",
         "privileges": privileges,
     }
     for name, value in service.fields().items():

@@ -9,11 +9,27 @@ to fill in (now, and a fresh CSPRNG salt), one Python call less per token.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 from . import _backend
-from .services import rtc_privileges
+from .services import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtmPrivilege, ServiceType, rtc_privileges
 from .validation import is_hex32
+
+Privileges = Tuple[Tuple[int, int], ...]
+#: A service type and the one privilege a token of ``grant_007`` gives.
+Grant = Tuple[ServiceType, int]
+
+# Privilege ids as exact ints: the C kernel packs exact ints on its fast path (an IntEnum member
+# takes the general one). Service types go as ServiceType members: the kernel reads them as ints.
+_LOGIN = int(RtmPrivilege.LOGIN)
+RTM_LOGIN: Grant = (ServiceType.RTM, _LOGIN)
+RTM2_LOGIN: Grant = (ServiceType.RTM2, _LOGIN)
+FPA_LOGIN: Grant = (ServiceType.FPA, int(FpaPrivilege.LOGIN))
+CHAT_USER: Grant = (ServiceType.CHAT, int(ChatPrivilege.USER))
+CHAT_APP: Grant = (ServiceType.CHAT, int(ChatPrivilege.APP))
+APAAS_USER: Grant = (ServiceType.APAAS, int(ApaasPrivilege.USER))
+APAAS_APP: Grant = (ServiceType.APAAS, int(ApaasPrivilege.APP))
+_ROOM_USER = int(ApaasPrivilege.ROOM_USER)
 
 # (app_id, app_certificate) pairs already found well-formed, so a server that mints tokens for one
 # app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
@@ -51,21 +67,56 @@ def rtc_007(
     """A 007 token with one RTC service; ``uid`` is already the wire string."""
     return _backend.kernel.build_007(
         app_id, app_certificate, issue_ts, expire, salt,
-        ((1, rtc_privileges(publisher, privilege_expire), (channel_name, uid)),),
+        ((ServiceType.RTC, rtc_privileges(publisher, privilege_expire), (channel_name, uid)),),
     )  # fmt: skip
 
 
-def rtm_007(
+def grant_007(
     app_id: str,
     app_certificate: str,
-    user_id: str,
+    grant: Grant,
+    fields: tuple,
+    privilege_expire: int,
     expire: int,
     issue_ts: Optional[int] = None,
     salt: Optional[int] = None,
 ) -> str:
-    """A 007 token with one RTM login service lasting ``expire``."""
-    return _backend.kernel.build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((2, ((1, expire),), (user_id,)),)
+    """A 007 token of one service with one privilege: RTM, RTM2, Chat, FPA, APaaS user and app tokens."""
+    service_type, privilege = grant
+    services = ((service_type, ((privilege, privilege_expire),), fields),)
+    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
+
+
+def rtc_rtm_007(
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    uid: str,
+    privileges: Privileges,
+    rtm_user_id: Optional[str],
+    rtm_expire: int,
+    agent: Optional[ServiceType],
+    expire: int,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
+) -> str:
+    """RTC with ``privileges`` (ids ascending), RTM login unless ``rtm_user_id`` is None, and an
+    agent's empty service (ConvoAI, STT) if any: every 007 token of the RTC+RTM builders."""
+    services: tuple = ((ServiceType.RTC, privileges, (channel_name, uid)),)
+    if rtm_user_id is not None:
+        services += ((ServiceType.RTM, ((_LOGIN, rtm_expire),), (rtm_user_id,)),)
+    if agent is not None:  # the agent types come after RTM's 2 in wire order (SPEC §3.3)
+        services += ((agent, (), ()),)
+    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
+
+
+def apaas_room_user_services(room_uuid: str, user_uuid: str, role: int, chat_user_id: str, expire: int) -> tuple:
+    """The wire services of an APaaS room-user token (for ``build_007``): APaaS, RTM login as the user and
+    Chat as ``chat_user_id``, all for ``expire``."""
+    return (  # wire order is by type: RTM (2), Chat (5), APaaS (7)
+        (ServiceType.RTM, ((_LOGIN, expire),), (user_uuid,)),
+        (ServiceType.CHAT, ((CHAT_USER[1], expire),), (chat_user_id,)),
+        (ServiceType.APAAS, ((_ROOM_USER, expire),), (room_uuid, user_uuid, role)),
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Dict, Mapping, Optional, Tuple
 
+from ._bind import bind_first
 from ._limits import MAX_TOKEN_LENGTH, SALT_MAX, too_long_message
 from .errors import TokenError
 from .validation import check_account, check_app_id, check_certificate, check_channel, check_u16, check_u32, check_uid
@@ -113,9 +114,11 @@ def _dk23(
     channel: str,
     uid: int,
     expired_ts: int,
-    issue_ts: Optional[int],
-    salt: Optional[int],
+    *,
+    issue_ts: Optional[int] = None,
+    salt: Optional[int] = None,
 ) -> str:
+    """A DynamicKey v2 (``prefix`` "") or v3 ("003") for ``channel`` and ``uid``, valid until ``expired_ts``."""
     app_id, app_certificate, channel = _common(app_id, app_certificate, channel)
     uid, expired_ts = check_uid(uid), check_u32("expired_ts", expired_ts)
     ts, rnd = _issue_ts(issue_ts), _salt(salt)
@@ -124,32 +127,13 @@ def _dk23(
     return prefix + signature + app_id + _dec10(ts) + _hex8(rnd) + tail
 
 
-def build_dynamic_key2(
-    app_id: str,
-    app_certificate: str,
-    channel: str,
-    uid: int,
-    expired_ts: int,
-    *,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A DynamicKey v2 for ``channel`` and ``uid``, valid until the absolute time ``expired_ts``."""
-    return _dk23("", app_id, app_certificate, channel, uid, expired_ts, issue_ts, salt)
-
-
-def build_dynamic_key3(
-    app_id: str,
-    app_certificate: str,
-    channel: str,
-    uid: int,
-    expired_ts: int,
-    *,
-    issue_ts: Optional[int] = None,
-    salt: Optional[int] = None,
-) -> str:
-    """A DynamicKey v3: the v2 key with the "003" prefix."""
-    return _dk23("003", app_id, app_certificate, channel, uid, expired_ts, issue_ts, salt)
+build_dynamic_key2 = bind_first(
+    _dk23, "", "build_dynamic_key2",
+    "A DynamicKey v2 for ``channel`` and ``uid``, valid until the absolute time ``expired_ts``.",
+)  # fmt: skip
+build_dynamic_key3 = bind_first(
+    _dk23, "003", "build_dynamic_key3", 'A DynamicKey v3: the v2 key with the "003" prefix.'
+)
 
 
 def _dk4_prefix(service: str) -> str:

@@ -1,7 +1,13 @@
 """The ten 007 service types (SPEC §3.2 and §9): what each carries and how it reaches the kernel.
 
 A service is a set of privileges (id → seconds from the token's issue time) plus its own fields.
-Each class declares its wire ``layout`` once; the kernel packs and parses by it.
+Each class declares its wire type, display name and privilege enum (class keywords) and its fields
+(``layout``, ``field_names``, the checks in ``__init__``) once; the class registers itself in
+``SERVICE_CLASSES``, and ``LAYOUTS`` (what the kernels parse by), ``describe``, compat's classes
+and ``kServices`` and the tests' example services all follow from that registry.
+
+Adding a service type: its ``ServiceType`` member and its class here, its name in the package's
+``__init__`` (import and ``__all__``), and the wire types the tests expect (``test_layouts_...``).
 """
 
 from __future__ import annotations
@@ -37,8 +43,12 @@ def rtc_privileges(publisher: bool, expire: int) -> Tuple[Tuple[int, int], ...]:
     The ids are the same in 006 and 007 tokens, so both formats take their role rule from here.
     """
     if publisher:
-        return ((1, expire), (2, expire), (3, expire), (4, expire))
-    return ((1, expire),)
+        return tuple((privilege, expire) for privilege in RTC_PRIVILEGE_IDS)
+    return ((RTC_PRIVILEGE_IDS[0], expire),)
+
+
+#: The RTC privilege ids as exact ints (the C kernel's fast path packs those), in wire order.
+RTC_PRIVILEGE_IDS = tuple(int(privilege) for privilege in RtcPrivilege)
 
 
 class StreamingPrivilege(IntEnum):
@@ -81,7 +91,7 @@ class NoPrivilege(IntEnum):
 
 
 class ServiceType(IntEnum):
-    """Wire ids of the 007 service types."""
+    """Wire ids of the 007 service types; each has one ``Service`` subclass (``SERVICE_CLASSES``)."""
 
     RTC = 1
     RTM = 2
@@ -95,11 +105,23 @@ class ServiceType(IntEnum):
     STT = 10
 
 
+#: Every service class by wire type, filled by ``Service.__init_subclass__`` as the classes below are
+#: defined (so there is no second list to keep in step); ``LAYOUTS`` is built from it at the end.
+SERVICE_CLASSES: Dict[int, Type["Service"]] = {}
+
+
 class Service:
-    """A 007 service: a type, privileges and the type's own fields."""
+    """A 007 service: a type, privileges and the type's own fields.
+
+    A subclass declares its wire type, display name and privilege enum once, as class keywords
+    (``class ServiceX(Service, service_type=ServiceType.X, name="X", privileges=XPrivilege)``), and
+    its fields as ``layout`` (wire codes) and ``field_names``; its ``__init__`` checks the values.
+    """
 
     service_type: ClassVar[int]
     kServiceType: ClassVar[int]
+    #: How people call the service (``agora-token inspect`` shows it).
+    display_name: ClassVar[str] = ""
     #: Wire layout of the fields after the privileges: s string, h int16, p RTM2 permissions.
     layout: ClassVar[str] = ""
     #: Names of the fields, in wire order, as attributes of the instance.
@@ -111,9 +133,26 @@ class Service:
     def __init__(self) -> None:
         self.privileges: Dict[int, int] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        service_type: Optional[ServiceType] = None,
+        name: Optional[str] = None,
+        privileges: Optional[Type[IntEnum]] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init_subclass__(**kwargs)
-        cls.kServiceType = cls.service_type  # the official name
+        if service_type is not None:
+            if not isinstance(service_type, ServiceType) or service_type in SERVICE_CLASSES:
+                raise TypeError(f"{cls.__name__}: service_type must be a ServiceType without a class yet")
+            if len(cls.layout) != len(cls.field_names):
+                raise TypeError(f"{cls.__name__}: layout and field_names must name the same fields")
+            cls.service_type = service_type
+            cls.display_name = name or service_type.name
+            if privileges is not None:
+                cls.Privilege = privileges
+            SERVICE_CLASSES[int(service_type)] = cls  # plain int keys: the parser looks up wire ints
+        if hasattr(cls, "service_type"):  # not on the shape-only bases (_UserService...)
+            cls.kServiceType = cls.service_type  # the official name
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds after the token's issue time (0: with the token)."""
@@ -158,18 +197,15 @@ class Service:
             return str(privilege)
 
 
-class ServiceRtc(Service):
+class ServiceRtc(Service, service_type=ServiceType.RTC, name="RTC", privileges=RtcPrivilege):
     """Join an RTC channel and publish in it; ``uid`` 0 lets any user join."""
 
-    service_type = 1
     layout = "ss"
-    field_names = ("channel_name", "uid")
-    Privilege = RtcPrivilege
-    kPrivilegeJoinChannel = 1
-    kPrivilegePublishAudioStream = 2
-    kPrivilegePublishVideoStream = 3
-    kPrivilegePublishDataStream = 4
-    __slots__ = field_names
+    __slots__ = field_names = ("channel_name", "uid")
+    # The official constants, bound from the enum in its order (so they cannot drift from it).
+    kPrivilegeJoinChannel, kPrivilegePublishAudioStream, kPrivilegePublishVideoStream, kPrivilegePublishDataStream = (
+        RtcPrivilege
+    )
 
     def __init__(self, channel_name: str = "", uid: Union[int, str] = 0) -> None:
         self.privileges = {}
@@ -177,91 +213,72 @@ class ServiceRtc(Service):
         self.uid = uid_string(uid)
 
 
-class ServiceRtm(Service):
+class _UserService(Service):
+    """The shape of the services whose one field is a user id (RTM, Chat)."""
+
+    layout = "s"
+    __slots__ = field_names = ("user_id",)
+
+    def __init__(self, user_id: str = "") -> None:
+        self.privileges = {}
+        self.user_id = check_text("user_id", user_id)
+
+
+class _ChannelAccountService(Service):
+    """The shape of the services of a channel and a user (Streaming, fusion CDN); a uid 0 is any user."""
+
+    layout = "ss"
+    __slots__ = field_names = ("channel_name", "account")
+
+    def __init__(self, channel_name: str = "", account: Union[int, str] = "") -> None:
+        self.privileges = {}
+        self.channel_name = check_text("channel_name", channel_name)
+        self.account = uid_string(account, "account")
+
+
+class ServiceRtm(_UserService, service_type=ServiceType.RTM, name="RTM", privileges=RtmPrivilege):
     """Log in to RTM as ``user_id``."""
 
-    service_type = 2
-    layout = "s"
-    field_names = ("user_id",)
-    Privilege = RtmPrivilege
-    kPrivilegeLogin = 1
-    __slots__ = field_names
-
-    def __init__(self, user_id: str = "") -> None:
-        self.privileges = {}
-        self.user_id = check_text("user_id", user_id)
+    __slots__ = ()
+    kPrivilegeLogin = RtmPrivilege.LOGIN
 
 
-class ServiceStreaming(Service):
+class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMING, name="Streaming",
+                       privileges=StreamingPrivilege):  # fmt: skip
     """Publish mixed or raw media streams in a channel."""
 
-    service_type = 3
-    layout = "ss"
-    field_names = ("channel_name", "account")
-    Privilege = StreamingPrivilege
-    kPrivilegePublishMixStream = 1
-    kPrivilegePublishRawStream = 2
-    __slots__ = field_names
-
-    def __init__(self, channel_name: str = "", account: Union[int, str] = "") -> None:
-        self.privileges = {}
-        self.channel_name = check_text("channel_name", channel_name)
-        self.account = uid_string(account, "account")
+    __slots__ = ()
+    kPrivilegePublishMixStream, kPrivilegePublishRawStream = StreamingPrivilege
 
 
-class ServiceFpa(Service):
+class ServiceFpa(Service, service_type=ServiceType.FPA, name="FPA", privileges=FpaPrivilege):
     """Log in to FPA (Full Path Acceleration)."""
 
-    service_type = 4
-    Privilege = FpaPrivilege
-    kPrivilegeLogin = 1
     __slots__ = ()
+    kPrivilegeLogin = FpaPrivilege.LOGIN
 
 
-class ServiceChat(Service):
+class ServiceChat(_UserService, service_type=ServiceType.CHAT, name="Chat", privileges=ChatPrivilege):
     """Agora Chat as a user, or as the app when ``user_id`` is empty."""
 
-    service_type = 5
-    layout = "s"
-    field_names = ("user_id",)
-    Privilege = ChatPrivilege
-    kPrivilegeUser = 1
-    kPrivilegeApp = 2
-    __slots__ = field_names
-
-    def __init__(self, user_id: str = "") -> None:
-        self.privileges = {}
-        self.user_id = check_text("user_id", user_id)
+    __slots__ = ()
+    kPrivilegeUser, kPrivilegeApp = ChatPrivilege
 
 
-class ServiceFCdn(Service):
+class ServiceFCdn(_ChannelAccountService, service_type=ServiceType.FCDN, name="Fusion CDN", privileges=FCdnPrivilege):
     """Publish to or play from fusion CDN."""
 
-    service_type = 6
-    layout = "ss"
-    field_names = ("channel_name", "account")
-    Privilege = FCdnPrivilege
-    kPrivilegePublish = 1
-    kPrivilegePlay = 2
-    __slots__ = field_names
-
-    def __init__(self, channel_name: str = "", account: Union[int, str] = "") -> None:
-        self.privileges = {}
-        self.channel_name = check_text("channel_name", channel_name)
-        self.account = uid_string(account, "account")
+    __slots__ = ()
+    kPrivilegePublish, kPrivilegePlay = FCdnPrivilege
 
 
-class ServiceApaas(Service):
+class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexible Classroom)",
+                   privileges=ApaasPrivilege):  # fmt: skip
     """Flexible Classroom (APaaS): a user in a room, a user, or the app."""
 
-    service_type = 7
     layout = "ssh"
-    field_names = ("room_uuid", "user_uuid", "role")
-    Privilege = ApaasPrivilege
-    kPrivilegeRoomUser = 1
-    kPrivilegeUser = 2
-    kPrivilegeApp = 3
-    __slots__ = field_names
+    __slots__ = field_names = ("room_uuid", "user_uuid", "role")
+    kPrivilegeRoomUser, kPrivilegeUser, kPrivilegeApp = ApaasPrivilege
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
         self.privileges = {}
@@ -347,24 +364,30 @@ class Rtm2Permissions:
         return f"Rtm2Permissions({self.as_dict()})"
 
 
-class ServiceRtm2(Service):
+def rtm2_user_id(user_id: Union[str, int]) -> str:
+    """An RTM2 user id; as in Agora's newest Node code, a number is its decimal string (0: ""), like an RTC uid."""
+    return uid_string(user_id, "user_id") if type(user_id) is int else check_text("user_id", user_id)
+
+
+def check_permissions(permissions: object) -> Rtm2Permissions:
+    """``permissions`` if it is an ``Rtm2Permissions``, else the TypeError saying so."""
+    if not isinstance(permissions, Rtm2Permissions):
+        raise TypeError(f"permissions must be ServiceRtm2.Permissions, not {type(permissions).__name__}")
+    return permissions
+
+
+class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permissions", privileges=RtmPrivilege):
     """RTM login with per-resource permissions."""
 
-    service_type = 8
     layout = "sp"
-    field_names = ("user_id", "permissions")
-    Privilege = RtmPrivilege
-    kPrivilegeLogin = 1
+    __slots__ = field_names = ("user_id", "permissions")
+    kPrivilegeLogin = RtmPrivilege.LOGIN
     Permissions = Rtm2Permissions
-    __slots__ = field_names
 
     def __init__(self, user_id: Union[str, int] = "", permissions: Optional[Rtm2Permissions] = None) -> None:
         self.privileges = {}
-        # Agora's newest Node code takes a numeric RTM2 user id as its decimal string (0: ""), as an RTC uid.
-        self.user_id = uid_string(user_id, "user_id") if type(user_id) is int else check_text("user_id", user_id)
-        if permissions is not None and not isinstance(permissions, Rtm2Permissions):
-            raise TypeError(f"permissions must be ServiceRtm2.Permissions, not {type(permissions).__name__}")
-        self.permissions = permissions if permissions is not None else Rtm2Permissions()
+        self.user_id = rtm2_user_id(user_id)
+        self.permissions = check_permissions(permissions) if permissions is not None else Rtm2Permissions()
 
     def _wire_fields(self) -> Tuple[Field, ...]:
         return (self.user_id, *self.permissions.to_wire())
@@ -374,35 +397,20 @@ class ServiceRtm2(Service):
         return super()._from_wire(privileges, (fields[0], Rtm2Permissions.from_wire(fields[1:])))
 
 
-class ServiceConvoAI(Service):
+class ServiceConvoAI(Service, service_type=ServiceType.CONVOAI, name="Conversational AI"):
     """Conversational AI agent (no privileges, no fields)."""
 
-    service_type = 9
     __slots__ = ()
 
 
-class ServiceStt(Service):
+class ServiceStt(Service, service_type=ServiceType.STT, name="Speech-to-text"):
     """Speech-to-text (no privileges, no fields)."""
 
-    service_type = 10
     __slots__ = ()
 
 
-#: Every known service class by wire type.
-SERVICE_CLASSES: Mapping[int, Type[Service]] = {
-    cls.service_type: cls
-    for cls in (
-        ServiceRtc,
-        ServiceRtm,
-        ServiceStreaming,
-        ServiceFpa,
-        ServiceChat,
-        ServiceFCdn,
-        ServiceApaas,
-        ServiceRtm2,
-        ServiceConvoAI,
-        ServiceStt,
-    )
-}
+# Each ServiceType has its class: a type added to the enum but not defined (or the reverse) fails here.
+if set(SERVICE_CLASSES) != set(ServiceType):
+    raise ImportError(f"service types without a class: {sorted(set(ServiceType) - set(SERVICE_CLASSES))}")
 #: What the kernel's parser needs to read each known type.
 LAYOUTS: Mapping[int, str] = {t: cls.layout for t, cls in SERVICE_CLASSES.items()}

@@ -75,14 +75,9 @@ class AccessToken2:
         """
         signature, signing_info, app_id, issue_ts, expire, salt, services = _backend.kernel.parse_007(token, LAYOUTS)
         parsed = cls.__new__(cls)
-        parsed.app_id = app_id
-        parsed._app_certificate = ""
-        parsed.issue_ts = issue_ts
-        parsed.expire = expire
-        parsed.salt = salt
+        parsed.app_id, parsed._app_certificate, parsed.issue_ts, parsed.expire = app_id, "", issue_ts, expire
+        parsed.salt, parsed._signature, parsed._signing_info = salt, signature, signing_info
         parsed.services = [SERVICE_CLASSES[t]._from_wire(p, f) for t, p, f in services]
-        parsed._signature = signature
-        parsed._signing_info = signing_info
         return parsed
 
     def verify(self, app_certificate: str) -> bool:

@@ -52,10 +52,13 @@ class Service(_services.Service):
         super().__init_subclass__(**kwargs)
         cls.kServiceType = int(value)
 
-    def __init__(self, service_type: int) -> None:
-        """A bare service of ``service_type``: privileges only, no fields."""
+    def __init__(self, service_type: Optional[int] = None) -> None:
+        """A bare service of ``service_type`` (default: the class's own): privileges only, no fields."""
         super().__init__()
-        self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
+        if service_type is None and type(self) is Service:
+            raise TypeError("Service() needs a service_type (an int)")
+        if service_type is not None:  # official code names its own types this way
+            self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
 
     def to_wire(self) -> Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Union[str, int], ...]]:
         """The service as the kernel packs it (its type as a plain int)."""
@@ -63,7 +66,11 @@ class Service(_services.Service):
         return int(service_type), privileges, fields
 
 
-class ServiceRtc(Service, _services.ServiceRtc):
+# The core class comes first in each service's bases, so its ``__init__`` and fields apply; the
+# compat ``Service`` after it adds the callable ``service_type`` and the official ``to_wire``.
+
+
+class ServiceRtc(_services.ServiceRtc, Service):
     """RTC: join a channel and publish in it; uid 0 lets any user join."""
 
     def __init__(self, channel_name: str = "", uid: Uid = 0) -> None:
@@ -71,59 +78,43 @@ class ServiceRtc(Service, _services.ServiceRtc):
         _services.ServiceRtc.__init__(self, channel_name, uid_str(uid))
 
 
-class ServiceRtm(Service, _services.ServiceRtm):
+class ServiceRtm(_services.ServiceRtm, Service):
     """RTM: log in as ``user_id``."""
 
-    def __init__(self, user_id: str = "") -> None:
-        """An RTM service for ``user_id``."""
-        _services.ServiceRtm.__init__(self, user_id)
+
+class _ChannelAccountService(_services._ChannelAccountService):
+    """Streaming and fusion CDN take the account by the official uid rule (a uid 0 → any user)."""
+
+    def __init__(self, channel_name: str = "", account: Uid = "") -> None:
+        """A service for ``channel_name`` and ``account``."""
+        _services._ChannelAccountService.__init__(self, channel_name, uid_str(account, "account"))
 
 
-class ServiceStreaming(Service, _services.ServiceStreaming):
+class ServiceStreaming(_ChannelAccountService, _services.ServiceStreaming, Service):
     """Media streaming: publish mixed or raw streams in a channel."""
 
-    def __init__(self, channel_name: str = "", account: Uid = "") -> None:
-        """A streaming service for ``channel_name`` and ``account`` (a uid 0 → any user)."""
-        _services.ServiceStreaming.__init__(self, channel_name, uid_str(account, "account"))
 
-
-class ServiceFpa(Service, _services.ServiceFpa):
+class ServiceFpa(_services.ServiceFpa, Service):
     """FPA (Full Path Acceleration) login."""
 
-    def __init__(self) -> None:
-        """An FPA service."""
-        _services.ServiceFpa.__init__(self)
 
-
-class ServiceChat(Service, _services.ServiceChat):
+class ServiceChat(_services.ServiceChat, Service):
     """Agora Chat, as a user or (``user_id`` "") as the app."""
 
-    def __init__(self, user_id: str = "") -> None:
-        """A Chat service for ``user_id``."""
-        _services.ServiceChat.__init__(self, user_id)
 
-
-class ServiceFCdn(Service, _services.ServiceFCdn):
+class ServiceFCdn(_ChannelAccountService, _services.ServiceFCdn, Service):
     """Fusion CDN: publish to or play from a channel."""
 
-    def __init__(self, channel_name: str = "", account: Uid = "") -> None:
-        """An FCdn service for ``channel_name`` and ``account`` (a uid 0 → any user)."""
-        _services.ServiceFCdn.__init__(self, channel_name, uid_str(account, "account"))
 
-
-class ServiceApaas(Service, _services.ServiceApaas):
+class ServiceApaas(_services.ServiceApaas, Service):
     """APaaS (Flexible Classroom): a user in a room, a user, or the app."""
-
-    def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
-        """An APaaS service; ``role`` is a signed 16-bit value (-1 when not in a room)."""
-        _services.ServiceApaas.__init__(self, room_uuid, user_uuid, role)
 
 
 #: The name older releases of the official module used for the APaaS service.
 ServiceEducation = ServiceApaas
 
 
-class ServiceRtm2(Service, _services.ServiceRtm2):
+class ServiceRtm2(_services.ServiceRtm2, Service):
     """RTM login with per-resource permissions."""
 
     class Permissions(_services.Rtm2Permissions):
@@ -166,20 +157,23 @@ class ServiceRtm2(Service, _services.ServiceRtm2):
         return service
 
 
-class ServiceConvoAI(Service, _services.ServiceConvoAI):
+class ServiceConvoAI(_services.ServiceConvoAI, Service):
     """Conversational AI agent (no privileges, no fields)."""
 
-    def __init__(self) -> None:
-        """A ConvoAI service."""
-        _services.ServiceConvoAI.__init__(self)
 
-
-class ServiceStt(Service, _services.ServiceStt):
+class ServiceStt(_services.ServiceStt, Service):
     """Speech-to-text (no privileges, no fields)."""
 
-    def __init__(self) -> None:
-        """An STT service."""
-        _services.ServiceStt.__init__(self)
+
+def _official_classes() -> Dict[int, Type[Service]]:
+    """The compat class of every core service type, by type (one made here for a type without one above)."""
+    found = {cls.kServiceType: cls for cls in Service.__subclasses__() if cls.kServiceType in _services.SERVICE_CLASSES}
+    for service_type, core in _services.SERVICE_CLASSES.items():
+        if service_type not in found:
+            namespace = {"__doc__": core.__doc__, "__module__": __name__}
+            found[service_type] = type(core.__name__, (core, Service), namespace)
+            globals()[core.__name__] = found[service_type]
+    return dict(sorted(found.items()))
 
 
 class AccessToken:
@@ -190,21 +184,7 @@ class AccessToken:
     pin the salt that way keep working.
     """
 
-    kServices: ClassVar[Dict[int, Type[Service]]] = {
-        cls.kServiceType: cls
-        for cls in (
-            ServiceRtc,
-            ServiceRtm,
-            ServiceStreaming,
-            ServiceFpa,
-            ServiceChat,
-            ServiceFCdn,
-            ServiceApaas,
-            ServiceRtm2,
-            ServiceConvoAI,
-            ServiceStt,
-        )
-    }
+    kServices: ClassVar[Dict[int, Type[Service]]] = _official_classes()
 
     def __init__(self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = 900) -> None:
         """A token for ``app_id``; ``expire`` is its lifetime in seconds from ``issue_ts`` (0: now)."""
@@ -283,17 +263,8 @@ __all__ = [
     "AccessToken",
     "AccessToken2",
     "Service",
-    "ServiceApaas",
-    "ServiceChat",
-    "ServiceConvoAI",
     "ServiceEducation",
-    "ServiceFCdn",
-    "ServiceFpa",
-    "ServiceRtc",
-    "ServiceRtm",
-    "ServiceRtm2",
-    "ServiceStreaming",
-    "ServiceStt",
     "ServiceTypeId",
     "get_version",
+    *sorted(cls.__name__ for cls in AccessToken.kServices.values()),
 ]

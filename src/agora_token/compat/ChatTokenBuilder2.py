@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
+from .. import fastpath
+from ..validation import check_text
 from . import AccessToken2 as _AccessToken2
+from ._common import expire_value, pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import AccessToken, ServiceChat
+
+
+def _chat_token(app_id: str, app_certificate: str, user_id: str, grant: fastpath.Grant, expire: int) -> str:
+    user_id = check_text("user_id", user_id)
+    expire = expire_value(expire)
+    if not fastpath.credentials_well_formed(app_id, app_certificate):
+        return ""
+    return fastpath.grant_007(app_id, app_certificate, grant, (user_id,), expire, expire, *pins())
 
 
 class ChatTokenBuilder:
-    """Builds 007 Chat tokens (expiry in seconds from now)."""
+    """Builds 007 Chat tokens (expiry in seconds from now): the Pythonic builders' tokens."""
 
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
         """A Chat token for the user ``user_id``."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        service = ServiceChat(user_id)
-        service.add_privilege(ServiceChat.kPrivilegeUser, expire)
-        token.add_service(service)
-        return token.build()
+        return _chat_token(app_id, app_certificate, user_id, fastpath.CHAT_USER, expire)
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
         """A Chat token for the app itself (REST API)."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        service = ServiceChat()
-        service.add_privilege(ServiceChat.kPrivilegeApp, expire)
-        token.add_service(service)
-        return token.build()
+        return _chat_token(app_id, app_certificate, "", fastpath.CHAT_APP, expire)
 
 
 #: The name the PyPI packaging (agoraiotools) also exports.

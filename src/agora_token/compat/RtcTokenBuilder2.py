@@ -7,47 +7,66 @@ static method of ``RtcTokenBuilder`` (the PyPI packaging agoraiotools 0.3.4 puts
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+from typing import Any, Optional
 
-from .. import builders as _builders
 from .. import fastpath
-from .. import services as _services
-from ..services import RtcPrivilege
+from .._bind import bind_first
+from ..services import RTC_PRIVILEGE_IDS, ServiceType
+from ..validation import check_text, uid_string
 from . import AccessToken2 as _AccessToken2
-from ._common import pins, uid_str
+from ._common import expire_value, pins, uid_str
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import AccessToken, ServiceRtm
 
 Role_Publisher = 1  # a host in a live broadcast: may also publish
 Role_Subscriber = 2  # an audience member (default): may join only
 
-_PUBLISH_PRIVILEGES = (
-    RtcPrivilege.PUBLISH_AUDIO_STREAM,
-    RtcPrivilege.PUBLISH_VIDEO_STREAM,
-    RtcPrivilege.PUBLISH_DATA_STREAM,
-)
+#: ``rtc_rtm_token``'s ``rtm_user_id`` for a token without RTM (None is a user id the check refuses).
+_RTC_ONLY: Any = object()
 
 
-def _rtc_service(
+def rtc_rtm_token(
+    agent: Optional[ServiceType],
+    app_id: str,
+    app_certificate: str,
     channel_name: str,
-    account: Any,
-    role: int,
+    rtc_account: Any,
+    rtc_role: int,
+    rtc_token_expire: int,
     join_channel_privilege_expire: int,
     pub_audio_privilege_expire: int,
     pub_video_privilege_expire: int,
     pub_data_stream_privilege_expire: int,
-) -> _services.ServiceRtc:
-    """The RTC service of the official builders: join, plus the publish privileges for ``Role_Publisher``.
+    rtm_user_id: str,
+    rtm_token_expire: int,
+) -> str:
+    """``build_token_with_rtm2``'s token (RTC alone for ``rtm_user_id`` ``_RTC_ONLY``) plus ``agent``'s service.
 
-    Which privileges a role gets is the core's rule; this only gives each its own lifetime.
+    The official argument rules (uid 0 is any user, ``Role_Publisher`` alone publishes, a value
+    checked as the core service checked it, "" for malformed credentials) applied, the token is the
+    Pythonic builders' (``fastpath.rtc_rtm_007``).
     """
-    rtc_role = _builders.RtcRole.PUBLISHER if role == Role_Publisher else _builders.RtcRole.SUBSCRIBER
-    service = _builders.rtc_service(channel_name, uid_str(account), rtc_role, join_channel_privilege_expire)
-    values = (pub_audio_privilege_expire, pub_video_privilege_expire, pub_data_stream_privilege_expire)
-    for privilege, expire in zip(_PUBLISH_PRIVILEGES, values):
-        if privilege in service.privileges:
-            service.add_privilege(privilege, expire)
-    return service
+    uid = uid_str(rtc_account)
+    channel_name = check_text("channel_name", channel_name)
+    uid = uid_string(uid)
+    values = (join_channel_privilege_expire,)
+    if rtc_role == Role_Publisher:
+        values += (pub_audio_privilege_expire, pub_video_privilege_expire, pub_data_stream_privilege_expire)
+    privileges = tuple(zip(RTC_PRIVILEGE_IDS, map(expire_value, values)))
+    rtm_user: Optional[str] = None
+    if rtm_user_id is not _RTC_ONLY:
+        rtm_user = check_text("user_id", rtm_user_id)
+        rtm_token_expire = expire_value(rtm_token_expire)
+    if not fastpath.credentials_well_formed(app_id, app_certificate):
+        return ""
+    return fastpath.rtc_rtm_007(
+        app_id, app_certificate, channel_name, uid, privileges, rtm_user, rtm_token_expire, agent,
+        expire_value(rtc_token_expire), *pins(),
+    )  # fmt: skip
+
+
+def rtc_rtm_builder(agent: Optional[ServiceType], name: str, doc: str) -> Any:
+    """An official RTC+RTM builder (the parameters of ``build_token_with_rtm2``) adding ``agent``'s service."""
+    return staticmethod(bind_first(rtc_rtm_token, agent, name, doc))
 
 
 class RtcTokenBuilder:
@@ -124,19 +143,11 @@ class RtcTokenBuilder:
         pub_data_stream_privilege_expire: int,
     ) -> str:
         """An RTC token for ``account`` with each of the four privileges given its own lifetime."""
-        token = AccessToken(app_id, app_certificate, expire=token_expire)
-        token.add_service(
-            _rtc_service(
-                channel_name,
-                account,
-                Role_Publisher,
-                join_channel_privilege_expire,
-                pub_audio_privilege_expire,
-                pub_video_privilege_expire,
-                pub_data_stream_privilege_expire,
-            )
-        )
-        return token.build()
+        return rtc_rtm_token(
+            None, app_id, app_certificate, channel_name, account, Role_Publisher, token_expire,
+            join_channel_privilege_expire, pub_audio_privilege_expire, pub_video_privilege_expire,
+            pub_data_stream_privilege_expire, _RTC_ONLY, 0,
+        )  # fmt: skip
 
     @staticmethod
     def build_token_with_rtm(
@@ -149,87 +160,15 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for ``account`` that also logs in to RTM as ``account`` (for ``token_expire``)."""
-        token = AccessToken(app_id, app_certificate, expire=token_expire)
-        token.add_service(_rtc_service(channel_name, account, role, *(privilege_expire,) * 4))
-        rtm = ServiceRtm(account)
-        rtm.add_privilege(ServiceRtm.kPrivilegeLogin, token_expire)
-        token.add_service(rtm)
-        return token.build()
-
-    @staticmethod
-    def build_token_with_rtm2(
-        app_id: str,
-        app_certificate: str,
-        channel_name: str,
-        rtc_account: Any,
-        rtc_role: int,
-        rtc_token_expire: int,
-        join_channel_privilege_expire: int,
-        pub_audio_privilege_expire: int,
-        pub_video_privilege_expire: int,
-        pub_data_stream_privilege_expire: int,
-        rtm_user_id: str,
-        rtm_token_expire: int,
-    ) -> str:
-        """An RTC token for ``rtc_account`` plus RTM login as ``rtm_user_id``, each with its own lifetimes."""
         return rtc_rtm_token(
-            (), app_id, app_certificate, channel_name, rtc_account, rtc_role, rtc_token_expire,
-            join_channel_privilege_expire, pub_audio_privilege_expire, pub_video_privilege_expire,
-            pub_data_stream_privilege_expire, rtm_user_id, rtm_token_expire,
+            None, app_id, app_certificate, channel_name, account, role, token_expire, *(privilege_expire,) * 4,
+            account, token_expire,
         )  # fmt: skip
 
-
-def rtc_rtm_token(
-    extra: Sequence[_services.Service],
-    app_id: str,
-    app_certificate: str,
-    channel_name: str,
-    rtc_account: Any,
-    rtc_role: int,
-    rtc_token_expire: int,
-    join_channel_privilege_expire: int,
-    pub_audio_privilege_expire: int,
-    pub_video_privilege_expire: int,
-    pub_data_stream_privilege_expire: int,
-    rtm_user_id: str,
-    rtm_token_expire: int,
-) -> str:
-    """``build_token_with_rtm2``'s token plus ``extra`` services (the ConvoAI and STT builders' shape)."""
-    token = AccessToken(app_id, app_certificate, expire=rtc_token_expire)
-    for service in _rtc_rtm_services(
-        channel_name, rtc_account, rtc_role, join_channel_privilege_expire, pub_audio_privilege_expire,
-        pub_video_privilege_expire, pub_data_stream_privilege_expire, rtm_user_id, rtm_token_expire,
-    ):  # fmt: skip
-        token.add_service(service)
-    for service in extra:
-        token.add_service(service)
-    return token.build()
-
-
-def _rtc_rtm_services(
-    channel_name: str,
-    rtc_account: Any,
-    rtc_role: int,
-    join_channel_privilege_expire: int,
-    pub_audio_privilege_expire: int,
-    pub_video_privilege_expire: int,
-    pub_data_stream_privilege_expire: int,
-    rtm_user_id: str,
-    rtm_token_expire: int,
-) -> List[_services.Service]:
-    """The RTC and RTM services of ``build_token_with_rtm2`` (also the start of ConvoAI/STT tokens)."""
-    rtc = _rtc_service(
-        channel_name,
-        rtc_account,
-        rtc_role,
-        join_channel_privilege_expire,
-        pub_audio_privilege_expire,
-        pub_video_privilege_expire,
-        pub_data_stream_privilege_expire,
-    )
-    rtm = ServiceRtm(rtm_user_id)
-    rtm.add_privilege(ServiceRtm.kPrivilegeLogin, rtm_token_expire)
-    return [rtc, rtm]
+    build_token_with_rtm2 = rtc_rtm_builder(
+        None, "build_token_with_rtm2",
+        "An RTC token for ``rtc_account`` plus RTM login as ``rtm_user_id``, each with its own lifetimes.",
+    )  # fmt: skip
 
 
 #: The name the PyPI packaging (agoraiotools) also exports.

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .. import fastpath
 from .. import services as _services
+from ..validation import check_text
 from . import AccessToken2 as _AccessToken2
+from ._common import expire_value, pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import AccessToken, ServiceRtm, ServiceRtm2
+
+#: The wire form of no permissions at all (the official builder's default).
+_NO_PERMISSIONS = _services.Rtm2Permissions().to_wire()
 
 
 class RtmTokenBuilder:
-    """Builds 007 RTM tokens."""
+    """Builds 007 RTM tokens (the Pythonic ``build_rtm_token``'s, from the official arguments)."""
 
     @staticmethod
     def build_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
         """A token to log in to RTM as ``user_id`` for ``expire`` seconds."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        service = ServiceRtm(user_id)
-        service.add_privilege(ServiceRtm.kPrivilegeLogin, expire)
-        token.add_service(service)
-        return token.build()
+        user_id = check_text("user_id", user_id)
+        expire = expire_value(expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.grant_007(app_id, app_certificate, fastpath.RTM_LOGIN, (user_id,), expire, expire, *pins())
 
     @staticmethod
     def build_token_with_permissions(
@@ -31,11 +36,13 @@ class RtmTokenBuilder:
         expire: int = 0,
     ) -> str:
         """An RTM2 token for ``user_id`` limited to ``permissions`` (a ``ServiceRtm2.Permissions``)."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        service = ServiceRtm2(user_id, permissions)
-        service.add_privilege(ServiceRtm2.kPrivilegeLogin, expire)
-        token.add_service(service)
-        return token.build()
+        user_id = _services.rtm2_user_id(user_id)
+        wire = _NO_PERMISSIONS if permissions is None else _services.check_permissions(permissions).to_wire()
+        expire = expire_value(expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.grant_007(app_id, app_certificate, fastpath.RTM2_LOGIN, (user_id, *wire), expire, expire,
+                                  *pins())  # fmt: skip
 
 
 #: The name the PyPI packaging (agoraiotools) also exports.

@@ -31,6 +31,16 @@ def uid_str(uid: Any, name: str = "uid") -> str:
     return "" if uid == 0 else str(uid)
 
 
+def expire_value(value: Any) -> int:
+    """A lifetime or privilege value of the official builders: an int that fits 32 bits unsigned.
+
+    The same check (and error) as when the value went through the core ``add_privilege``.
+    """
+    if type(value) is int and 0 <= value <= 0xFFFFFFFF:  # the common case, on every token's hot path
+        return value
+    return check_u32("expire", value)
+
+
 #: Whether a value is an App ID / App Certificate: 32 hexadecimal characters (the core's rule).
 is_uuid = is_hex32
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Tuple
+
+from .. import _backend
 from .. import builders as _builders
+from .. import fastpath
+from ..validation import check_int, check_text
 from . import AccessToken2 as _AccessToken2
+from ._common import expire_value, pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import AccessToken, ServiceApaas, ServiceChat, ServiceRtm
 
 
 def get_md5(data: str) -> str:
@@ -13,43 +18,44 @@ def get_md5(data: str) -> str:
     return _builders.chat_user_id(data)
 
 
+def _checked(room_uuid: str, user_uuid: str, role: int, expire: int) -> Tuple[str, str, int, int]:
+    """The official builders' APaaS fields and lifetime, checked as the core service checks them."""
+    room_uuid = check_text("room_uuid", room_uuid)
+    return room_uuid, check_text("user_uuid", user_uuid), check_int("role", role, -0x8000, 0x7FFF), expire_value(expire)
+
+
 class ApaasTokenBuilder:
-    """Builds 007 APaaS tokens (expiry in seconds from now)."""
+    """Builds 007 APaaS tokens (expiry in seconds from now): the Pythonic builders' tokens."""
 
     @staticmethod
     def build_room_user_token(
         app_id: str, app_certificate: str, room_uuid: str, user_uuid: str, role: int, expire: int
     ) -> str:
         """A token for ``user_uuid`` in ``room_uuid``, with RTM login and Chat as ``md5(user_uuid)``."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        apaas = ServiceApaas(room_uuid, user_uuid, role)
-        apaas.add_privilege(ServiceApaas.kPrivilegeRoomUser, expire)
-        token.add_service(apaas)
-        rtm = ServiceRtm(user_uuid)
-        rtm.add_privilege(ServiceRtm.kPrivilegeLogin, expire)
-        token.add_service(rtm)
-        chat = ServiceChat(get_md5(user_uuid))
-        chat.add_privilege(ServiceChat.kPrivilegeUser, expire)
-        token.add_service(chat)
-        return token.build()
+        room_uuid, user_uuid, role, expire = _checked(room_uuid, user_uuid, role, expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        services = fastpath.apaas_room_user_services(room_uuid, user_uuid, role, get_md5(user_uuid), expire)
+        issue_ts, salt = pins()
+        return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_uuid: str, expire: int) -> str:
         """A token for ``user_uuid`` outside any room."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        apaas = ServiceApaas(user_uuid=user_uuid)
-        apaas.add_privilege(ServiceApaas.kPrivilegeUser, expire)
-        token.add_service(apaas)
-        return token.build()
+        user_uuid = check_text("user_uuid", user_uuid)  # no room, role -1: nothing else to check
+        expire = expire_value(expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        fields = ("", user_uuid, -1)
+        return fastpath.grant_007(app_id, app_certificate, fastpath.APAAS_USER, fields, expire, expire, *pins())
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
         """A token for the app itself."""
-        token = AccessToken(app_id, app_certificate, expire=expire)
-        apaas = ServiceApaas()
-        apaas.add_privilege(ServiceApaas.kPrivilegeApp, expire)
-        token.add_service(apaas)
-        return token.build()
+        expire = expire_value(expire)
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.grant_007(app_id, app_certificate, fastpath.APAAS_APP, ("", "", -1), expire, expire, *pins())
 
 
 __all__ = [*_AccessToken2.__all__, "ApaasTokenBuilder", "get_md5"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .. import builders as _builders
+from .. import fastpath
 from . import AccessToken2 as _AccessToken2
+from ._common import pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import AccessToken, ServiceFpa
 
 
 class FpaTokenBuilder:
@@ -13,12 +14,10 @@ class FpaTokenBuilder:
 
     @staticmethod
     def build_token(app_id: str, app_certificate: str) -> str:
-        """A token to log in to FPA, valid for 24 hours."""
-        token = AccessToken(app_id, app_certificate, expire=_builders.FPA_EXPIRE)
-        service = ServiceFpa()
-        service.add_privilege(ServiceFpa.kPrivilegeLogin, 0)
-        token.add_service(service)
-        return token.build()
+        """A token to log in to FPA, valid for 24 hours (the Pythonic ``build_fpa_token``'s)."""
+        if not fastpath.credentials_well_formed(app_id, app_certificate):
+            return ""
+        return fastpath.grant_007(app_id, app_certificate, fastpath.FPA_LOGIN, (), 0, _builders.FPA_EXPIRE, *pins())
 
 
 __all__ = [*_AccessToken2.__all__, "FpaTokenBuilder"]

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..services import ServiceType
 from . import AccessToken2 as _AccessToken2
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
-from .AccessToken2 import ServiceStt
-from .RtcTokenBuilder2 import Role_Publisher, Role_Subscriber, rtc_rtm_token
+from .RtcTokenBuilder2 import Role_Publisher, Role_Subscriber, rtc_rtm_builder
 
 
 class SttTokenBuilder:
     """Builds 007 tokens for a speech-to-text agent; parameters are the npm package's, in snake_case."""
 
-    @staticmethod
-    def build_token(
-        app_id: str,
-        app_certificate: str,
-        channel_name: str,
-        rtc_account: Any,
-        rtc_role: int,
-        rtc_token_expire: int,
-        join_channel_privilege_expire: int,
-        pub_audio_privilege_expire: int,
-        pub_video_privilege_expire: int,
-        pub_data_stream_privilege_expire: int,
-        rtm_user_id: str,
-        rtm_token_expire: int,
-    ) -> str:
-        """RTC in ``channel_name`` as ``rtc_account``, RTM login as ``rtm_user_id``, and an empty Stt service."""
-        return rtc_rtm_token(
-            (ServiceStt(),), app_id, app_certificate, channel_name, rtc_account, rtc_role, rtc_token_expire,
-            join_channel_privilege_expire, pub_audio_privilege_expire, pub_video_privilege_expire,
-            pub_data_stream_privilege_expire, rtm_user_id, rtm_token_expire,
-        )  # fmt: skip
+    build_token = rtc_rtm_builder(
+        ServiceType.STT, "build_token",
+        "RTC in ``channel_name`` as ``rtc_account``, RTM login as ``rtm_user_id``, and an empty Stt service.",
+    )  # fmt: skip
 
 
 __all__ = [*_AccessToken2.__all__, "SttTokenBuilder", "Role_Publisher", "Role_Subscriber"]
