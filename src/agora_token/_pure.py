@@ -438,18 +438,23 @@ def _read_fields(reader: _Reader, codes: str) -> Tuple[Field, ...]:
     return tuple(fields)
 
 
+def _check_token_text(token: object, version: str) -> None:
+    """The checks every token string passes before it is decoded, in the C kernel's order."""
+    if not isinstance(token, str):
+        raise TokenError(f"token must be a str, not {type(token).__name__}")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError(too_long_message())
+    if not token.startswith(version):
+        raise TokenError(f"not a {version} token: it does not start with '{version}'")
+
+
 def parse_007(token: str, layouts: Mapping[int, str]) -> tuple:
     """Decode a 007 token.
 
     Returns ``(signature, signing_info, app_id, issue_ts, expire, salt, services)``; ``services`` is a
     list of ``(type, privileges, fields)`` read until the end or the first type not in ``layouts``.
     """
-    if not isinstance(token, str):
-        raise TokenError(f"token must be a str, not {type(token).__name__}")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(too_long_message())
-    if not token.startswith("007"):
-        raise TokenError("not a 007 token: it does not start with '007'")
+    _check_token_text(token, "007")
     content = _inflate(_decode_base64(token[3:]))
     reader = _Reader(content)
     signature = reader.raw("signature")
@@ -475,12 +480,7 @@ def parse_006(token: str) -> tuple:
     Returns ``(app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges)``; ``message``
     is the raw signed bytes.
     """
-    if not isinstance(token, str):
-        raise TokenError(f"token must be a str, not {type(token).__name__}")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(too_long_message())
-    if not token.startswith("006"):
-        raise TokenError("not a 006 token: it does not start with '006'")
+    _check_token_text(token, "006")
     if len(token) < 35 or not token[3:35].isascii():
         raise TokenError("006 token is too short to hold a 32-character app id")
     content = _decode_base64(token[35:])
