@@ -148,7 +148,9 @@ def _salt_pinned_official_style(inputs: Dict[str, Any], monkeypatch: pytest.Monk
 
 
 # One test for both ways of pinning the salt: what is checked after construction is the same.
-@pytest.mark.parametrize("make", [_salt_pinned_by_patching, _salt_pinned_official_style], ids=["patched-salt", "official-salt-pin"])
+@pytest.mark.parametrize(
+    "make", [_salt_pinned_by_patching, _salt_pinned_official_style], ids=["patched-salt", "official-salt-pin"]
+)
 @pytest.mark.parametrize("vector", V007, ids=_ids(V007))
 def test_007_vector_through_compat_access_token(vector, make, monkeypatch):
     token = make(vector["inputs"], monkeypatch)
