@@ -57,11 +57,6 @@ IMPLS = [
 _ids = itertools.count(10_000_001)  # shared by every benchmark: no two calls see the same uid
 
 
-def _official(module: str) -> Any:
-    # agoraiotools' __init__ shadows its module names with classes, so import the modules by path.
-    return importlib.import_module(f"agoraiotools.{module}")
-
-
 def make_inputs(workload: str, n: int) -> List[Any]:
     """``n`` fresh inputs: uids, or (uid, rtm user id) pairs, or RTM user ids."""
     ids = list(itertools.islice(_ids, n))
@@ -72,58 +67,53 @@ def make_inputs(workload: str, n: int) -> List[Any]:
     return ids
 
 
-def _one_fns(workload: str, impl: str) -> Optional[Callable[[Any], str]]:
-    """The single-token function for (workload, impl); None if that pair does not exist."""
-    A, C, CH, E = APP_ID, APP_CERTIFICATE, CHANNEL, EXPIRE
-    pythonic = "Pythonic" in impl
-    ours = impl.startswith("agora-token ") and not impl.startswith("agora-token-builder")
-    if workload == "rtc-007":
-        if ours and pythonic:
-            f = at.build_rtc_token
-            return lambda uid: f(A, C, CH, uid=uid, role=at.RtcRole.PUBLISHER, expire=E)
-        if ours:
-            f = compat007.RtcTokenBuilder.build_token_with_uid
-        elif impl == OFFICIAL:
-            f = _official("RtcTokenBuilder2").RtcTokenBuilder.build_token_with_uid
-        else:
-            return None
-        return lambda uid: f(A, C, CH, uid, PUBLISHER, E, E)
-    if workload == "rtc-006":
-        if ours and pythonic:
-            f = at.build_rtc_token
-            return lambda uid: f(A, C, CH, uid=uid, role=at.RtcRole.PUBLISHER, expire=E, version="006")
-        if ours:
-            f = compat006.RtcTokenBuilder.buildTokenWithUid
-        elif impl == OFFICIAL:
-            f = _official("RtcTokenBuilder").RtcTokenBuilder.buildTokenWithUid
-        else:
-            f = importlib.import_module("agora_token_builder.RtcTokenBuilder").RtcTokenBuilder.buildTokenWithUid
-        expire_ts = int(time.time()) + E  # 006 privilege expiries are absolute times
-        return lambda uid: f(A, C, CH, uid, PUBLISHER, expire_ts)
-    if workload == "rtm-007":
-        if ours and pythonic:
-            f = at.build_rtm_token
-            return lambda user: f(A, C, user, expire=E)
-        if ours:
-            f = compat_rtm.RtmTokenBuilder.build_token
-        elif impl == OFFICIAL:
-            f = _official("RtmTokenBuilder2").RtmTokenBuilder.build_token
-        else:
-            return None
-        return lambda user: f(A, C, user, E)
-    if workload == "rtc+rtm-007":
-        if ours and pythonic:
-            f = at.build_rtc_rtm_token
-            return lambda p: f(A, C, CH, uid=p[0], rtm_user_id=p[1], role=at.RtcRole.PUBLISHER, expire=E)
-        if ours:
-            f = compat007.RtcTokenBuilder.build_token_with_rtm2
-        elif impl == OFFICIAL:
-            # agoraiotools 0.3.4 has build_token_with_rtm2 on the RtcTokenBuilder2 class only.
-            f = _official("RtcTokenBuilder2").RtcTokenBuilder2.build_token_with_rtm2
-        else:
-            return None
-        return lambda p: f(A, C, CH, p[0], PUBLISHER, E, E, E, E, E, p[1], E)
-    raise KeyError(workload)
+# Workload -> the public function each implementation builds it with: (Pythonic, compat, official,
+# agora-token-builder). A peer is named (module, class, function) and imported only when asked for, by
+# module path (agoraiotools' __init__ shadows its module names with classes); None where it has no such
+# call.
+_Where = Tuple[str, str, str]
+_FUNCTIONS: Dict[str, Tuple[Callable[..., str], Callable[..., str], _Where, Optional[_Where]]] = {
+    "rtc-007": (
+        at.build_rtc_token, compat007.RtcTokenBuilder.build_token_with_uid,
+        ("agoraiotools.RtcTokenBuilder2", "RtcTokenBuilder", "build_token_with_uid"), None,
+    ),
+    "rtc-006": (
+        at.build_rtc_token, compat006.RtcTokenBuilder.buildTokenWithUid,
+        ("agoraiotools.RtcTokenBuilder", "RtcTokenBuilder", "buildTokenWithUid"),
+        ("agora_token_builder.RtcTokenBuilder", "RtcTokenBuilder", "buildTokenWithUid"),
+    ),
+    "rtm-007": (
+        at.build_rtm_token, compat_rtm.RtmTokenBuilder.build_token,
+        ("agoraiotools.RtmTokenBuilder2", "RtmTokenBuilder", "build_token"), None,
+    ),
+    # agoraiotools 0.3.4 has build_token_with_rtm2 on the RtcTokenBuilder2 class only.
+    "rtc+rtm-007": (
+        at.build_rtc_rtm_token, compat007.RtcTokenBuilder.build_token_with_rtm2,
+        ("agoraiotools.RtcTokenBuilder2", "RtcTokenBuilder2", "build_token_with_rtm2"), None,
+    ),
+}  # fmt: skip
+
+
+def _pythonic(impl: str) -> bool:
+    return "Pythonic" in impl and _ours(impl)
+
+
+def _ours(impl: str) -> bool:
+    return impl.startswith("agora-token ") and not impl.startswith("agora-token-builder")
+
+
+def _function(workload: str, impl: str) -> Optional[Callable[..., str]]:
+    """The implementation's public function for the workload; None if that pair does not exist."""
+    pythonic, compat, official, peer = _FUNCTIONS[workload]  # KeyError for an unknown workload
+    if _pythonic(impl):
+        return pythonic
+    if _ours(impl):
+        return compat
+    where = official if impl == OFFICIAL else peer
+    if where is None:
+        return None
+    module, cls, name = where
+    return getattr(getattr(importlib.import_module(module), cls), name)
 
 
 def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
@@ -132,15 +122,14 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
     Written out per workload (not ``for x in xs: one(x)``) so the measured time has no extra
     lambda call in it: each iteration is exactly one call to the implementation's public function.
     """
-    if _one_fns(workload, impl) is None:
+    f = _function(workload, impl)
+    if f is None:
         return None
-    A, C, CH, E = APP_ID, APP_CERTIFICATE, CHANNEL, EXPIRE
-    pythonic = "Pythonic" in impl
-    ours = impl.startswith("agora-token ") and not impl.startswith("agora-token-builder")
-    P = PUBLISHER
+    A, C, CH, E, P = APP_ID, APP_CERTIFICATE, CHANNEL, EXPIRE, PUBLISHER
+    R = at.RtcRole.PUBLISHER
+    pythonic = _pythonic(impl)
     if workload == "rtc-007":
-        if ours and pythonic:
-            f, R = at.build_rtc_token, at.RtcRole.PUBLISHER
+        if pythonic:
 
             def run(xs: List[int]) -> str:
                 for uid in xs:
@@ -148,7 +137,6 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
                 return t
 
             return run
-        f = (compat007.RtcTokenBuilder if ours else _official("RtcTokenBuilder2").RtcTokenBuilder).build_token_with_uid
 
         def run(xs: List[int]) -> str:
             for uid in xs:
@@ -157,8 +145,7 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
 
         return run
     if workload == "rtc-006":
-        if ours and pythonic:
-            f, R = at.build_rtc_token, at.RtcRole.PUBLISHER
+        if pythonic:
 
             def run(xs: List[int]) -> str:
                 for uid in xs:
@@ -166,12 +153,6 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
                 return t
 
             return run
-        if ours:
-            f = compat006.RtcTokenBuilder.buildTokenWithUid
-        elif impl == OFFICIAL:
-            f = _official("RtcTokenBuilder").RtcTokenBuilder.buildTokenWithUid
-        else:
-            f = importlib.import_module("agora_token_builder.RtcTokenBuilder").RtcTokenBuilder.buildTokenWithUid
         ts = int(time.time()) + E
 
         def run(xs: List[int]) -> str:
@@ -181,8 +162,7 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
 
         return run
     if workload == "rtm-007":
-        if ours and pythonic:
-            f = at.build_rtm_token
+        if pythonic:
 
             def run(xs: List[str]) -> str:
                 for user in xs:
@@ -190,7 +170,6 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
                 return t
 
             return run
-        f = (compat_rtm.RtmTokenBuilder if ours else _official("RtmTokenBuilder2").RtmTokenBuilder).build_token
 
         def run(xs: List[str]) -> str:
             for user in xs:
@@ -199,8 +178,7 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
 
         return run
     if workload == "rtc+rtm-007":
-        if ours and pythonic:
-            f, R = at.build_rtc_rtm_token, at.RtcRole.PUBLISHER
+        if pythonic:
 
             def run(xs: List[Tuple[int, str]]) -> str:
                 for uid, user in xs:
@@ -208,7 +186,6 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
                 return t
 
             return run
-        f = (compat007.RtcTokenBuilder if ours else _official("RtcTokenBuilder2").RtcTokenBuilder2).build_token_with_rtm2
 
         def run(xs: List[Tuple[int, str]]) -> str:
             for uid, user in xs:
@@ -216,12 +193,12 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
             return t
 
         return run
-    raise KeyError(workload)
+    raise KeyError(workload)  # not reached: _function refused it
 
 
 def cases() -> List[Tuple[str, str]]:
     """Every (workload, implementation) pair that exists."""
-    return [(w, i) for w in WORKLOADS for i in IMPLS if _one_fns(w, i) is not None]
+    return [(w, i) for w in WORKLOADS for i in IMPLS if _function(w, i) is not None]
 
 
 def backend_of(impl: str) -> Optional[str]:
@@ -261,10 +238,10 @@ def batch_function(workload: str, impl: str) -> Callable[[List[Any]], Any]:
 
 
 def one_function(workload: str, impl: str) -> Callable[[Any], str]:
-    fn = _one_fns(workload, impl)
-    if fn is None:
-        raise KeyError((workload, impl))
-    return fn
+    """One token for one input: the timed loop run over a batch of one, so the sanity check checks the
+    very call that is timed (each ``run`` returns the token of its last input)."""
+    run = batch_function(workload, impl)
+    return lambda x: run([x])
 
 
 def check_token(workload: str, token: str, x: Any) -> None:

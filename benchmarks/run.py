@@ -34,6 +34,7 @@ sys.path.insert(0, HERE)
 
 import impls  # noqa: E402
 import npm_peer  # noqa: E402
+from machine_load import busy_seconds  # noqa: E402
 
 GOALS = {  # (workload, implementation) -> minimal ratio to the official code
     ("rtc-007", "agora-token C, compat"): 4.5,
@@ -46,17 +47,6 @@ GOALS = {  # (workload, implementation) -> minimal ratio to the official code
     ("rtc-007", "agora-token pure, compat"): 1.3,
     ("rtc-006", "agora-token pure, compat"): 2.0,
 }
-
-
-def busy_seconds() -> float:
-    """CPU seconds all processes of the machine have used (Linux /proc/stat); 0.0 elsewhere."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def run_pass(index: int, args: argparse.Namespace, extra: List[str]) -> Tuple[List[dict], float]:

@@ -28,6 +28,8 @@ import threading
 import time
 from typing import Callable, Dict, List, Tuple
 
+from machine_load import busy_seconds  # next to this script, on sys.path when it is run
+
 import agora_token as at
 from agora_token import _backend, _pure
 
@@ -68,17 +70,6 @@ def kernel_worker(first_uid: int) -> Callable[[int], None]:
                   ((1, PRIVILEGES, (CHANNEL, str(uid))),))  # fmt: skip
 
     return work
-
-
-def busy_seconds() -> float:
-    """CPU seconds all processes of the machine have used (Linux /proc/stat); 0.0 elsewhere."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def own_seconds() -> float:

@@ -135,23 +135,26 @@ def compat_service(spec: Dict[str, Any]) -> c007.Service:
     return service_from_vector(spec, c007.AccessToken.kServices)  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize("vector", V007, ids=_ids(V007))
-def test_007_vector_through_compat_access_token(vector, monkeypatch):
-    inputs = vector["inputs"]
+def _salt_pinned_by_patching(inputs: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
     with pinned(monkeypatch, inputs["salt"], inputs["issue_ts"]):
-        token = c007.AccessToken(inputs["app_id"], inputs["app_certificate"], expire=inputs["expire"])
-    for spec in inputs["services"]:
-        token.add_service(compat_service(spec))
-    assert_token_matches(token.build(), vector)
+        return c007.AccessToken(inputs["app_id"], inputs["app_certificate"], expire=inputs["expire"])
 
 
-@pytest.mark.parametrize("vector", V007, ids=_ids(V007))
-def test_007_vector_with_official_style_salt_pin(vector):
-    """Agora's own tests set ``token._AccessToken__salt`` after construction; that still works."""
-    inputs = vector["inputs"]
+def _salt_pinned_official_style(inputs: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
+    """Agora's own tests set ``token._AccessToken__salt`` after construction; that must still work."""
     token = c007.AccessToken2(inputs["app_id"], inputs["app_certificate"], inputs["issue_ts"], inputs["expire"])
     token._AccessToken__salt = inputs["salt"]
-    for spec in inputs["services"]:
+    return token
+
+
+# One test for both ways of pinning the salt: what is checked after construction is the same.
+@pytest.mark.parametrize(
+    "make", [_salt_pinned_by_patching, _salt_pinned_official_style], ids=["patched-salt", "official-salt-pin"]
+)
+@pytest.mark.parametrize("vector", V007, ids=_ids(V007))
+def test_007_vector_through_compat_access_token(vector, make, monkeypatch):
+    token = make(vector["inputs"], monkeypatch)
+    for spec in vector["inputs"]["services"]:
         token.add_service(compat_service(spec))
     assert_token_matches(token.build(), vector)
 
@@ -340,20 +343,16 @@ def test_rtc_privilege_builders_match_agoraiotools(
 def test_rtc_rtm_builders_match_agoraiotools(
     monkeypatch, app_id, cert, channel, account, rtc_account, rtm_user, role, expire, values, rtm_expire, salt, now
 ):
-    args = (app_id, cert, channel, account, role, expire, values[0])
-    ours, theirs = both(
-        monkeypatch, salt, now,
-        lambda: c_rtc.RtcTokenBuilder.build_token_with_rtm(*args),
-        lambda: off_rtc.RtcTokenBuilder2.build_token_with_rtm(*args),
-    )  # fmt: skip
-    assert ours == theirs
-    args2 = (app_id, cert, channel, rtc_account, role, expire, *values, rtm_user, rtm_expire)
-    ours, theirs = both(
-        monkeypatch, salt, now,
-        lambda: c_rtc.RtcTokenBuilder.build_token_with_rtm2(*args2),
-        lambda: off_rtc.RtcTokenBuilder2.build_token_with_rtm2(*args2),
-    )  # fmt: skip
-    assert ours == theirs
+    def check(name: str, *args: Any) -> None:
+        ours, theirs = both(
+            monkeypatch, salt, now,
+            lambda: getattr(c_rtc.RtcTokenBuilder, name)(*args),
+            lambda: getattr(off_rtc.RtcTokenBuilder2, name)(*args),
+        )  # fmt: skip
+        assert ours == theirs, name
+
+    check("build_token_with_rtm", app_id, cert, channel, account, role, expire, values[0])
+    check("build_token_with_rtm2", app_id, cert, channel, rtc_account, role, expire, *values, rtm_user, rtm_expire)
 
 
 def test_rtc_rtm_builders_refuse_a_missing_rtm_user():

@@ -456,6 +456,17 @@ def _expected_007(thread: int, i: int) -> Tuple[str, tuple]:
     return channel, tuple(services)
 
 
+def _run_on_threads(work: Callable[[int], None]) -> List[threading.Thread]:
+    """Run ``work(t)`` on THREADS threads at once, give each 60 s to finish; return the ones still running,
+    so a test that cares can fail on a hang instead of checking a half-filled result."""
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    return [w for w in workers if w.is_alive()]
+
+
 @thread_unsafe
 def test_eight_threads_build_parse_verify_concurrently(kernel):
     """Every thread builds its own tokens (fixed and fresh salts), parses them and verifies them;
@@ -503,12 +514,7 @@ def test_eight_threads_build_parse_verify_concurrently(kernel):
         except Exception as exc:  # pragma: no cover
             errors.append(f"thread {t}: {type(exc).__name__}: {exc}")
 
-    workers = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-    assert not any(w.is_alive() for w in workers)
+    assert _run_on_threads(work) == []
     assert errors == []
     every = [s for per in salts for s in per]
     assert len(every) == THREADS * PER_THREAD
@@ -540,11 +546,7 @@ def test_threads_parse_hostile_input_while_others_build(kernel):
             except Exception as exc:  # pragma: no cover
                 errors.append(f"{type(exc).__name__}: {exc}")
 
-    workers = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
+    _run_on_threads(work)
     assert errors == []
 
 

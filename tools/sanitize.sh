@@ -11,9 +11,7 @@
 #   PYTHON=/path/to/python SCRATCH=/tmp/x tools/sanitize.sh
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON="${PYTHON:-$ROOT/../venv/bin/python}"
-[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
+. "$(dirname "$0")/_python.sh"  # sets ROOT and PYTHON
 SCRATCH="${SCRATCH:-/tmp/agora-token-asan}"
 CC="${CC:-gcc}"
 

@@ -9,9 +9,7 @@
 #   tools/valgrind.sh [ROUNDS]      (default 30; ~1 min on one core)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON="${PYTHON:-$ROOT/../venv/bin/python}"
-[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
+. "$(dirname "$0")/_python.sh"  # sets ROOT and PYTHON
 ROUNDS="${1:-30}"
 LOG="${LOG:-/tmp/agora-token-valgrind.log}"
 
