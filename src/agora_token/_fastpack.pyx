@@ -121,8 +121,9 @@ cdef int _raise_status(fp_status status) except -1:
         ERR_clear_error()
         raise RuntimeError("OpenSSL could not compute HMAC-SHA256")
     if status == FP_EZLIB:
-        raise RuntimeError("zlib could not deflate the token")
+        raise RuntimeError("zlib failed to set up, deflate or inflate")
     if status == FP_ERANDOM:
+        ERR_clear_error()  # Windows draws through RAND_bytes, which queues its reason
         raise OSError("the operating system gave no random bytes")
     if status == FP_EBASE64:
         raise TokenError(_BASE64_ERROR)

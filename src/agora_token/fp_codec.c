@@ -43,7 +43,7 @@ static fp_status fp_inflate_init(z_stream *zs) {
     memset(zs, 0, sizeof *zs);
     rc = inflateInit2(zs, MAX_WBITS);
     if (rc == Z_OK) return FP_OK;
-    return rc == Z_MEM_ERROR ? FP_ENOMEM : FP_EZSTREAM;
+    return rc == Z_MEM_ERROR ? FP_ENOMEM : FP_EZLIB;  /* our zlib failed, not the token */
 }
 
 /* The z_stream a call uses, ready for a new stream: the thread's own (initialised on first use,
@@ -57,7 +57,7 @@ static z_stream *fp_stream(fp_tls *t, int inflating, z_stream *local, fp_status 
         ready = inflating ? &t->inf_ready : &t->def_ready;
         if (*ready) {
             if ((inflating ? inflateReset(zs) : deflateReset(zs)) == Z_OK) return zs;
-            *st = inflating ? FP_EZSTREAM : FP_EZLIB;
+            *st = FP_EZLIB;  /* a reset that fails is zlib's failure, never the token's */
             return NULL;
         }
     }

@@ -26,7 +26,7 @@ typedef enum {
     FP_OK = 0,
     FP_ENOMEM,       /* an allocation failed (malloc, zlib's or OpenSSL's) */
     FP_ECRYPTO,      /* libcrypto refused to compute a digest */
-    FP_EZLIB,        /* zlib failed to deflate */
+    FP_EZLIB,        /* zlib itself failed (to set up, reset or deflate), not the token */
     FP_ERANDOM,      /* the operating system gave no random bytes */
     FP_EBASE64,      /* a token body is not standard padded base64 */
     FP_EZSTREAM,     /* a token body is not a valid zlib stream */

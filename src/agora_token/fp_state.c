@@ -27,11 +27,14 @@
 /* Salt bytes come straight from the kernel: OpenSSL's RAND keeps a process-wide lock, and a fork()
    taken while another thread held it (e.g. in that thread's exit cleanup) left the child blocked
    forever in its first RAND_bytes. getrandom/arc4random have no such lock. */
-#if defined(__linux__)
-#include <sys/syscall.h>
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#define FP_ARC4RANDOM 1
+#endif
+#if !defined(_WIN32) && !defined(FP_ARC4RANDOM)
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
+/* Every Unix has /dev/urandom: for Linux without getrandom(2) and for the Unixes not named below. */
 static int fp_urandom_file(unsigned char *buf, size_t n) {
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -44,6 +47,10 @@ static int fp_urandom_file(unsigned char *buf, size_t n) {
     close(fd);
     return 0;
 }
+#endif
+
+#if defined(__linux__)
+#include <sys/syscall.h>
 static int fp_os_random(unsigned char *buf, size_t n) {
     while (n > 0) {
         /* the raw syscall: manylinux2014's glibc 2.17 has no getrandom() wrapper */
@@ -57,10 +64,12 @@ static int fp_os_random(unsigned char *buf, size_t n) {
     }
     return 0;
 }
-#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#elif defined(FP_ARC4RANDOM)
 static int fp_os_random(unsigned char *buf, size_t n) { arc4random_buf(buf, n); return 0; }
-#else  /* Windows: no fork, so OpenSSL's generator is safe */
+#elif defined(_WIN32)  /* no fork, so OpenSSL's generator is safe */
 static int fp_os_random(unsigned char *buf, size_t n) { return RAND_bytes(buf, (int)n) == 1 ? 0 : -1; }
+#else  /* another Unix (Solaris, AIX, Cygwin...): it forks, so not RAND_bytes */
+static int fp_os_random(unsigned char *buf, size_t n) { return fp_urandom_file(buf, n); }
 #endif
 
 /* ---------------------------------------------------------------- the state's life */
