@@ -99,7 +99,7 @@ def _pythonic(impl: str) -> bool:
 
 
 def _ours(impl: str) -> bool:
-    return impl.startswith("agora-token ") and not impl.startswith("agora-token-builder")
+    return impl.startswith("agora-token ")  # the space: not agora-token-builder, a peer
 
 
 def _function(workload: str, impl: str) -> Optional[Callable[..., str]]:

@@ -155,7 +155,7 @@ def main() -> int:
             rows.append({"workload": workload, "impl": impl, "median_us": t * 1e6, "tokens_per_s": 1 / t,
                          "ratio": ratio, "ratio_npm": to_npm,
                          "medians_us_per_pass": [x * 1e6 for x in per_pass[(workload, impl)]]})  # fmt: skip
-            bold = "**" if impl.startswith("agora-token ") and not impl.startswith("agora-token-builder") else ""
+            bold = "**" if impls._ours(impl) else ""
             npm_cell = f"{bold}{to_npm:.2f}×{bold}" if npm else "–"
             print(f"| {workload} | {impl} | {t * 1e6:.2f} | {1 / t:,.0f} | {bold}{ratio:.2f}×{bold} | {npm_cell} |")
 

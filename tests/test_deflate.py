@@ -7,7 +7,6 @@ long run (10^7 inputs, in C against the linked zlib) is tools/deflate_diff.sh.
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 from agora_token import AccessToken2, _pure
 
 from .differential import agree
+from .tokens import payload
 
 try:
     from agora_token import _fastpack
@@ -35,10 +35,6 @@ SLICE = int(os.environ.get("AGORA_TOKEN_DEFLATE_SLICE", "200000"))
 pytestmark = [pytest.mark.usefixtures("backend"), pytest.mark.c_extension]
 
 
-def _payload(token: str) -> bytes:
-    return zlib.decompress(base64.b64decode(token[3:]))
-
-
 def _token_payloads(rng: random.Random, count: int) -> list:
     """007 payloads with random fields, built by the pure kernel's packing (its tokens inflated)."""
     out = []
@@ -53,7 +49,7 @@ def _token_payloads(rng: random.Random, count: int) -> list:
                 fields = ("".join(rng.choice("abcdef0123456789-_ ") for _ in range(rng.randint(0, 40))),)
             services.append((service_type, privileges, fields))
         token = _pure.build_007(APP_ID, CERT, rng.getrandbits(32), rng.getrandbits(32), rng.randint(1, 99999999), services)
-        out.append(_payload(token))
+        out.append(payload(token))
     return out
 
 

@@ -6,21 +6,17 @@
 #
 #   tools/evp.sh                          # the EVP build
 #   tools/evp.sh -DFP_NO_THREAD_STATE     # extra C flags: here, also without per-thread state
-#   PYTHON=/path/to/python tools/evp.sh   # default: .venv/bin/python, else python3
+#   PYTHON=/path/to/python tools/evp.sh   # default: the checkout's .venv, else python3
 #
 # The Python needs what the tests need and the build requirements (setuptools, Cython): the
 # test-full extra has all of them.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
-# The build and the tests run from the scratch copy: a relative PYTHON must not change meaning there.
-case "$PYTHON" in /*) ;; */*) PYTHON="$PWD/$PYTHON" ;; *) PYTHON="$(command -v "$PYTHON")" ;; esac
+. "$(dirname "$0")/_python.sh"  # sets ROOT and PYTHON
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 
-cp -r "$ROOT/setup.py" "$ROOT/pyproject.toml" "$ROOT/src" "$ROOT/tests" "$SCRATCH/"
+cp -r "$ROOT/setup.py" "$ROOT/pyproject.toml" "$ROOT/README.md" "$ROOT/LICENSE" "$ROOT/src" "$ROOT/tests" "$SCRATCH/"
 find "$SCRATCH/src" \( -name '*.so' -o -name '*.pyd' -o -name '_fastpack.c' -o -name __pycache__ \) -prune -exec rm -rf {} +
 
 FLAGS="-DFP_FORCE_EVP${*:+ $*}"
