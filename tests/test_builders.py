@@ -312,9 +312,9 @@ def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, na
 
 def test_rtc_shapes_stay_bounded():
     _RTC_SHAPES.clear()
-    for expire in range(at.builders._RTC_SHAPES_MAX + 10):
+    for expire in range(at.fastpath.RTC_SHAPES_MAX + 10):
         at.build_rtc_token(APP_ID, CERT, "room", uid=1, expire=expire % 86401, privilege_expire=expire // 86401)
-    assert 0 < len(_RTC_SHAPES) <= at.builders._RTC_SHAPES_MAX
+    assert 0 < len(_RTC_SHAPES) <= at.fastpath.RTC_SHAPES_MAX
 
 
 class _Int(int):

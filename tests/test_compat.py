@@ -83,6 +83,9 @@ class _FixedSaltKernel:
     def random_salt(self) -> int:
         return self._salt
 
+    def rtc_token(self, *args: Any) -> None:
+        return None  # the hot path reads the clock and draws the salt in the kernel: decline it
+
     # The kernels fill in a None issue time or salt themselves: pin those too.
     def build_007(self, app_id: str, cert: str, issue_ts: Any, expire: int, salt: Any, services: Any) -> str:
         issue_ts = int(time.time()) if issue_ts is None else issue_ts
@@ -313,6 +316,51 @@ def test_rtc_builders_match_agoraiotools(
         lambda: getattr(c_rtc.RtcTokenBuilder, name)(*args), lambda: getattr(off_rtc.RtcTokenBuilder, name)(*args),
     )  # fmt: skip
     assert ours == theirs
+
+
+@given(
+    app_id=HEX32, cert=HEX32, channel=TEXT, uids=st.lists(U32, min_size=1, max_size=3), role=ROLE, expire=U32,
+    privilege=U32, first=UID,
+)  # fmt: skip
+def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, channel, uids, role, expire, privilege, first):
+    # Once build_token_with_uid has built a token, a new uid with the same other arguments goes
+    # straight to the kernel (c_rtc._UID_SHAPES): the token must be the one every check builds,
+    # and agoraiotools', at the issue time and salt the hot path chose.
+    c_rtc._UID_SHAPES.clear()
+    args = (app_id, cert, channel)
+    rest = (role, expire, privilege)
+    try:
+        c_rtc.RtcTokenBuilder.build_token_with_uid(*args, first, *rest)
+    except (TypeError, ValueError):
+        assert not c_rtc._UID_SHAPES  # a refused call remembers nothing
+        return
+    assert len(c_rtc._UID_SHAPES) == 1
+    for uid in uids:
+        hot = _backend.kernel.rtc_token(c_rtc._UID_SHAPES, *args, uid, *rest, "007")
+        assert hot is not None
+        token = c_rtc.RtcTokenBuilder.build_token_with_uid(*args, uid, *rest)
+        for built in (hot, token):
+            parsed = c007.AccessToken()
+            assert parsed.from_string(built)
+            salt, now = parsed._AccessToken__salt, parsed._AccessToken__issue_ts
+            checked, theirs = both(
+                monkeypatch, salt, now,
+                lambda: c_rtc.RtcTokenBuilder.build_token_with_user_account(*args, uid, *rest),
+                lambda: off_rtc.RtcTokenBuilder.build_token_with_uid(*args, uid, *rest),
+            )  # fmt: skip
+            assert built == checked == theirs
+
+
+def test_rtc_uid_hot_path_is_not_taken_while_pinned():
+    c_rtc._UID_SHAPES.clear()
+    c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
+    assert c_rtc._UID_SHAPES  # remembered
+    with compat_package.pinned(issue_ts=1_700_000_000, salt=4242):
+        tokens = {c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600) for _ in range(3)}
+    assert len(tokens) == 1
+    parsed = c007.AccessToken()
+    assert parsed.from_string(tokens.pop())
+    assert (parsed._AccessToken__issue_ts, parsed._AccessToken__salt) == (1_700_000_000, 4242)
 
 
 @given(

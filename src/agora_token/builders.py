@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _backend, fastpath
 from ._bind import bind_first
+from ._kernel_api import RtcShape
 from ._limits import U32_MAX
 from .services import (
     FCdnPrivilege,
@@ -208,9 +209,8 @@ def build_rtc_token(
 
 
 #: Checked RTC arguments (all but the user) and what they mean, as the kernels' ``rtc_token`` reads
-#: them: see ``_pure.rtc_token``. Bounded: a caller cycling through many shapes just re-checks.
-_RTC_SHAPES: Dict[tuple, tuple] = {}
-_RTC_SHAPES_MAX = 1024
+#: them: see ``_pure.rtc_token`` and ``fastpath.remember_rtc_shape``.
+_RTC_SHAPES: Dict[tuple, RtcShape] = {}
 
 
 def _checked_rtc_token(
@@ -236,10 +236,7 @@ def _checked_rtc_token(
     expire = _expire(expire)
     privilege_expire = _privilege_expire(privilege_expire, expire)
     check_credentials(app_id, app_certificate)
-    if len(_RTC_SHAPES) >= _RTC_SHAPES_MAX:
-        _RTC_SHAPES.clear()
-    privilege_ids = tuple(privilege for privilege, _ in rtc_privileges(publisher, 0))
-    _RTC_SHAPES[shape_key] = (version == "006", expire, privilege_expire, int(ServiceType.RTC), privilege_ids)
+    fastpath.remember_rtc_shape(_RTC_SHAPES, shape_key, version == "006", expire, privilege_expire, publisher)
     if issue_ts is not None:
         issue_ts = check_u32("issue_ts", issue_ts)
     if salt is not None:

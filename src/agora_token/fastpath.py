@@ -9,9 +9,10 @@ to fill in (now, and a fresh CSPRNG salt), one Python call less per token.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from . import _backend
+from ._kernel_api import RtcShape
 from .services import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtmPrivilege, ServiceType, rtc_privileges
 from .validation import is_hex32
 
@@ -51,6 +52,24 @@ def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
         WELL_FORMED.clear()
     WELL_FORMED.add(key)
     return True
+
+
+#: How many argument shapes a table of ``remember_rtc_shape`` keeps: a caller cycling through more
+#: just has its arguments checked again.
+RTC_SHAPES_MAX = 1024
+#: The privilege ids of an RTC token, in wire order: a subscriber's (join) and a publisher's.
+_RTC_IDS = (tuple(p for p, _ in rtc_privileges(False, 0)), tuple(p for p, _ in rtc_privileges(True, 0)))
+
+
+def remember_rtc_shape(
+    shapes: Dict[tuple, RtcShape], key: tuple, is_006: bool, expire: int, privilege_expire: int, publisher: bool
+) -> None:
+    """Record in ``shapes`` what the RTC arguments ``key`` (all but the uid, as a caller passed
+    them, in the order the kernels' ``rtc_token`` looks them up) mean once a builder checked them:
+    lifetimes in seconds from the build time, and which role's privileges."""
+    if len(shapes) >= RTC_SHAPES_MAX:
+        shapes.clear()
+    shapes[key] = (is_006, expire, privilege_expire, int(ServiceType.RTC), _RTC_IDS[publisher])
 
 
 def rtc_007(

@@ -7,9 +7,10 @@ static method of ``RtcTokenBuilder`` (the PyPI packaging agoraiotools 0.3.4 puts
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
-from .. import fastpath
+from .. import _backend, fastpath
+from .._kernel_api import RtcShape
 from .._bind import bind_first
 from ..services import RTC_PRIVILEGE_IDS, ServiceType
 from ..validation import check_text, uid_string
@@ -19,6 +20,13 @@ from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports 
 
 Role_Publisher = 1  # a host in a live broadcast: may also publish
 Role_Subscriber = 2  # an audience member (default): may join only
+
+#: ``build_token_with_uid``'s arguments but the uid that built a token, and what they mean (the
+#: kernels' ``rtc_token`` shapes, see ``fastpath.remember_rtc_shape``): a table of its own, as its
+#: role and lifetime rules are not the Pythonic builder's.
+_UID_SHAPES: Dict[tuple, RtcShape] = {}
+#: ``pins()`` when neither the issue time nor the salt is pinned.
+_UNPINNED = (None, None)
 
 #: ``rtc_rtm_token``'s ``rtm_user_id`` for a token without RTM (None is a user id the check refuses).
 _RTC_ONLY: Any = object()
@@ -83,9 +91,21 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the numeric ``uid`` (0: any user)."""
-        return RtcTokenBuilder.build_token_with_user_account(
+        if pins() == _UNPINNED:  # a server's common case: the kernel builds from the remembered shape
+            token = _backend.kernel.rtc_token(
+                _UID_SHAPES, app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire, "007"
+            )
+            if token is not None:
+                return token
+        token = RtcTokenBuilder.build_token_with_user_account(
             app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire
         )
+        if token:  # every argument but the uid passed the checks: the same ones pass for any uid
+            fastpath.remember_rtc_shape(
+                _UID_SHAPES, (app_id, app_certificate, channel_name, role, token_expire, privilege_expire, "007"),
+                False, token_expire, privilege_expire, role == Role_Publisher,
+            )  # fmt: skip
+        return token
 
     @staticmethod
     def build_token_with_user_account(
