@@ -195,13 +195,32 @@ static const uint8_t T_BL_ORDER[BL_CODES] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 1
 
 /* ------------------------------------------------------------------------------ thread state */
 
+/* What a thread keeps between calls: the hash heads (all zero between calls), the path the last
+   call took, and the bound's track record (see encode): consecutive calls it settled nothing for,
+   and a call counter for the periodic retry. */
+typedef struct {
+    uint16_t head[HASH_SIZE];
+    int path;
+    unsigned bound_misses, calls;
+} thread_state_t;
+
 #ifdef FPD_TLS
-static FPD_TLS uint16_t tls_head[HASH_SIZE]; /* all zero between calls */
-static FPD_TLS int tls_path;
-/* The bound's track record on this thread (see encode): consecutive calls it settled nothing
-   for, and a call counter for the periodic retry. */
-static FPD_TLS unsigned tls_bound_misses, tls_calls;
-int fpd_last_path(void) { return tls_path; }
+static FPD_TLS thread_state_t tls_state;
+
+#if defined(_MSC_VER)
+#define FPD_NOINLINE __declspec(noinline)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FPD_NOINLINE __attribute__((noinline))
+#else
+#define FPD_NOINLINE
+#endif
+
+/* This thread's state, its address taken once per call: where the address is visible, compilers
+   re-derive it at each use inside the loops, and in a shared object (the extension) each time is
+   a call to __tls_get_addr (about 270 calls per 150-byte input, measured). */
+static FPD_NOINLINE thread_state_t *thread_state(void) { return &tls_state; }
+
+int fpd_last_path(void) { return thread_state()->path; }
 #else
 int fpd_last_path(void) { return 0; }
 #endif
@@ -936,23 +955,16 @@ static uint32_t adler32_of(const uint8_t *p, size_t n) {
    costs about a third of the trees, and inputs of one kind (a server's tokens) either nearly all
    pass it or nearly all fail it. So after 4 failures in a row on this thread it is tried on every
    16th call only, until it settles one again. */
-static int bound_worth_trying(void) {
-#ifdef FPD_TLS
-    return tls_bound_misses < 4 || (++tls_calls & 15) == 0;
-#else
-    return 1;
-#endif
+static int bound_worth_trying(thread_state_t *ts) {
+    return ts == NULL || ts->bound_misses < 4 || (++ts->calls & 15) == 0;
 }
 
-static void bound_outcome(int settled) {
-#ifdef FPD_TLS
-    tls_bound_misses = settled ? 0 : tls_bound_misses + 1;
-#else
-    (void)settled;
-#endif
+static void bound_outcome(thread_state_t *ts, int settled) {
+    if (ts != NULL) ts->bound_misses = settled ? 0 : ts->bound_misses + 1;
 }
 
-static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t cap, size_t *outlen, int *path) {
+static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t cap, size_t *outlen, int *path,
+                  thread_state_t *ts) {
     bits_t bits;
     uint32_t xbits = z->extra;
     uint32_t fixed_bytes = (z->fixed + 3 + 7) >> 3;
@@ -960,7 +972,7 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
     uint32_t floor_bytes = 0; /* 0: no bound (fixed_bytes >= 2, n + 4 > 0): the trees decide */
     uint32_t adler = adler32_of(in, n);
     int kind; /* 0 stored, 1 fixed, 2 dynamic */
-    int tried = bound_worth_trying();
+    int tried = bound_worth_trying(ts);
     trees_t T;
     if (tried) {
         floor_bytes = (dynamic_floor(z, xbits, &runs) + 3 + 7) >> 3;
@@ -971,13 +983,13 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
         /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
         kind = (size_t)n + 4 <= fixed_bytes ? 0 : 1;
         *path = FPD_PATH_BOUND;
-        bound_outcome(1);
+        bound_outcome(ts, 1);
     } else if ((size_t)n + 4 <= floor_bytes && (size_t)n + 4 <= fixed_bytes) {
         kind = 0;
         *path = FPD_PATH_BOUND;
-        bound_outcome(1);
+        bound_outcome(ts, 1);
     } else {
-        if (tried) bound_outcome(0);
+        if (tried) bound_outcome(ts, 0);
         /* zlib's static_len is the fixed code's size: fixed_bytes */
         uint32_t opt_bytes = (build_trees(&T, z, xbits, &runs) + 3 + 7) >> 3, static_bytes = fixed_bytes;
         if (static_bytes <= opt_bytes) opt_bytes = static_bytes;
@@ -1024,11 +1036,15 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
 int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen) {
     lz_t z;
     int path = 0, rc;
+    uint16_t *head;
 #ifdef FPD_TLS
-    uint16_t *head = tls_head;
+    thread_state_t *ts = thread_state();
+    head = ts->head;
 #else
-    uint16_t head[HASH_SIZE];
-    memset(head, 0, sizeof head);
+    thread_state_t *ts = NULL; /* no thread-local storage: fresh heads on the stack every call */
+    uint16_t heads[HASH_SIZE];
+    memset(heads, 0, sizeof heads);
+    head = heads;
 #endif
     if (n > FPD_MAX_INPUT) return FPD_TOO_LONG;
     if (cap < FPD_BOUND(n)) return FPD_NO_ROOM;
@@ -1039,15 +1055,11 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
     z.fixed = T_SLIT_LEN[END_BLOCK];
     z.extra = 0;
     lz77(&z, in, (unsigned)n, head);
-#ifdef FPD_TLS
-    if (n >= MIN_MATCH) { /* every slot written was the hash of a position 0..n-3 */
+    if (ts != NULL && n >= MIN_MATCH) { /* every slot written was the hash of a position 0..n-3 */
         size_t p;
         for (p = 0; p + MIN_MATCH <= n; p++) head[z.hash[p]] = 0;
     }
-#endif
-    rc = encode(in, (unsigned)n, &z, out, cap, outlen, &path);
-#ifdef FPD_TLS
-    tls_path = path;
-#endif
+    rc = encode(in, (unsigned)n, &z, out, cap, outlen, &path, ts);
+    if (ts != NULL) ts->path = path;
     return rc == 0 ? FPD_OK : FPD_NO_ROOM;
 }
