@@ -34,6 +34,7 @@ from agora_token.fp_kernel cimport *
 import zlib as _zlib
 
 from agora_token import _limits
+from agora_token import _token_errors as _words
 from agora_token.errors import TokenError
 
 cdef extern from "<time.h>":
@@ -43,7 +44,7 @@ cdef extern from "<time.h>":
 TOKEN_006_LIFETIME = _limits.TOKEN_006_LIFETIME
 cdef uint32_t _TOKEN_006_LIFETIME = TOKEN_006_LIFETIME
 cdef Py_ssize_t _MAX_TOKEN_LENGTH = _limits.MAX_TOKEN_LENGTH
-cdef str _TOO_LONG = _limits.too_long_message()
+cdef str _TOO_LONG = _words.TOO_LONG
 
 cdef extern from "Python.h":
     # Declared here rather than cimported to control the error handling exactly.
@@ -58,7 +59,7 @@ cdef extern from "Python.h":
     bint PyUnicode_Check(object)
     bint PyLong_Check(object)
     bint PyLong_CheckExact(object)
-    long PyLong_AsLong(object)
+    long long PyLong_AsLongLong(object)
     void PyErr_Clear()
     void* PyTuple_GET_ITEM(object, Py_ssize_t)
     bint PyUnicode_CheckExact(object)
@@ -103,7 +104,7 @@ cdef enum:
     NOGIL_PARSE = 4096       # decode/inflate a token body this long or longer without the GIL
     NOGIL_SIGN = 4096        # sign this many bytes or more without the GIL
 
-cdef str _BASE64_ERROR = "token body is not standard padded base64"
+cdef str _BASE64_ERROR = _words.NOT_BASE64
 
 
 # ------------------------------------------------------------------------------------ C results
@@ -128,13 +129,13 @@ cdef int _raise_status(fp_status status) except -1:
     if status == FP_EBASE64:
         raise TokenError(_BASE64_ERROR)
     if status == FP_EZSTREAM:
-        raise TokenError("token body is not a valid zlib stream")
+        raise TokenError(_words.NOT_ZLIB)
     if status == FP_ETOOBIG:
-        raise TokenError(f"token payload inflates past {MAX_PAYLOAD} bytes")
+        raise TokenError(_words.INFLATES_TOO_FAR)
     if status == FP_ETRUNCATED:
-        raise TokenError("token body is a truncated zlib stream")
+        raise TokenError(_words.TRUNCATED_ZLIB)
     if status == FP_ETRAILING:
-        raise TokenError("token body has data after its zlib stream")
+        raise TokenError(_words.DATA_AFTER_ZLIB)
     raise SystemError(f"the C kernel returned an unknown status {<int>status}")
 
 

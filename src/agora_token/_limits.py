@@ -17,7 +17,3 @@ TOKEN_006_LIFETIME = 24 * 3600
 U16_MAX = 0xFFFF
 U32_MAX = 0xFFFFFFFF
 
-
-def too_long_message() -> str:
-    """What both kernels and the legacy parser say of a string longer than ``MAX_TOKEN_LENGTH``."""
-    return f"token is longer than {MAX_TOKEN_LENGTH} characters: no valid token is"

@@ -7,7 +7,7 @@ cdef struct Reader:
 
 
 cdef int _truncated(const char* what) except -1:
-    raise TokenError(f"token is truncated: {what.decode('ascii')} runs past the end of the payload")
+    raise TokenError(_words.truncated(what.decode("ascii")))
 
 
 cdef inline const unsigned char* _take(Reader* r, size_t size, const char* what) except NULL:
@@ -47,7 +47,7 @@ cdef str _read_text(Reader* r, const char* what):
     try:
         return PyUnicode_DecodeUTF8(<const char*>data, size, NULL)
     except UnicodeDecodeError:
-        raise TokenError(f"{what.decode('ascii')} is not valid UTF-8") from None
+        raise TokenError(_words.not_utf8(what.decode("ascii"))) from None
 
 
 cdef tuple _read_privileges(Reader* r):
@@ -107,7 +107,7 @@ cdef tuple _read_fields(Reader* r, object codes):
 
 cdef int _check_str(object token) except -1:
     if not PyUnicode_Check(token):
-        raise TokenError(f"token must be a str, not {type(token).__name__}")
+        raise TokenError(_words.not_a_str(token))
     fp_unicode_ready(token)
     return 0
 
@@ -137,7 +137,7 @@ def parse_007(token, layouts):
     if PyUnicode_GET_LENGTH(token) > _MAX_TOKEN_LENGTH:
         raise TokenError(_TOO_LONG)
     if not _starts(token, "007"):
-        raise TokenError("not a 007 token: it does not start with '007'")
+        raise TokenError(_words.wrong_version("007"))
     if not PyUnicode_IS_ASCII(token):
         raise TokenError(_BASE64_ERROR)
     body = <const unsigned char*>PyUnicode_DATA(token) + 3
@@ -194,14 +194,14 @@ def parse_006(token):
     if PyUnicode_GET_LENGTH(token) > _MAX_TOKEN_LENGTH:
         raise TokenError(_TOO_LONG)
     if not _starts(token, "006"):
-        raise TokenError("not a 006 token: it does not start with '006'")
+        raise TokenError(_words.wrong_version("006"))
     n = PyUnicode_GET_LENGTH(token)
     if n < 35:
-        raise TokenError("006 token is too short to hold a 32-character app id")
+        raise TokenError(_words.SHORT_006)
     if not PyUnicode_IS_ASCII(token):
         for i in range(3, 35):
             if PyUnicode_READ_CHAR(token, i) > 127:
-                raise TokenError("006 token is too short to hold a 32-character app id")
+                raise TokenError(_words.SHORT_006)
         raise TokenError(_BASE64_ERROR)
     body = <const unsigned char*>PyUnicode_DATA(token) + 35
     body_len = <size_t>(n - 35)

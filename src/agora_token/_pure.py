@@ -37,7 +37,8 @@ import zlib
 from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
 from ._kernel_api import Field, Privileges, RtcShape, Service
-from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, TOKEN_006_LIFETIME, U16_MAX, U32_MAX, too_long_message
+from . import _token_errors as words
+from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, TOKEN_006_LIFETIME, U16_MAX, U32_MAX
 from .errors import TokenError
 
 
@@ -367,7 +368,7 @@ class _Reader:
     def take(self, size: int, what: str) -> bytes:
         end = self.pos + size
         if end > len(self.data):
-            raise TokenError(f"token is truncated: {what} runs past the end of the payload")
+            raise TokenError(words.truncated(what))
         chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
@@ -389,7 +390,7 @@ class _Reader:
         try:
             return data.decode()
         except UnicodeDecodeError:
-            raise TokenError(f"{what} is not valid UTF-8") from None
+            raise TokenError(words.not_utf8(what)) from None
 
     def privileges(self) -> Tuple[Tuple[int, int], ...]:
         return tuple((self.u16("privilege id"), self.u32("privilege value")) for _ in range(self.u16("privilege count")))
@@ -397,7 +398,7 @@ class _Reader:
 
 def _decode_base64(text: str) -> bytes:
     if not _BASE64.match(text):
-        raise TokenError("token body is not standard padded base64")
+        raise TokenError(words.NOT_BASE64)
     return binascii.a2b_base64(text)
 
 
@@ -406,13 +407,13 @@ def _inflate(data: bytes) -> bytes:
     try:
         content = inflater.decompress(data, MAX_PAYLOAD)
     except zlib.error:
-        raise TokenError("token body is not a valid zlib stream") from None
+        raise TokenError(words.NOT_ZLIB) from None
     if inflater.unconsumed_tail:
-        raise TokenError(f"token payload inflates past {MAX_PAYLOAD} bytes")
+        raise TokenError(words.INFLATES_TOO_FAR)
     if not inflater.eof:
-        raise TokenError("token body is a truncated zlib stream")
+        raise TokenError(words.TRUNCATED_ZLIB)
     if inflater.unused_data:
-        raise TokenError("token body has data after its zlib stream")
+        raise TokenError(words.DATA_AFTER_ZLIB)
     return content
 
 
@@ -441,11 +442,11 @@ def _read_fields(reader: _Reader, codes: str) -> Tuple[Field, ...]:
 def _check_token_text(token: object, version: str) -> None:
     """The checks every token string passes before it is decoded, in the C kernel's order."""
     if not isinstance(token, str):
-        raise TokenError(f"token must be a str, not {type(token).__name__}")
+        raise TokenError(words.not_a_str(token))
     if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(too_long_message())
+        raise TokenError(words.TOO_LONG)
     if not token.startswith(version):
-        raise TokenError(f"not a {version} token: it does not start with '{version}'")
+        raise TokenError(words.wrong_version(version))
 
 
 def parse_007(token: str, layouts: Mapping[int, str]) -> tuple:
@@ -482,7 +483,7 @@ def parse_006(token: str) -> tuple:
     """
     _check_token_text(token, "006")
     if len(token) < 35 or not token[3:35].isascii():
-        raise TokenError("006 token is too short to hold a 32-character app id")
+        raise TokenError(words.SHORT_006)
     content = _decode_base64(token[35:])
     reader = _Reader(content)
     signature = reader.raw("signature")

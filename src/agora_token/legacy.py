@@ -20,7 +20,8 @@ from enum import IntEnum
 from typing import Dict, Mapping, Optional, Tuple
 
 from ._bind import bind_first
-from ._limits import MAX_TOKEN_LENGTH, SALT_MAX, too_long_message
+from . import _token_errors as words
+from ._limits import MAX_TOKEN_LENGTH, SALT_MAX
 from .errors import TokenError
 from .validation import check_account, check_app_id, check_certificate, check_channel, check_u16, check_u32, check_uid
 
@@ -424,9 +425,9 @@ def looks_legacy(token: str) -> bool:
 def parse(token: str) -> LegacyToken:
     """Decode a DynamicKey v1–v5 or Signaling token; raises ``TokenError`` if it is none of them."""
     if not isinstance(token, str):
-        raise TokenError(f"token must be a str, not {type(token).__name__}")
+        raise TokenError(words.not_a_str(token))
     if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(too_long_message())
+        raise TokenError(words.TOO_LONG)
     if not token.isascii():  # every legacy format is ASCII; a lone surrogate could not be verified
         raise TokenError("not a DynamicKey v1-v5 or Signaling token: it has non-ASCII characters")
     if token.startswith("005"):
