@@ -125,11 +125,12 @@ cdef int _pack_text(Packer* p, object text, str what) except -1:
 cdef inline bint _pack_plain_privilege(Packer* p, object key, object value) noexcept:
     """Pack (key, value) if both are exact ints in range (the usual case); else leave it to the
     general path, which converts and raises. The caller has reserved the room."""
-    cdef long k, v
+    cdef long long k, v
     if not (PyLong_CheckExact(key) and PyLong_CheckExact(value)):
         return False
-    k = PyLong_AsLong(key)
-    v = PyLong_AsLong(value)
+    # long long, not long: a u32 value must fit, and C long is 32 bits on Windows.
+    k = PyLong_AsLongLong(key)
+    v = PyLong_AsLongLong(value)
     if k < 0 or k > 0xFFFF or v < 0 or v > 0xFFFFFFFF:  # -1 with an error set is caught here too
         PyErr_Clear()
         return False
@@ -162,8 +163,7 @@ cdef int _pack_privileges(Packer* p, object privileges) except -1:
             k, v = item
             key = _u16(k, "privilege id")
             value = _u32(v, "privilege value")
-        _reserve(p, 6)
-        _put16(p, <unsigned int>key)
+        _put16(p, <unsigned int>key)  # the room was reserved for every pair above
         _put32(p, value)
     return 0
 

@@ -36,7 +36,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(_MSC_VER)
+#if defined(FP_NO_THREAD_STATE)
+/* The kernel built without per-thread state (fp_state.h): none here either, so that build tests
+   the stateless path (fresh hash heads on the stack for every call). */
+#elif defined(_MSC_VER)
 #define FPD_TLS __declspec(thread)
 #elif defined(__GNUC__) || defined(__clang__)
 #define FPD_TLS __thread
