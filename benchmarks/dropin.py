@@ -15,7 +15,7 @@ import argparse
 import statistics
 import sys
 import time
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import agora_token as at
 from agora_token import AccessToken2, _backend
@@ -40,52 +40,54 @@ _edu = education_token_builder.EducationTokenBuilder
 _permissions = at.Rtm2Permissions().add(1, 1, ["room-1", "room-2"])
 
 
-def _rtc_rtm(builder: Callable[..., str]) -> Build:
-    return lambda i: builder(APP_ID, CERT, CHANNEL, i, 1, EXPIRE, EXPIRE, EXPIRE, EXPIRE, EXPIRE, f"user-{i}", EXPIRE)
+def _rtc_rtm(pythonic: Callable[..., str], dropin: Callable[..., str]) -> Tuple[Build, Build]:
+    """An RTC+RTM-shaped pair: RTC as uid i, RTM as user-i, every lifetime EXPIRE."""
+    return (
+        lambda i: pythonic(APP_ID, CERT, CHANNEL, uid=i, rtm_user_id=f"user-{i}", expire=EXPIRE),
+        lambda i: dropin(APP_ID, CERT, CHANNEL, i, 1, EXPIRE, EXPIRE, EXPIRE, EXPIRE, EXPIRE, f"user-{i}", EXPIRE),
+    )
 
 
-#: (builder, Pythonic call, drop-in call): both build the same token for user i.
-PAIRS: List[Tuple[str, Build, Build]] = [
-    ("RTC (build_token_with_uid)",
-     lambda i: at.build_rtc_token(APP_ID, CERT, CHANNEL, uid=i, expire=EXPIRE, privilege_expire=EXPIRE),
-     lambda i: _rtc.build_token_with_uid(APP_ID, CERT, CHANNEL, i, 1, EXPIRE, EXPIRE)),
-    ("RTM (RtmTokenBuilder2.build_token)",
-     lambda i: at.build_rtm_token(APP_ID, CERT, f"user-{i}", expire=EXPIRE),
-     lambda i: _rtm.build_token(APP_ID, CERT, f"user-{i}", EXPIRE)),
-    ("RTM2 (build_token_with_permissions)",
-     lambda i: at.build_rtm_token(APP_ID, CERT, f"user-{i}", expire=EXPIRE, permissions=_permissions),
-     lambda i: _rtm.build_token_with_permissions(APP_ID, CERT, f"user-{i}", _permissions, EXPIRE)),
-    ("Chat user (build_user_token)",
-     lambda i: at.build_chat_user_token(APP_ID, CERT, f"user-{i}", expire=EXPIRE),
-     lambda i: _chat.build_user_token(APP_ID, CERT, f"user-{i}", EXPIRE)),
-    ("Chat app (build_app_token)",
-     lambda i: at.build_chat_app_token(APP_ID, CERT, expire=EXPIRE),
-     lambda i: _chat.build_app_token(APP_ID, CERT, EXPIRE)),
-    ("RTC+RTM (build_token_with_rtm2)",
-     lambda i: at.build_rtc_rtm_token(APP_ID, CERT, CHANNEL, uid=i, rtm_user_id=f"user-{i}", expire=EXPIRE),
-     _rtc_rtm(_rtc.build_token_with_rtm2)),
-    ("APaaS room user (build_room_user_token)",
-     lambda i: at.build_apaas_room_user_token(APP_ID, CERT, ROOM, f"user-{i}", 1, expire=EXPIRE),
-     lambda i: _apaas.build_room_user_token(APP_ID, CERT, ROOM, f"user-{i}", 1, EXPIRE)),
-    ("APaaS user (build_user_token)",
-     lambda i: at.build_apaas_user_token(APP_ID, CERT, f"user-{i}", expire=EXPIRE),
-     lambda i: _apaas.build_user_token(APP_ID, CERT, f"user-{i}", EXPIRE)),
-    ("APaaS app (build_app_token)",
-     lambda i: at.build_apaas_app_token(APP_ID, CERT, expire=EXPIRE),
-     lambda i: _apaas.build_app_token(APP_ID, CERT, EXPIRE)),
-    ("Education room user (build_room_user_token)",
-     lambda i: at.build_education_room_user_token(APP_ID, CERT, ROOM, f"user-{i}", 2, expire=EXPIRE),
-     lambda i: _edu.build_room_user_token(APP_ID, CERT, ROOM, f"user-{i}", 2, EXPIRE)),
-    ("FPA (build_token)",
-     lambda i: at.build_fpa_token(APP_ID, CERT),
-     lambda i: fpa_token_builder.FpaTokenBuilder.build_token(APP_ID, CERT)),
-    ("ConvoAI (build_token)",
-     lambda i: at.build_convoai_token(APP_ID, CERT, CHANNEL, uid=i, rtm_user_id=f"user-{i}", expire=EXPIRE),
-     _rtc_rtm(convoai_token_builder.ConvoAITokenBuilder.build_token)),
-    ("STT (build_token)",
-     lambda i: at.build_stt_token(APP_ID, CERT, CHANNEL, uid=i, rtm_user_id=f"user-{i}", expire=EXPIRE),
-     _rtc_rtm(stt_token_builder.SttTokenBuilder.build_token)),
-]  # fmt: skip
+def _user(pythonic: Callable[..., str], dropin: Callable[..., str], *extra: Any) -> Tuple[Build, Build]:
+    """A pair for user-i (after ``extra`` arguments, e.g. a room), for EXPIRE seconds."""
+    return (
+        lambda i: pythonic(APP_ID, CERT, *extra[:1], f"user-{i}", *extra[1:], expire=EXPIRE),
+        lambda i: dropin(APP_ID, CERT, *extra[:1], f"user-{i}", *extra[1:], EXPIRE),
+    )
+
+
+def _app(pythonic: Callable[..., str], dropin: Callable[..., str]) -> Tuple[Build, Build]:
+    """A pair of app-level tokens (no user), for EXPIRE seconds."""
+    return lambda i: pythonic(APP_ID, CERT, expire=EXPIRE), lambda i: dropin(APP_ID, CERT, EXPIRE)
+
+
+#: builder -> (Pythonic call, drop-in call): both build the same token for user i.
+PAIRS: Dict[str, Tuple[Build, Build]] = {
+    "RTC (build_token_with_uid)": (
+        lambda i: at.build_rtc_token(APP_ID, CERT, CHANNEL, uid=i, expire=EXPIRE, privilege_expire=EXPIRE),
+        lambda i: _rtc.build_token_with_uid(APP_ID, CERT, CHANNEL, i, 1, EXPIRE, EXPIRE),
+    ),
+    "RTM (RtmTokenBuilder2.build_token)": _user(at.build_rtm_token, _rtm.build_token),
+    "RTM2 (build_token_with_permissions)": (
+        lambda i: at.build_rtm_token(APP_ID, CERT, f"user-{i}", expire=EXPIRE, permissions=_permissions),
+        lambda i: _rtm.build_token_with_permissions(APP_ID, CERT, f"user-{i}", _permissions, EXPIRE),
+    ),
+    "Chat user (build_user_token)": _user(at.build_chat_user_token, _chat.build_user_token),
+    "Chat app (build_app_token)": _app(at.build_chat_app_token, _chat.build_app_token),
+    "RTC+RTM (build_token_with_rtm2)": _rtc_rtm(at.build_rtc_rtm_token, _rtc.build_token_with_rtm2),
+    "APaaS room user (build_room_user_token)": _user(at.build_apaas_room_user_token, _apaas.build_room_user_token, ROOM, 1),
+    "APaaS user (build_user_token)": _user(at.build_apaas_user_token, _apaas.build_user_token),
+    "APaaS app (build_app_token)": _app(at.build_apaas_app_token, _apaas.build_app_token),
+    "Education room user (build_room_user_token)": _user(
+        at.build_education_room_user_token, _edu.build_room_user_token, ROOM, 2
+    ),
+    "FPA (build_token)": (
+        lambda i: at.build_fpa_token(APP_ID, CERT),
+        lambda i: fpa_token_builder.FpaTokenBuilder.build_token(APP_ID, CERT),
+    ),
+    "ConvoAI (build_token)": _rtc_rtm(at.build_convoai_token, convoai_token_builder.ConvoAITokenBuilder.build_token),
+    "STT (build_token)": _rtc_rtm(at.build_stt_token, stt_token_builder.SttTokenBuilder.build_token),
+}
 
 
 def same_token(pythonic: str, dropin: str) -> bool:
@@ -117,7 +119,7 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     worst: List[Tuple[float, str]] = []
     user = 1
-    for label, pythonic, dropin in PAIRS:
+    for label, (pythonic, dropin) in PAIRS.items():
         if not same_token(pythonic(user), dropin(user)):
             print(f"{label}: the two calls build different tokens", file=sys.stderr)
             return 1

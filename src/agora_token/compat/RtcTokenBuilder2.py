@@ -28,6 +28,8 @@ _UID_SHAPES: Dict[tuple, RtcShape] = {}
 #: ``pins()`` when neither the issue time nor the salt is pinned.
 _UNPINNED = (None, None)
 
+_JOIN, _AUDIO, _VIDEO, _DATA = RTC_PRIVILEGE_IDS  # wire order
+
 #: ``rtc_rtm_token``'s ``rtm_user_id`` for a token without RTM (None is a user id the check refuses).
 _RTC_ONLY: Any = object()
 
@@ -56,10 +58,12 @@ def rtc_rtm_token(
     uid = uid_str(rtc_account)
     channel_name = check_text("channel_name", channel_name)
     uid = uid_string(uid)
-    values = (join_channel_privilege_expire,)
-    if rtc_role == Role_Publisher:
-        values += (pub_audio_privilege_expire, pub_video_privilege_expire, pub_data_stream_privilege_expire)
-    privileges = tuple(zip(RTC_PRIVILEGE_IDS, map(expire_value, values)))
+    privileges: tuple = ((_JOIN, expire_value(join_channel_privilege_expire)),)
+    if rtc_role == Role_Publisher:  # spelled out: zip/map cost a third of a microsecond more
+        privileges += (
+            (_AUDIO, expire_value(pub_audio_privilege_expire)), (_VIDEO, expire_value(pub_video_privilege_expire)),
+            (_DATA, expire_value(pub_data_stream_privilege_expire)),
+        )  # fmt: skip
     rtm_user: Optional[str] = None
     if rtm_user_id is not _RTC_ONLY:
         rtm_user = check_text("user_id", rtm_user_id)
