@@ -1022,3 +1022,14 @@ def test_numeric_rtm2_user_id_is_its_decimal_string():
         at.build_rtm_token(APP_ID_OK, CERT_OK, True, permissions=permissions)
     with pytest.raises(TypeError, match="^user_id must be a str"):
         at.ServiceRtm2(1.0)
+
+
+@pytest.mark.parametrize("role,expire,privilege", [(True, 600, 600), (1.0, 600, 600), (1, True, 600), (1, 600, True)])
+def test_rtc_uid_hot_path_remembers_only_exact_types(role, expire, privilege):
+    # Lookalike values (True == 1, 1.0 == 1) build a token but are not remembered: as a key they
+    # would also stand for the exact values they equal.
+    c_rtc._UID_SHAPES.clear()
+    assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, role, expire, privilege)
+    assert not c_rtc._UID_SHAPES
+    c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
+    assert len(c_rtc._UID_SHAPES) == 1

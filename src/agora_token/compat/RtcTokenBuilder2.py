@@ -104,7 +104,9 @@ class RtcTokenBuilder:
         token = RtcTokenBuilder.build_token_with_user_account(
             app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire
         )
-        if token:  # every argument but the uid passed the checks: the same ones pass for any uid
+        # Every argument but the uid passed the checks, and they pass for any uid. Only exact types
+        # are remembered: True == 1 and 1.0 == 1 would make a key stand for other values.
+        if token and type(role) in (int, str) and type(token_expire) is int and type(privilege_expire) is int:
             fastpath.remember_rtc_shape(
                 _UID_SHAPES, (app_id, app_certificate, channel_name, role, token_expire, privilege_expire, "007"),
                 False, token_expire, privilege_expire, role == Role_Publisher,
