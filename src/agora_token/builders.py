@@ -131,6 +131,8 @@ def _times(
 ) -> Tuple[int, Optional[int], Optional[int]]:
     """The credentials checked, then ``(expire, issue_ts, salt)``; a None time or salt is the kernel's to fill."""
     check_credentials(app_id, app_certificate)
+    if issue_ts is None and salt is None:  # the common case: the kernel picks both
+        return _expire(expire), None, None
     return _expire(expire), _optional_u32("issue_ts", issue_ts), _optional_u32("salt", salt)
 
 
