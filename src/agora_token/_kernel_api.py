@@ -17,6 +17,25 @@ Service = Tuple[int, Privileges, Sequence[Field]]
 #: What checked RTC arguments mean (``rtc_token``): (is 006, token lifetime, privilege lifetime,
 #: service type, privilege ids in wire order), lifetimes in seconds from the build time.
 RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
+
+
+def rtc_shape_key_is_exact(
+    app_id: object, app_certificate: object, channel_name: object, role: object, expire: object,
+    privilege_expire: object, version: object,
+) -> bool:
+    """Whether ``rtc_token`` looks these arguments up: exact ``str``/``int`` values only (a role may
+    be an ``int`` subclass such as an ``IntEnum``, never a ``bool``; ``privilege_expire`` may be
+    None), since ``True == 1`` and ``3600.0 == 3600`` would find a shape checked for other values.
+    The C kernel tests the same in C; builders remember only keys that pass."""
+    return (
+        type(app_id) is str
+        and type(app_certificate) is str
+        and type(channel_name) is str
+        and type(expire) is int
+        and (privilege_expire is None or type(privilege_expire) is int)
+        and type(version) is str
+        and (type(role) is str or (isinstance(role, int) and type(role) is not bool))
+    )  # fmt: skip
 #: ``parse_007``: (signature, signing_info, app_id, issue_ts, expire, salt, services).
 Parsed007 = Tuple[bytes, bytes, str, int, int, int, List[Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Field, ...]]]]
 #: ``parse_006``: (app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges).

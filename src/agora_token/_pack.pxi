@@ -502,6 +502,7 @@ def rtc_token(dict shapes, app_id, app_certificate, channel_name, uid, role, exp
     cdef unsigned long long now, until, ts
     cdef int service_type
     cdef bint is_006
+    # The key test is _kernel_api.rtc_shape_key_is_exact's, in C; then the uid's.
     if not (PyLong_CheckExact(uid) and PyUnicode_CheckExact(app_id) and PyUnicode_CheckExact(app_certificate)
             and PyUnicode_CheckExact(channel_name) and PyLong_CheckExact(expire)
             and (privilege_expire is None or PyLong_CheckExact(privilege_expire))

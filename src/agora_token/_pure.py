@@ -36,7 +36,7 @@ import time
 import zlib
 from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
-from ._kernel_api import Field, Privileges, RtcShape, Service
+from ._kernel_api import Field, Privileges, RtcShape, Service, rtc_shape_key_is_exact
 from . import _token_errors as words
 from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, TOKEN_006_LIFETIME, U16_MAX, U32_MAX
 from .errors import TokenError
@@ -301,13 +301,7 @@ def rtc_token(
     if not (
         type(uid) is int
         and 0 <= uid <= 0xFFFFFFFF
-        and type(app_id) is str
-        and type(app_certificate) is str
-        and type(channel_name) is str
-        and type(expire) is int
-        and (privilege_expire is None or type(privilege_expire) is int)
-        and type(version) is str
-        and (type(role) is str or (isinstance(role, int) and type(role) is not bool))
+        and rtc_shape_key_is_exact(app_id, app_certificate, channel_name, role, expire, privilege_expire, version)
     ):
         return None
     shape = shapes.get((app_id, app_certificate, channel_name, role, expire, privilege_expire, version))

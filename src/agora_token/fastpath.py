@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from . import _backend
-from ._kernel_api import RtcShape
+from ._kernel_api import RtcShape, rtc_shape_key_is_exact
 from .services import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtmPrivilege, ServiceType, rtc_privileges
 from .validation import is_hex32
 
@@ -66,7 +66,10 @@ def remember_rtc_shape(
 ) -> None:
     """Record in ``shapes`` what the RTC arguments ``key`` (all but the uid, as a caller passed
     them, in the order the kernels' ``rtc_token`` looks them up) mean once a builder checked them:
-    lifetimes in seconds from the build time, and which role's privileges."""
+    lifetimes in seconds from the build time, and which role's privileges. A key the kernels would
+    not look up is not kept: a lookalike value (``True``, ``1.0``) would stand for what it equals."""
+    if not rtc_shape_key_is_exact(*key):
+        return
     if len(shapes) >= RTC_SHAPES_MAX:
         shapes.clear()
     shapes[key] = (is_006, expire, privilege_expire, int(ServiceType.RTC), _RTC_IDS[publisher])

@@ -104,9 +104,7 @@ class RtcTokenBuilder:
         token = RtcTokenBuilder.build_token_with_user_account(
             app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire
         )
-        # Every argument but the uid passed the checks, and they pass for any uid. Only exact types
-        # are remembered: True == 1 and 1.0 == 1 would make a key stand for other values.
-        if token and type(role) in (int, str) and type(token_expire) is int and type(privilege_expire) is int:
+        if token:  # every argument but the uid passed the checks, and they pass for any uid
             fastpath.remember_rtc_shape(
                 _UID_SHAPES, (app_id, app_certificate, channel_name, role, token_expire, privilege_expire, "007"),
                 False, token_expire, privilege_expire, role == Role_Publisher,
