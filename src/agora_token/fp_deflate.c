@@ -270,14 +270,21 @@ typedef struct {
     uint16_t hash[FPD_MAX_INPUT]; /* hash3 of each position 0..n-3 */
     uint16_t lfreq[L_CODES];
     uint16_t dfreq[D_CODES];
+    uint64_t lused[(L_CODES + 63) / 64]; /* which literal/length symbols occur, a bit each */
+    uint64_t dused;                      /* which distance codes occur */
     unsigned nsym;
     uint32_t fixed; /* bits of the symbols under the fixed code, end of block included (zlib's static_len) */
     uint32_t extra; /* extra bits of the lengths and distances, under any code */
 } lz_t;
 
+/* Marks symbol s of a tree as occurring: a bit per symbol, so that what follows visits the few
+   symbols a short input uses instead of scanning all 286 counts (or 30) several times. */
+#define MARK_USED(set, s) ((set)[(s) >> 6] |= (uint64_t)1 << ((s)&63))
+
 static void put_literal(lz_t *z, unsigned c) {
     z->sym[z->nsym++] = c;
     z->lfreq[c]++;
+    MARK_USED(z->lused, c);
     z->fixed += T_SLIT_LEN[c];
 }
 
@@ -287,6 +294,8 @@ static void put_match(lz_t *z, unsigned dist, unsigned len) {
     z->sym[z->nsym++] = (uint32_t)dist << 8 | lc;
     z->lfreq[END_BLOCK + 1 + code]++;
     z->dfreq[dc]++;
+    MARK_USED(z->lused, END_BLOCK + 1 + code);
+    z->dused |= (uint64_t)1 << dc;
     z->extra += extra;
     z->fixed += T_SLIT_LEN[END_BLOCK + 1 + code] + 5u + extra;
 }
@@ -494,57 +503,57 @@ static void describe_floor(const uint8_t *used, int max_code, description_t *d) 
     }
 }
 
-/* The runs of used symbols (non-zero counts) of the literal tree, in order: symbols
-   start[r]..end[r]-1; every symbol between two runs, and before the first, is unused. Gathered
-   once, they spare the tree building and the length counting a scan of all 286 entries. */
+/* The symbols of a tree that occur, in increasing order, read off its bit set (lz_t's lused,
+   dused). A run of consecutive symbols in it is a run of non-zero lengths in the tree's
+   description; a gap, a run of zero lengths. */
 typedef struct {
-    uint16_t start[L_CODES / 2 + 1], end[L_CODES / 2 + 1];
-    int nruns, count; /* count: the number of used symbols */
-} runs_t;
+    uint16_t sym[L_CODES];
+    int count;
+} symbols_t;
 
-/* Where the next non-zero count is at or after i (elems if none): zeros are skipped four at a
-   time. */
-static int next_used(const uint16_t *f, int i, int elems) {
-    while (i + 4 <= elems) {
-        uint64_t w;
-        memcpy(&w, f + i, sizeof w);
-        if (w != 0) break;
-        i += 4;
+#if defined(__GNUC__) || defined(__clang__)
+#define LOWEST_BIT(b) __builtin_ctzll(b)
+#else
+/* The index of b's lowest set bit (b != 0): its isolated bit times a de Bruijn sequence puts a
+   distinct 6-bit pattern in the top bits. */
+static int lowest_bit(uint64_t b) {
+    static const uint8_t index[64] = {
+        0,  1,  2,  53, 3,  7,  54, 27, 4,  38, 41, 8,  34, 55, 48, 28, 62, 5,  39, 46, 44, 42,
+        22, 9,  24, 35, 59, 56, 49, 18, 29, 11, 63, 52, 6,  26, 37, 40, 33, 47, 61, 45, 43, 21,
+        23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12,
+    };
+    return index[((b & (~b + 1)) * 0x022FDD63CC95386Dull) >> 58];
+}
+#define LOWEST_BIT(b) lowest_bit(b)
+#endif
+
+static void list_symbols(const uint64_t *set, int words, symbols_t *s) {
+    int k = 0, w;
+    for (w = 0; w < words; w++) {
+        uint64_t b = set[w];
+        while (b != 0) {
+            s->sym[k++] = (uint16_t)(w * 64 + LOWEST_BIT(b));
+            b &= b - 1;
+        }
     }
-    while (i < elems && f[i] == 0) i++;
-    return i;
+    s->count = k;
 }
 
-/* Only the runs of used symbols of f (see describe_counts). */
-static void used_runs(const uint16_t *f, int elems, runs_t *runs) {
-    int i = 0, k = 0, r = 0;
-    for (;;) {
-        int j = next_used(f, i, elems);
-        if (j == elems) break;
-        i = j;
-        while (j < elems && f[j] != 0) j++;
-        runs->start[r] = (uint16_t)i;
-        runs->end[r++] = (uint16_t)j;
-        k += j - i;
-        i = j;
-    }
-    runs->nruns = r;
-    runs->count = k;
-}
-
-/* The runs of used symbols of f, and from them describe_floor's description and the counts for
-   huffman_cost_of: for a tree that needs no padding (runs->count >= 2 on return). The
-   description ends at the last symbol, as describe_floor's does at max_code. */
-static void describe_counts(const uint16_t *f, int elems, description_t *d, counts_t *c, runs_t *runs) {
-    int r, n, prev_end = 0;
-    used_runs(f, elems, runs);
+/* describe_floor's description of the symbols listed (up to the last of them) and their counts
+   for huffman_cost_of: for a tree that needs no padding (s->count >= 2). */
+static void describe_symbols(const uint16_t *f, const symbols_t *s, description_t *d, counts_t *c) {
+    int i = 0, j;
+    unsigned next = 0; /* the first symbol after the last run */
     memset(c->small, 0, sizeof c->small);
     c->nbig = 0;
-    for (r = 0; r < runs->nruns; r++) {
-        if (runs->start[r] > prev_end) describe_unused(d, (unsigned)(runs->start[r] - prev_end));
-        for (n = runs->start[r]; n < runs->end[r]; n++) add_count(c, f[n]);
-        describe_used(d, (unsigned)(runs->end[r] - runs->start[r]));
-        prev_end = runs->end[r];
+    while (i < s->count) {
+        unsigned first = s->sym[i];
+        add_count(c, f[first]);
+        for (j = i + 1; j < s->count && s->sym[j] == s->sym[j - 1] + 1u; j++) add_count(c, f[s->sym[j]]);
+        if (first > next) describe_unused(d, first - next);
+        describe_used(d, (unsigned)(j - i));
+        next = s->sym[j - 1] + 1u;
+        i = j;
     }
 }
 
@@ -594,7 +603,7 @@ static uint32_t huffman_cost4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
      all the non-zero lengths counted as one symbol, which can only lower it, plus their extra
      bits), the symbols (optimal Huffman cost; exactly 1 bit each for a tree of two codes), and the
      extra bits of lengths and distances. */
-static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, runs_t *runs) {
+static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, const symbols_t *lsyms) {
     uint8_t lused[L_CODES], dused[D_CODES];
     int lcount, dcount, dmax;
     int rank = 3, r;
@@ -602,10 +611,10 @@ static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, runs_t *runs) 
     counts_t lc;
     uint32_t desc, huff, data = 0, rest;
     memset(&d, 0, sizeof d);
-    describe_counts(z->lfreq, L_CODES, &d, &lc, runs);
-    lcount = runs->count;
-    if (lcount < 2) { /* the literal tree is padded (empty input): its symbols cost 0 bits here */
-        memset(&d, 0, sizeof d);
+    lcount = lsyms->count;
+    if (lsyms->count >= 2) {
+        describe_symbols(z->lfreq, lsyms, &d, &lc);
+    } else { /* the literal tree is padded (empty input): its symbols cost 0 bits here */
         describe_floor(lused, used_codes(z->lfreq, L_CODES, lused, &lcount), &d);
     }
     dmax = used_codes(z->dfreq, D_CODES, dused, &dcount);
@@ -624,7 +633,7 @@ static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, runs_t *runs) 
         data += huffman_cost(z->dfreq, D_CODES);
     }
     rest = 14 + 3 * (uint32_t)(rank + 1) + desc + data + extra_bits;
-    return lcount < 2 ? rest : rest + huffman_cost_of(&lc);
+    return lsyms->count < 2 ? rest : rest + huffman_cost_of(&lc);
 }
 
 /* ------------------------------------------------------------------------------ zlib's trees */
@@ -671,18 +680,15 @@ static void sift_down(uint64_t *heap, size_t heap_len, size_t k) {
    symbols, heap order, tie-breaking and length limiting to max_len), leaving the code lengths in
    t->len[0..t->max_code]. Returns the bits of the symbols under those lengths, extra bits not
    included, as zlib's opt_len counts them (a padding leaf's count of 1 subtracted again). */
-static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_len, const runs_t *runs) {
+static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_len, const symbols_t *used) {
     uint64_t heap[L_CODES + 2];
     unsigned heap_len = 0;
     int n, m, node, max_code = -1, h, bits, overflow = 0;
     int32_t cost = 0, inner = 0; /* inner: the weights of the inner nodes, summed */
     memset(t->len, 0, (size_t)elems);
-    if (runs != NULL) { /* the used symbols, known already: runs->count >= 2 */
-        int r;
-        for (r = 0; r < runs->nruns; r++) {
-            for (n = runs->start[r]; n < runs->end[r]; n++) heap[++heap_len] = ENTRY(freq[n], 0, n);
-        }
-        max_code = runs->end[runs->nruns - 1] - 1;
+    if (used != NULL) { /* the used symbols, known already: used->count >= 2 */
+        for (n = 0; n < used->count; n++) heap[++heap_len] = ENTRY(freq[used->sym[n]], 0, used->sym[n]);
+        max_code = used->sym[used->count - 1];
     } else {
         for (n = 0; n < elems; n++) {
             if (freq[n] != 0) heap[++heap_len] = ENTRY(freq[n], 0, max_code = n);
@@ -879,18 +885,26 @@ static void count_equal_runs(const uint8_t *len, int first, int last, uint16_t *
     }
 }
 
-static void count_lengths(const tree_t *t, uint16_t *blfreq, const runs_t *runs) {
+/* count_lengths for a tree whose coded symbols are listed (no padding): the zero lengths are the
+   gaps in the list, the others runs of consecutive symbols of equal length. */
+static void count_listed_lengths(const tree_t *t, uint16_t *blfreq, const symbols_t *used) {
     const uint8_t *len = t->len;
-    int n = 0, end = t->max_code + 1, r;
-    if (runs != NULL) { /* the zero lengths are the gaps between the runs of used symbols */
-        for (r = 0; r < runs->nruns; r++) {
-            if (runs->start[r] > n) count_run(blfreq, 0, (unsigned)(runs->start[r] - n));
-            count_equal_runs(len, runs->start[r], runs->end[r], blfreq);
-            n = runs->end[r];
+    unsigned next = 0; /* the symbol after the last one counted */
+    int i = 0, j;
+    while (i < used->count) {
+        unsigned first = used->sym[i], v = len[first];
+        if (first > next) count_run(blfreq, 0, first - next);
+        for (j = i + 1; j < used->count && used->sym[j] == used->sym[j - 1] + 1u && len[used->sym[j]] == v; j++) {
         }
-        return;
+        count_run(blfreq, v, (unsigned)(j - i));
+        next = used->sym[j - 1] + 1u;
+        i = j;
     }
-    count_equal_runs(len, 0, end, blfreq);
+}
+
+static void count_lengths(const tree_t *t, uint16_t *blfreq, const symbols_t *used) {
+    if (used != NULL) count_listed_lengths(t, blfreq, used);
+    else count_equal_runs(t->len, 0, t->max_code + 1, blfreq);
 }
 
 typedef struct {
@@ -901,14 +915,14 @@ typedef struct {
 
 /* The three trees of the block; returns zlib's opt_len (the dynamic block's bits after its 3
    header bits) given the extra bits of its lengths and distances. */
-static uint32_t build_trees(trees_t *T, const lz_t *z, uint32_t extra, const runs_t *runs) {
+static uint32_t build_trees(trees_t *T, const lz_t *z, uint32_t extra, const symbols_t *lsyms) {
     uint32_t opt = extra;
     int i;
-    if (runs->count < 2) runs = NULL; /* the literal tree is padded: scan it */
-    opt += build_tree(&T->lit, z->lfreq, L_CODES, MAX_BITS, runs);
+    if (lsyms->count < 2) lsyms = NULL; /* the literal tree is padded: scan it */
+    opt += build_tree(&T->lit, z->lfreq, L_CODES, MAX_BITS, lsyms);
     opt += build_tree(&T->dist, z->dfreq, D_CODES, MAX_BITS, NULL);
     memset(T->blfreq, 0, sizeof T->blfreq);
-    count_lengths(&T->lit, T->blfreq, runs);
+    count_lengths(&T->lit, T->blfreq, lsyms);
     count_lengths(&T->dist, T->blfreq, NULL);
     opt += build_tree(&T->bl, T->blfreq, BL_CODES, MAX_BL_BITS, NULL);
     for (i = 0; i < BL_CODES; i++) opt += (uint32_t)T->blfreq[i] * T_BL_EXTRA[i];
@@ -971,17 +985,14 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
     bits_t bits;
     uint32_t xbits = z->extra;
     uint32_t fixed_bytes = (z->fixed + 3 + 7) >> 3;
-    runs_t runs;
+    symbols_t lsyms;
     uint32_t floor_bytes = 0; /* 0: no bound (fixed_bytes >= 2, n + 4 > 0): the trees decide */
     uint32_t adler = adler32_of(in, n);
     int kind; /* 0 stored, 1 fixed, 2 dynamic */
     int tried = bound_worth_trying(ts);
     trees_t T;
-    if (tried) {
-        floor_bytes = (dynamic_floor(z, xbits, &runs) + 3 + 7) >> 3;
-    } else { /* only the runs of used literals, for the trees */
-        used_runs(z->lfreq, L_CODES, &runs);
-    }
+    list_symbols(z->lused, (int)(sizeof z->lused / sizeof z->lused[0]), &lsyms);
+    if (tried) floor_bytes = (dynamic_floor(z, xbits, &lsyms) + 3 + 7) >> 3;
     if (floor_bytes >= fixed_bytes) {
         /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
         kind = (size_t)n + 4 <= fixed_bytes ? 0 : 1;
@@ -994,7 +1005,7 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
     } else {
         if (tried) bound_outcome(ts, 0);
         /* zlib's static_len is the fixed code's size: fixed_bytes */
-        uint32_t opt_bytes = (build_trees(&T, z, xbits, &runs) + 3 + 7) >> 3, static_bytes = fixed_bytes;
+        uint32_t opt_bytes = (build_trees(&T, z, xbits, &lsyms) + 3 + 7) >> 3, static_bytes = fixed_bytes;
         if (static_bytes <= opt_bytes) opt_bytes = static_bytes;
         if ((size_t)n + 4 <= opt_bytes) kind = 0;
         else if (static_bytes == opt_bytes) kind = 1;
@@ -1055,6 +1066,9 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
     memset(z.lfreq, 0, sizeof z.lfreq);
     memset(z.dfreq, 0, sizeof z.dfreq);
     z.lfreq[END_BLOCK] = 1;
+    memset(z.lused, 0, sizeof z.lused);
+    MARK_USED(z.lused, END_BLOCK);
+    z.dused = 0;
     z.fixed = T_SLIT_LEN[END_BLOCK];
     z.extra = 0;
     lz77(&z, in, (unsigned)n, head);
