@@ -198,11 +198,19 @@ static const uint8_t T_BL_ORDER[BL_CODES] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 1
 
 /* ------------------------------------------------------------------------------ thread state */
 
-/* What a thread keeps between calls: the hash heads (all zero between calls), the path the last
-   call took, and the bound's track record (see encode): consecutive calls it settled nothing for,
-   and a call counter for the periodic retry. */
+/* What a thread keeps between calls: the hash heads, the path the last call took, and the
+   bound's track record (see encode): consecutive calls it settled nothing for, and a call counter
+   for the periodic retry.
+
+   The heads are never cleared after a call. A call numbers its positions from `base` (position
+   p is stored as base + p) and takes a head as a candidate only when it is above base: every value
+   an earlier call stored is at most the base this call starts from, so it reads as empty, as
+   position 0 (stored as base itself) does, which zlib never takes as a candidate either. The
+   table is cleared only when the numbers would overflow 16 bits, once in about 65535 / (n + 1)
+   calls, instead of clearing the slots of every call. */
 typedef struct {
     uint16_t head[HASH_SIZE];
+    unsigned base;
     int path;
     unsigned bound_misses, calls;
 } thread_state_t;
@@ -264,16 +272,25 @@ static unsigned longest_match(const uint8_t *w, unsigned pos, unsigned left, uns
     return best;
 }
 
+/* A match the matcher chose: bytes start..start+len-1 repeat those dist bytes before them. Every
+   byte no match covers is a literal, so the symbols of the block are the matches and the gaps
+   between them. */
 typedef struct {
-    uint32_t sym[FPD_MAX_INPUT];  /* literal byte, or distance << 8 | (length - 3) */
+    uint16_t start, len, dist;
+} match_t;
+
+typedef struct {
+    match_t match[FPD_MAX_INPUT / MIN_MATCH + 1];
+    unsigned nmatch;
+    unsigned covered;             /* bytes covered by matches */
     uint16_t prev[FPD_MAX_INPUT]; /* chain links, by position */
     uint16_t hash[FPD_MAX_INPUT]; /* hash3 of each position 0..n-3 */
     uint16_t lfreq[L_CODES];
     uint16_t dfreq[D_CODES];
     uint64_t lused[(L_CODES + 63) / 64]; /* which literal/length symbols occur, a bit each */
     uint64_t dused;                      /* which distance codes occur */
-    unsigned nsym;
-    uint32_t fixed; /* bits of the symbols under the fixed code, end of block included (zlib's static_len) */
+    uint32_t adler;
+    uint32_t fixed; /* bits of the matches and the end of block under the fixed code */
     uint32_t extra; /* extra bits of the lengths and distances, under any code */
 } lz_t;
 
@@ -281,126 +298,150 @@ typedef struct {
    symbols a short input uses instead of scanning all 286 counts (or 30) several times. */
 #define MARK_USED(set, s) ((set)[(s) >> 6] |= (uint64_t)1 << ((s)&63))
 
-static void put_literal(lz_t *z, unsigned c) {
-    z->sym[z->nsym++] = c;
-    z->lfreq[c]++;
-    MARK_USED(z->lused, c);
-    z->fixed += T_SLIT_LEN[c];
+/* Counts every byte as a literal (the matches take theirs back) and computes the Adler-32 in the
+   same pass: with n <= FPD_MAX_INPUT neither sum can overflow 32 bits before the final modulo. */
+static void count_bytes(lz_t *z, const uint8_t *w, unsigned n) {
+    uint32_t a = 1, b = 0;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        unsigned c = w[i];
+        a += c;
+        b += a;
+        z->lfreq[c]++;
+        MARK_USED(z->lused, c);
+    }
+    z->adler = (b % 65521) << 16 | (a % 65521);
 }
 
-static void put_match(lz_t *z, unsigned dist, unsigned len) {
-    unsigned lc = len - MIN_MATCH, d0 = dist - 1, code = T_LEN_CODE[lc], dc = DIST_CODE(d0);
+static void put_match(lz_t *z, const uint8_t *w, unsigned start, unsigned dist, unsigned len) {
+    unsigned lc = len - MIN_MATCH, d0 = dist - 1, code = T_LEN_CODE[lc], dc = DIST_CODE(d0), i;
     unsigned extra = (unsigned)T_LEN_EXTRA[code] + T_DIST_EXTRA[dc];
-    z->sym[z->nsym++] = (uint32_t)dist << 8 | lc;
+    match_t *m = &z->match[z->nmatch++];
+    m->start = (uint16_t)start;
+    m->len = (uint16_t)len;
+    m->dist = (uint16_t)dist;
+    z->covered += len;
     z->lfreq[END_BLOCK + 1 + code]++;
     z->dfreq[dc]++;
     MARK_USED(z->lused, END_BLOCK + 1 + code);
     z->dused |= (uint64_t)1 << dc;
     z->extra += extra;
     z->fixed += T_SLIT_LEN[END_BLOCK + 1 + code] + 5u + extra;
+    for (i = start; i < start + len; i++) { /* these bytes are no literals after all */
+        unsigned c = w[i];
+        if (--z->lfreq[c] == 0) z->lused[c >> 6] &= ~((uint64_t)1 << (c & 63));
+    }
 }
 
-static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head) {
-    unsigned pos = 0, left = n;
-    unsigned match_len = MIN_MATCH - 1, match_start = 0;
-    int pending_literal = 0;
-    for (pos = 0; pos + MIN_MATCH <= n; pos++) z->hash[pos] = (uint16_t)hash3(w + pos); /* vectorizes */
+/* Enters position pos into its chain; returns the previous position of the chain (0: none). */
+static unsigned insert(lz_t *z, uint16_t *head, unsigned base, unsigned pos) {
+    unsigned h = z->hash[pos], seen = head[h], cand = seen > base ? seen - base : 0;
+    z->prev[pos] = (uint16_t)cand;
+    head[h] = (uint16_t)(base + pos);
+    return cand;
+}
+
+/* zlib's lazy matcher over w[0..n-1], its positions numbered from base in the heads. Where no
+   match is pending it only enters positions and searches their chains (every byte passed is a
+   literal, counted already); from a match found until it goes out it follows zlib's lazy rule. */
+static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head, unsigned base) {
+    unsigned pos = 0, last, len, start = 0;
+    if (n < MIN_MATCH) return; /* no position has three bytes to hash: all literals */
+    last = n - MIN_MATCH;      /* the last position that enters the chains */
+    for (pos = 0; pos <= last; pos++) z->hash[pos] = (uint16_t)hash3(w + pos); /* vectorizes */
     pos = 0;
-    while (left != 0) {
-        unsigned cand = 0, prev_len, prev_start;
-        if (left >= MIN_MATCH) {
-            unsigned h = z->hash[pos];
-            cand = head[h];
-            z->prev[pos] = (uint16_t)cand;
-            head[h] = (uint16_t)pos;
+    for (;;) {
+        unsigned prev_len, prev_start, k;
+        /* No match pending: look for one of at least MIN_MATCH bytes. */
+        for (;; pos++) {
+            unsigned cand;
+            if (pos > last) return; /* the bytes left are literals */
+            cand = insert(z, head, base, pos);
+            if (cand != 0) {
+                len = longest_match(w, pos, n - pos, cand, MIN_MATCH - 1, z->prev, &start);
+                if (len > MIN_MATCH || (len == MIN_MATCH && pos - start <= TOO_FAR)) break;
+            }
         }
-        prev_len = match_len;
-        prev_start = match_start;
-        match_len = MIN_MATCH - 1;
-        if (cand != 0 && prev_len < MAX_LAZY) {
-            match_len = longest_match(w, pos, left, cand, prev_len, z->prev, &match_start);
-            if (match_len == MIN_MATCH && pos - match_start > TOO_FAR) match_len = MIN_MATCH - 1;
-        }
-        if (prev_len >= MIN_MATCH && match_len <= prev_len) {
-            /* The pending match (at pos - 1) goes out; the strings it covers enter the chains. */
-            unsigned last_insert = pos + left - MIN_MATCH, k = prev_len - 2;
-            put_match(z, pos - 1 - prev_start, prev_len);
-            left -= prev_len - 1;
-            do {
-                if (++pos <= last_insert) {
-                    unsigned h = z->hash[pos];
-                    z->prev[pos] = head[h];
-                    head[h] = (uint16_t)pos;
-                }
-            } while (--k != 0);
-            pending_literal = 0;
-            match_len = MIN_MATCH - 1;
+        /* A match is pending at pos: the next position may offer a longer one. */
+        do {
+            unsigned cand = 0;
+            prev_len = len;
+            prev_start = start;
             pos++;
-        } else if (pending_literal) {
-            put_literal(z, w[pos - 1]);
-            pos++;
-            left--;
-        } else {
-            pending_literal = 1;
-            pos++;
-            left--;
-        }
+            len = MIN_MATCH - 1;
+            if (pos <= last) cand = insert(z, head, base, pos);
+            if (cand != 0 && prev_len < MAX_LAZY) {
+                len = longest_match(w, pos, n - pos, cand, prev_len, z->prev, &start);
+                if (len == MIN_MATCH && pos - start > TOO_FAR) len = MIN_MATCH - 1;
+            }
+        } while (len > prev_len); /* a longer one: the byte before it is a literal */
+        /* The pending match (at pos - 1) goes out; the strings it covers enter the chains. */
+        put_match(z, w, pos - 1, pos - 1 - prev_start, prev_len);
+        for (k = pos + 1; k <= pos + prev_len - 2 && k <= last; k++) insert(z, head, base, k);
+        pos += prev_len - 1;
     }
-    if (pending_literal) put_literal(z, w[pos - 1]);
 }
 
 /* ------------------------------------------------------------------------------ bit output */
 
+/* Bits go out least significant first through a 64-bit accumulator: put_bits adds at most 56
+   bits in all (a match's four fields: 48) before flush_bits, which stores 8 bytes at once and
+   keeps the 0-7 bits of a partial byte. So every store may write up to 7 bytes past the data: the block is written into a
+   buffer with that much room (see encode) and copied out. */
 typedef struct {
-    uint8_t *p, *end;
+    uint8_t *p;
     uint64_t acc;
     unsigned cnt;
 } bits_t;
 
-static void put_bits(bits_t *b, unsigned value, unsigned len) {
-    b->acc |= (uint64_t)value << b->cnt;
+static void put_bits(bits_t *b, uint64_t value, unsigned len) {
+    b->acc |= value << b->cnt;
     b->cnt += len;
-    if (b->cnt >= 32) {
-        /* The caller sized the buffer for the block it chose; this check only guards memory. */
-        if (b->end - b->p >= 4) {
-            b->p[0] = (uint8_t)b->acc;
-            b->p[1] = (uint8_t)(b->acc >> 8);
-            b->p[2] = (uint8_t)(b->acc >> 16);
-            b->p[3] = (uint8_t)(b->acc >> 24);
-        }
-        b->p += 4;
-        b->acc >>= 32;
-        b->cnt -= 32;
-    }
 }
 
-/* Flushes the bits left, padding the last byte with zeros. */
+static void store64le(uint8_t *p, uint64_t v) {
+#if (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) || defined(_MSC_VER)
+    memcpy(p, &v, 8);
+#else
+    int i;
+    for (i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
+
 static void flush_bits(bits_t *b) {
-    while (b->cnt > 0) {
-        if (b->p < b->end) *b->p = (uint8_t)b->acc;
-        b->p++;
-        b->acc >>= 8;
-        b->cnt = b->cnt > 8 ? b->cnt - 8 : 0;
-    }
+    store64le(b->p, b->acc);
+    b->p += b->cnt >> 3;
+    b->acc >>= b->cnt & ~7u; /* cnt < 64 */
+    b->cnt &= 7;
 }
 
-static void put_symbols(bits_t *b, const lz_t *z, const uint16_t *lcode, const uint8_t *llen,
-                        const uint16_t *dcode, const uint8_t *dlen) {
-    unsigned i;
-    for (i = 0; i < z->nsym; i++) {
-        uint32_t s = z->sym[i];
-        unsigned dist = s >> 8;
-        if (dist == 0) {
-            put_bits(b, lcode[s], llen[s]);
-        } else {
-            unsigned lc = s & 0xff, code = T_LEN_CODE[lc], d0 = dist - 1, dc = DIST_CODE(d0);
+/* The block's symbols (the literals between the matches, the matches, the end of block) under
+   the literal/length code lcode/llen and the distance code dcode/dlen. */
+static void put_symbols(bits_t *out, const uint8_t *w, unsigned n, const lz_t *z, const uint16_t *lcode,
+                        const uint8_t *llen, const uint16_t *dcode, const uint8_t *dlen) {
+    unsigned pos = 0, i;
+    bits_t local = *out, *b = &local; /* a copy the stores cannot alias: it stays in registers */
+    for (i = 0;; i++) {
+        unsigned until = i < z->nmatch ? z->match[i].start : n;
+        for (; pos < until; pos++) {
+            put_bits(b, lcode[w[pos]], llen[w[pos]]);
+            flush_bits(b);
+        }
+        if (i == z->nmatch) break;
+        {
+            const match_t *m = &z->match[i];
+            unsigned lc = m->len - MIN_MATCH, code = T_LEN_CODE[lc], d0 = m->dist - 1u, dc = DIST_CODE(d0);
             put_bits(b, lcode[END_BLOCK + 1 + code], llen[END_BLOCK + 1 + code]);
-            if (T_LEN_EXTRA[code]) put_bits(b, lc - T_LEN_BASE[code], T_LEN_EXTRA[code]);
+            put_bits(b, lc - T_LEN_BASE[code], T_LEN_EXTRA[code]);
             put_bits(b, dcode[dc], dlen[dc]);
-            if (T_DIST_EXTRA[dc]) put_bits(b, d0 - T_DIST_BASE[dc], T_DIST_EXTRA[dc]);
+            put_bits(b, d0 - T_DIST_BASE[dc], T_DIST_EXTRA[dc]);
+            flush_bits(b);
+            pos += m->len;
         }
     }
     put_bits(b, lcode[END_BLOCK], llen[END_BLOCK]);
+    flush_bits(b);
+    *out = local;
 }
 
 /* ------------------------------------------------------------------------------ block sizes */
@@ -834,10 +875,14 @@ static void walk_lengths(const tree_t *t, uint16_t *blfreq, const tree_t *bl, bi
             blfreq[curlen] = (uint16_t)(blfreq[curlen] + reps);
             if (sym >= 0) blfreq[sym]++;
         } else {
-            while (reps-- > 0) put_bits(bits, bl->code[curlen], bl->len[curlen]);
+            while (reps-- > 0) {
+                put_bits(bits, bl->code[curlen], bl->len[curlen]);
+                flush_bits(bits);
+            }
             if (sym >= 0) {
                 put_bits(bits, bl->code[sym], bl->len[sym]);
                 put_bits(bits, (unsigned)xval, (unsigned)xlen);
+                flush_bits(bits);
             }
         }
         count = 0;
@@ -932,7 +977,7 @@ static uint32_t build_trees(trees_t *T, const lz_t *z, uint32_t extra, const sym
     return opt + 3 * ((uint32_t)T->max_blindex + 1) + 5 + 5 + 4;
 }
 
-static void send_dynamic(bits_t *bits, trees_t *T, const lz_t *z) {
+static void send_dynamic(bits_t *bits, trees_t *T, const uint8_t *w, unsigned n, const lz_t *z) {
     int rank;
     uint8_t llen[L_CODES], dlen[D_CODES];
     assign_codes(&T->lit);
@@ -942,30 +987,19 @@ static void send_dynamic(bits_t *bits, trees_t *T, const lz_t *z) {
     put_bits(bits, (unsigned)(T->lit.max_code + 1 - 257), 5);
     put_bits(bits, (unsigned)(T->dist.max_code + 1 - 1), 5);
     put_bits(bits, (unsigned)(T->max_blindex + 1 - 4), 4);
-    for (rank = 0; rank <= T->max_blindex; rank++) put_bits(bits, T->bl.len[T_BL_ORDER[rank]], 3);
+    flush_bits(bits);
+    for (rank = 0; rank <= T->max_blindex; rank++) {
+        put_bits(bits, T->bl.len[T_BL_ORDER[rank]], 3);
+        flush_bits(bits);
+    }
     walk_lengths(&T->lit, NULL, &T->bl, bits);
     walk_lengths(&T->dist, NULL, &T->bl, bits);
     for (rank = 0; rank < L_CODES; rank++) llen[rank] = rank <= T->lit.max_code ? T->lit.len[rank] : 0;
     for (rank = 0; rank < D_CODES; rank++) dlen[rank] = rank <= T->dist.max_code ? T->dist.len[rank] : 0;
-    put_symbols(bits, z, T->lit.code, llen, T->dist.code, dlen);
+    put_symbols(bits, w, n, z, T->lit.code, llen, T->dist.code, dlen);
 }
 
 /* ------------------------------------------------------------------------------ the stream */
-
-static uint32_t adler32_of(const uint8_t *p, size_t n) {
-    uint32_t a = 1, b = 0;
-    while (n > 0) {
-        size_t k = n < 5552 ? n : 5552; /* the most bytes before b can overflow 32 bits */
-        n -= k;
-        while (k--) {
-            a += *p++;
-            b += a;
-        }
-        a %= 65521;
-        b %= 65521;
-    }
-    return b << 16 | a;
-}
 
 /* Whether to work out the lower bound on the dynamic block for this call. The output does not
    depend on it (without the bound the trees decide, exactly), only the time does: the bound
@@ -980,18 +1014,25 @@ static void bound_outcome(thread_state_t *ts, int settled) {
     if (ts != NULL) ts->bound_misses = settled ? 0 : ts->bound_misses + 1;
 }
 
-static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t cap, size_t *outlen, int *path,
-                  thread_state_t *ts) {
+static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t *outlen, int *path,
+                   thread_state_t *ts) {
+    uint8_t *const begin = out;
     bits_t bits;
     uint32_t xbits = z->extra;
-    uint32_t fixed_bytes = (z->fixed + 3 + 7) >> 3;
+    uint32_t fixed_bytes;
     symbols_t lsyms;
     uint32_t floor_bytes = 0; /* 0: no bound (fixed_bytes >= 2, n + 4 > 0): the trees decide */
-    uint32_t adler = adler32_of(in, n);
-    int kind; /* 0 stored, 1 fixed, 2 dynamic */
+    int kind, i; /* kind: 0 stored, 1 fixed, 2 dynamic */
     int tried = bound_worth_trying(ts);
     trees_t T;
+    uint8_t block[FPD_MAX_INPUT + 16]; /* a coded block is at most n + 4 bytes; flush_bits writes 8 */
     list_symbols(z->lused, (int)(sizeof z->lused / sizeof z->lused[0]), &lsyms);
+    /* the literals' bits under the fixed code: 8 each, 9 for 144..255 */
+    z->fixed += 8 * (n - z->covered);
+    for (i = lsyms.count - 1; i >= 0 && lsyms.sym[i] >= 144; i--) {
+        if (lsyms.sym[i] < END_BLOCK) z->fixed += z->lfreq[lsyms.sym[i]];
+    }
+    fixed_bytes = (z->fixed + 3 + 7) >> 3;
     if (tried) floor_bytes = (dynamic_floor(z, xbits, &lsyms) + 3 + 7) >> 3;
     if (floor_bytes >= fixed_bytes) {
         /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
@@ -1021,62 +1062,70 @@ static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t c
         out[5] = (uint8_t)~n;
         out[6] = (uint8_t)(~n >> 8);
         if (n) memcpy(out + 7, in, n);
-        bits.p = out + 7 + n;
+        out += 7 + n;
         *path |= FPD_PATH_STORED;
     } else {
-        bits.p = out + 2;
-        bits.end = out + cap - 4;
+        size_t size;
+        bits.p = block;
         bits.acc = 0;
         bits.cnt = 0;
         if (kind == 1) {
             put_bits(&bits, (1 << 1) | 1, 3);
-            put_symbols(&bits, z, T_SLIT_CODE, T_SLIT_LEN, T_SDIST_CODE, T_SDIST_LEN);
+            put_symbols(&bits, in, n, z, T_SLIT_CODE, T_SLIT_LEN, T_SDIST_CODE, T_SDIST_LEN);
             *path |= FPD_PATH_FIXED;
         } else {
-            send_dynamic(&bits, &T, z);
+            send_dynamic(&bits, &T, in, n, z);
             *path |= FPD_PATH_DYNAMIC;
         }
-        flush_bits(&bits);
-        if (bits.p > bits.end) return -1; /* cannot happen: the block is never larger than stored */
+        size = (size_t)(bits.p - block) + (bits.cnt != 0); /* the last byte, padded with zeros */
+        memcpy(out + 2, block, size);
+        out += 2 + size;
     }
-    bits.p[0] = (uint8_t)(adler >> 24);
-    bits.p[1] = (uint8_t)(adler >> 16);
-    bits.p[2] = (uint8_t)(adler >> 8);
-    bits.p[3] = (uint8_t)adler;
-    *outlen = (size_t)(bits.p + 4 - out);
-    return 0;
+    out[0] = (uint8_t)(z->adler >> 24);
+    out[1] = (uint8_t)(z->adler >> 16);
+    out[2] = (uint8_t)(z->adler >> 8);
+    out[3] = (uint8_t)z->adler;
+    *outlen = (size_t)(out + 4 - begin);
 }
 
 int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen) {
     lz_t z;
-    int path = 0, rc;
+    int path = 0;
     uint16_t *head;
+    unsigned base;
 #ifdef FPD_TLS
     thread_state_t *ts = thread_state();
+    if (n > FPD_MAX_INPUT) return FPD_TOO_LONG;
+    if (cap < FPD_BOUND(n)) return FPD_NO_ROOM;
+    if (ts->base > 0xFFFFu - FPD_MAX_INPUT) { /* the positions would not fit: start afresh */
+        memset(ts->head, 0, sizeof ts->head);
+        ts->base = 0;
+    }
     head = ts->head;
+    base = ts->base;
+    ts->base += (unsigned)n;
 #else
     thread_state_t *ts = NULL; /* no thread-local storage: fresh heads on the stack every call */
     uint16_t heads[HASH_SIZE];
-    memset(heads, 0, sizeof heads);
-    head = heads;
-#endif
     if (n > FPD_MAX_INPUT) return FPD_TOO_LONG;
     if (cap < FPD_BOUND(n)) return FPD_NO_ROOM;
-    z.nsym = 0;
+    memset(heads, 0, sizeof heads);
+    head = heads;
+    base = 0;
+#endif
+    z.nmatch = 0;
+    z.covered = 0;
     memset(z.lfreq, 0, sizeof z.lfreq);
     memset(z.dfreq, 0, sizeof z.dfreq);
-    z.lfreq[END_BLOCK] = 1;
     memset(z.lused, 0, sizeof z.lused);
-    MARK_USED(z.lused, END_BLOCK);
     z.dused = 0;
-    z.fixed = T_SLIT_LEN[END_BLOCK];
+    count_bytes(&z, in, (unsigned)n);
+    z.lfreq[END_BLOCK] = 1;
+    MARK_USED(z.lused, END_BLOCK);
+    z.fixed = T_SLIT_LEN[END_BLOCK]; /* the literals' share is added once they are known */
     z.extra = 0;
-    lz77(&z, in, (unsigned)n, head);
-    if (ts != NULL && n >= MIN_MATCH) { /* every slot written was the hash of a position 0..n-3 */
-        size_t p;
-        for (p = 0; p + MIN_MATCH <= n; p++) head[z.hash[p]] = 0;
-    }
-    rc = encode(in, (unsigned)n, &z, out, cap, outlen, &path, ts);
+    lz77(&z, in, (unsigned)n, head, base);
+    encode(in, (unsigned)n, &z, out, outlen, &path, ts);
     if (ts != NULL) ts->path = path;
-    return rc == 0 ? FPD_OK : FPD_NO_ROOM;
+    return FPD_OK;
 }
