@@ -681,38 +681,54 @@ static uint32_t dynamic_floor(const lz_t *z, uint32_t extra_bits, const symbols_
 
 /* One Huffman tree as trees.c builds it: leaves 0..elems-1, inner nodes from elems up. */
 typedef struct {
-    uint16_t dad[NODES];
-    uint8_t len[NODES];   /* code lengths of the leaves (0 for an unused one), depths of inner nodes */
-    uint16_t tail[NODES]; /* tail[heap_max..NODES-1]: the nodes as they left the heap, root first */
+    uint8_t len[NODES]; /* code lengths of the leaves (0 for an unused one), depths of inner nodes */
+    /* kids[heap_max..NODES-1]: the nodes in the order they left the heap, from the end: the first
+       two out are kids[NODES-1] and kids[NODES-2] (the children of inner node elems), the next two
+       the children of node elems + 1, and so on; the root is kids[heap_max]. */
+    uint16_t kids[NODES];
     uint16_t code[L_CODES];
     uint16_t bl_count[MAX_BITS + 1]; /* codes per length: set by assign_codes (and a length fix-up) */
     int max_code, heap_max;
 } tree_t;
 
-/* A heap entry carries its node's sort key with it: frequency, then depth (modulo 256, as zlib's
-   byte-wide depth), then, in the low 16 bits, the node number. Node a sorts before node b in
-   zlib's heap ("lower frequency, or equal frequency and no greater depth") exactly when a's key is
-   no greater than b's, i.e. when (a & KEY_ONLY) <= b whatever b's node bits are: the node number
-   only rides along. Keeping the key in the entry spares the heap two indirect loads per
-   comparison. The heap ends with a sentinel entry above every real one (heap[heap_len + 1]), so
-   a last lone child needs no bounds check: the sentinel never sorts before it. */
+/* A heap entry carries its node's sort key with it: frequency, then depth (the height of the
+   node's subtree, as zlib's depth; below 32 for inputs of at most FPD_MAX_INPUT bytes), then, in
+   the low 16 bits, the node number. Node a sorts before node b in zlib's heap ("lower frequency,
+   or equal frequency and no greater depth") exactly when a's key is no greater than b's, i.e.
+   when (a & KEY_ONLY) <= b whatever b's node bits are: the node number only rides along. Keeping
+   the key in the entry spares the heap two indirect loads per comparison. The heap ends with a
+   sentinel entry above every real one (heap[heap_len + 1]), so a last lone child needs no bounds
+   check: the sentinel never sorts before it. */
 #define ENTRY(freq, depth, node) ((uint64_t)(freq) << 24 | (uint64_t)(depth) << 16 | (uint64_t)(node))
 #define KEY_ONLY (~(uint64_t)0xffff)
+#define FREQ_ONLY (~(uint64_t)0xffffff)
+#define DEPTH_ONLY ((uint64_t)0xff << 16)
 #define SENTINEL (~(uint64_t)0)
-#define NODE(e) ((int)((e) & 0xffff))
+#define NODE(e) ((uint16_t)((e)&0xffff))
 #define DEPTH(e) ((unsigned)((e) >> 16) & 0xff)
-#define FREQ(e) ((e) >> 24)
 
-static void sift_down(uint64_t *heap, size_t heap_len, size_t k) {
-    uint64_t v = heap[k], vkey = v & KEY_ONLY;
+/* Puts entry v into the hole at heap[k] and restores the heap below k as zlib's pqdownheap does:
+   v sinks, each step swapping with the child that sorts first (the right one on a tie), until
+   it sorts no later than that child. The place it stops at is found from the bottom: the hole
+   first runs down the path of first-sorting children to a leaf, moving each up, then climbs back
+   while v sorts no later than the entry above it. The children met on the path sort no earlier
+   as the path goes down (the heap's order), so "v stops above this one" holds from some point of
+   the path on and the climb finds that point; and v, sinking from near the bottom of the heap or
+   made of the two smallest entries, mostly belongs near the bottom, where a climb is shortest. */
+static void sift_down(uint64_t *heap, size_t heap_len, size_t k, uint64_t v) {
+    const size_t top = k;
+    const uint64_t vkey = v & KEY_ONLY;
     size_t j;
     while ((j = k << 1) <= heap_len) {
-        uint64_t c = heap[j], d = heap[j + 1]; /* d may be the sentinel */
-        size_t right = (d & KEY_ONLY) <= c;   /* zlib takes the right child when it sorts first */
-        c = right ? d : c;
-        if (vkey <= c) break;
-        heap[k] = c;
-        k = j + right;
+        /* zlib takes the right child when it sorts first; d may be the sentinel. The index is
+           computed, not branched on: which child it is follows no pattern. */
+        j += (heap[j + 1] & KEY_ONLY) <= heap[j];
+        heap[k] = heap[j];
+        k = j;
+    }
+    while (k > top && vkey <= heap[k >> 1]) {
+        heap[k] = heap[k >> 1];
+        k >>= 1;
     }
     heap[k] = v;
 }
@@ -723,9 +739,10 @@ static void sift_down(uint64_t *heap, size_t heap_len, size_t k) {
    included, as zlib's opt_len counts them (a padding leaf's count of 1 subtracted again). */
 static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_len, const symbols_t *used) {
     uint64_t heap[L_CODES + 2];
-    unsigned heap_len = 0;
+    size_t heap_len = 0;
     int n, m, node, max_code = -1, h, bits, overflow = 0;
-    int32_t cost = 0, inner = 0; /* inner: the weights of the inner nodes, summed */
+    int32_t cost = 0;
+    uint32_t inner = 0; /* the weights of the inner nodes, summed */
     memset(t->len, 0, (size_t)elems);
     if (used != NULL) { /* the used symbols, known already: used->count >= 2 */
         for (n = 0; n < used->count; n++) heap[++heap_len] = ENTRY(freq[used->sym[n]], 0, used->sym[n]);
@@ -743,63 +760,67 @@ static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_l
     }
     t->max_code = max_code;
     heap[heap_len + 1] = SENTINEL;
-    for (n = (int)heap_len / 2; n >= 1; n--) sift_down(heap, heap_len, (size_t)n);
+    for (n = (int)heap_len / 2; n >= 1; n--) sift_down(heap, heap_len, (size_t)n, heap[n]);
     node = elems;
     h = NODES;
     do {
-        uint64_t a = heap[1], b;
-        unsigned da, db;
-        heap[1] = heap[heap_len];
+        /* The two entries that sort first leave (zlib's pqremove, then its next top); a node of
+           their summed frequency, one deeper than the deeper of them, takes the second's place.
+           The depths are below 128, so adding two entries carries nothing into the frequency. */
+        uint64_t a = heap[1], b, sum, depth;
+        uint64_t last = heap[heap_len];
         heap[heap_len--] = SENTINEL;
-        sift_down(heap, heap_len, 1);
+        sift_down(heap, heap_len, 1, last);
         b = heap[1];
-        n = NODE(a);
-        m = NODE(b);
-        t->tail[--h] = (uint16_t)n;
-        t->tail[--h] = (uint16_t)m;
-        da = DEPTH(a);
-        db = DEPTH(b);
-        t->dad[n] = t->dad[m] = (uint16_t)node;
-        inner += (int32_t)(FREQ(a) + FREQ(b));
-        heap[1] = ENTRY(FREQ(a) + FREQ(b), ((da >= db ? da : db) + 1) & 0xff, node);
+        t->kids[--h] = NODE(a);
+        t->kids[--h] = NODE(b);
+        sum = (a + b) & FREQ_ONLY;
+        depth = ((a & DEPTH_ONLY) >= (b & DEPTH_ONLY) ? a & DEPTH_ONLY : b & DEPTH_ONLY) + ((uint64_t)1 << 16);
+        inner += (uint32_t)(sum >> 24);
+        sift_down(heap, heap_len, 1, sum | depth | (uint64_t)node);
         node++;
-        sift_down(heap, heap_len, 1);
     } while (heap_len >= 2);
-    t->tail[--h] = (uint16_t)NODE(heap[1]);
+    t->kids[--h] = NODE(heap[1]);
     t->heap_max = h;
 
-    /* Lengths, top down. With no leaf deeper than max_len, the symbols cost the sum of the inner
-       nodes' weights (each leaf's count is in that many of them); otherwise zlib's way: a node
-       deeper than max_len is cut to it and counted (inner ones too), and the leaves are summed. */
-    {
-        unsigned deepest = 0;
-        int i;
-        t->len[t->tail[h]] = 0;
-        for (i = h + 1; i < NODES; i++) {
-            unsigned d;
-            n = t->tail[i];
-            d = t->len[t->dad[n]] + 1u;
-            t->len[n] = (uint8_t)d;
-            deepest = d > deepest ? d : deepest;
+    /* Lengths, top down: node elems + i is the parent of kids[NODES - 1 - 2i] and
+       kids[NODES - 2 - 2i], and a parent is made after its children. The root's depth is the
+       tree's height: with no leaf deeper than max_len, the symbols cost the sum of the inner
+       nodes' weights (each leaf's count is in that many of them). */
+    t->len[node - 1] = 0;
+    if (DEPTH(heap[1]) <= (unsigned)max_len) {
+        int i = NODES - 2 * (node - elems);
+        for (m = node - 1; m >= elems; m--, i += 2) {
+            uint8_t d = (uint8_t)(t->len[m] + 1);
+            t->len[t->kids[i]] = d;
+            t->len[t->kids[i + 1]] = d;
         }
-        if (deepest <= (unsigned)max_len) return (uint32_t)(cost + inner);
+        return (uint32_t)cost + inner;
     }
+    /* Otherwise zlib's way: in the order the nodes left the heap, from the root, a node deeper
+       than max_len is cut to it and counted (inner ones too), and the leaves are summed... */
     memset(t->bl_count, 0, sizeof t->bl_count);
-    for (h++; h < NODES; h++) {
-        n = t->tail[h];
-        bits = t->len[t->dad[n]] + 1;
-        if (bits > max_len) {
-            bits = max_len;
-            overflow++;
+    {
+        int i = NODES - 2 * (node - elems);
+        for (m = node - 1; m >= elems; m--, i += 2) {
+            int k;
+            for (k = i; k < i + 2; k++) {
+                n = t->kids[k];
+                bits = t->len[m] + 1;
+                if (bits > max_len) {
+                    bits = max_len;
+                    overflow++;
+                }
+                t->len[n] = (uint8_t)bits;
+                if (n > max_code) continue; /* an inner node */
+                t->bl_count[bits]++;
+                cost += (int32_t)(freq[n] ? freq[n] : 1) * bits;
+            }
         }
-        t->len[n] = (uint8_t)bits;
-        if (n > max_code) continue; /* an inner node */
-        t->bl_count[bits]++;
-        cost += (int32_t)(freq[n] ? freq[n] : 1) * bits;
     }
-    if (overflow == 0) return (uint32_t)cost;
-    /* Too long: move leaves up from the deepest level until the counts form a complete code of
-       lengths <= max_len, then hand the lengths out again, longest to the rarest leaves. */
+    /* ...then leaves move up from the deepest level until the counts form a complete code of
+       lengths <= max_len, and the lengths are handed out again, longest to the leaves that left
+       the heap first. */
     do {
         bits = max_len - 1;
         while (t->bl_count[bits] == 0) bits--;
@@ -808,10 +829,11 @@ static uint32_t build_tree(tree_t *t, const uint16_t *freq, int elems, int max_l
         t->bl_count[max_len]--;
         overflow -= 2;
     } while (overflow > 0);
+    h = NODES;
     for (bits = max_len; bits != 0; bits--) {
         unsigned left = t->bl_count[bits];
         while (left != 0) {
-            m = t->tail[--h];
+            m = t->kids[--h];
             if (m > max_code) continue;
             if (t->len[m] != bits) {
                 cost += (bits - (int32_t)t->len[m]) * (int32_t)(freq[m] ? freq[m] : 1);
