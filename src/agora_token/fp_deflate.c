@@ -423,6 +423,12 @@ static void put_symbols(bits_t *out, const uint8_t *w, unsigned n, const lz_t *z
     bits_t local = *out, *b = &local; /* a copy the stores cannot alias: it stays in registers */
     for (i = 0;; i++) {
         unsigned until = i < z->nmatch ? z->match[i].start : n;
+        for (; pos + 3 <= until; pos += 3) { /* three literals: at most 45 bits */
+            put_bits(b, lcode[w[pos]], llen[w[pos]]);
+            put_bits(b, lcode[w[pos + 1]], llen[w[pos + 1]]);
+            put_bits(b, lcode[w[pos + 2]], llen[w[pos + 2]]);
+            flush_bits(b);
+        }
         for (; pos < until; pos++) {
             put_bits(b, lcode[w[pos]], llen[w[pos]]);
             flush_bits(b);
@@ -952,21 +958,31 @@ static void count_equal_runs(const uint8_t *len, int first, int last, uint16_t *
     }
 }
 
-/* count_lengths for a tree whose coded symbols are listed (no padding): the zero lengths are the
-   gaps in the list, the others runs of consecutive symbols of equal length. */
+/* count_lengths for a tree whose coded symbols are listed (no padding), in one pass over the
+   list: a gap between two listed symbols is a run of zero lengths, consecutive symbols of equal
+   length extend a run. The common short runs are counted in line. */
 static void count_listed_lengths(const tree_t *t, uint16_t *blfreq, const symbols_t *used) {
     const uint8_t *len = t->len;
-    unsigned next = 0; /* the symbol after the last one counted */
-    int i = 0, j;
-    while (i < used->count) {
-        unsigned first = used->sym[i], v = len[first];
-        if (first > next) count_run(blfreq, 0, first - next);
-        for (j = i + 1; j < used->count && used->sym[j] == used->sym[j - 1] + 1u && len[used->sym[j]] == v; j++) {
+    const uint16_t *sym = used->sym;
+    unsigned v = len[sym[0]], r = 1; /* the run being gathered: r lengths v */
+    int i;
+    if (sym[0] != 0) count_run(blfreq, 0, sym[0]);
+    for (i = 1; i < used->count; i++) {
+        unsigned l = len[sym[i]], gap = sym[i] - sym[i - 1] - 1u;
+        if (gap == 0 && l == v) {
+            r++;
+            continue;
         }
-        count_run(blfreq, v, (unsigned)(j - i));
-        next = used->sym[j - 1] + 1u;
-        i = j;
+        if (r < 4) blfreq[v] = (uint16_t)(blfreq[v] + r);
+        else count_run(blfreq, v, r);
+        if (gap < 3) blfreq[0] = (uint16_t)(blfreq[0] + gap);
+        else if (gap <= 138) blfreq[gap <= 10 ? 17 : 18]++;
+        else count_run(blfreq, 0, gap);
+        v = l;
+        r = 1;
     }
+    if (r < 4) blfreq[v] = (uint16_t)(blfreq[v] + r);
+    else count_run(blfreq, v, r);
 }
 
 static void count_lengths(const tree_t *t, uint16_t *blfreq, const symbols_t *used) {
