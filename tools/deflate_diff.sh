@@ -4,12 +4,16 @@
 #   tools/deflate_diff.sh [COUNT [SEED]]        # default 10,000,000 inputs
 #   SANITIZE=1 tools/deflate_diff.sh 200000     # under -fsanitize=address,undefined
 #   JOBS=2 tools/deflate_diff.sh 10000000       # split over processes (seeds SEED..SEED+JOBS-1)
+#   VERIFY=1 tools/deflate_diff.sh 1000000      # also: on every input both lower bounds on the
+#                                               # dynamic block are computed, and checked against
+#                                               # its exact size (abort if above)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CC="${CC:-gcc}"
 OUT="${OUT:-/tmp/agora-token-deflate-diff}"
 FLAGS="-O2 -g -Wall -Wextra"
 [ "${SANITIZE:-0}" = "1" ] && FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+[ "${VERIFY:-0}" = "1" ] && FLAGS="$FLAGS -DFPD_VERIFY_BOUNDS"
 "$CC" $FLAGS -I"$ROOT/src/agora_token" "$ROOT/tools/deflate_diff.c" "$ROOT/src/agora_token/fp_deflate.c" -lz -o "$OUT"
 COUNT="${1:-10000000}"
 SEED="${2:-14}"

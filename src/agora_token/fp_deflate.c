@@ -12,6 +12,10 @@
  *   keeps the first of equally long candidates. A candidate must beat the pending match. A length-3
  *   match farther than 4096 bytes is not taken. The pending match is emitted when the new one is
  *   not longer, else the previous byte goes out as a literal and the new match becomes pending.
+ *   The matcher records only the matches: every byte no match covers is a literal. So its loop,
+ *   where no match is pending, only enters positions into the chains and checks candidates; the
+ *   literals are counted in one pass over the input (with the Adler-32), and each match takes its
+ *   bytes back.
  *
  * Block choice. The whole input is one final block. Its size is worked out three ways, in bits:
  *   fixed code, zlib's dynamic code (its Huffman trees, tie-breaking and length limiting included,
@@ -20,21 +24,41 @@
  *   no larger than dynamic, dynamic otherwise.
  *
  * Shortcut. Building the trees costs more than everything else for short inputs, and short inputs
- *   nearly always end in a fixed or stored block. A lower bound on the dynamic block (optimal
+ *   nearly always end in a fixed or stored block. Two lower bounds on the dynamic block can show
+ *   it cannot win; then zlib's heap is never run. The cheap one (dynamic_floor): the optimal
  *   unlimited Huffman cost of the symbols, which no length-limited tree beats whatever its ties,
- *   plus the least the tree description can cost given which symbols occur) often shows the
- *   dynamic block cannot win; then the trees are not built at all. Where the bound keeps failing
- *   (token payloads with long hex strings, for one) a thread stops working it out and retries it
- *   now and then (bound_worth_trying): that changes the time, never the bytes.
+ *   plus the least the tree description can cost given which symbols occur. It settles inputs
+ *   with few distinct symbols, but not token payloads with long hex strings, whose trees cost a
+ *   hundred bits or so more to describe than it counts. The shape bound (shape_floor) knows the
+ *   code lengths nearly exactly without the heap: zlib takes its nodes in key order (count, then
+ *   depth), and any order of equal keys makes the same sequence of keys, so the same node at each
+ *   step; the heap's layout only decides which of the equal-key nodes hangs where. From the root
+ *   down that leaves each node a range of depths, in practice a single depth for most; so the
+ *   lengths that surely occur, hence a close lower bound on the description, are known, and the
+ *   distance tree (a few codes) is built exactly. Where a bound keeps failing a thread stops
+ *   working it out and retries it now and then (bound_worth_trying). The bounds change the time,
+ *   never the bytes; tools/deflate_bound_check.sh and VERIFY=1 tools/deflate_diff.sh check them
+ *   against the exact size.
  *
  * Trees. zlib's heap is reproduced step for step (its order of equal nodes decides code lengths,
  *   hence the bytes), but with each entry carrying its sort key, so a comparison touches no other
- *   array; the symbols' cost is the sum of the inner nodes' weights unless a length needs limiting.
+ *   array, and each sift done bottom-up (the hole runs down to a leaf, then climbs back to where
+ *   zlib's sift would have stopped: the same places, fewer comparisons, no unpredictable branch
+ *   on the way down). The lengths are set from the root down through each inner node's two
+ *   children, kept in the order they left the heap for zlib's length limiting; the symbols' cost
+ *   is the sum of the inner nodes' weights unless a length needs limiting.
+ *
+ * Output. A block is written 8 bytes at a time through a 64-bit accumulator into a scratch
+ *   buffer, and copied out.
  */
 #include "fp_deflate.h"
 
 #include <stdint.h>
 #include <string.h>
+#ifdef FPD_VERIFY_BOUNDS
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 
 #if defined(FP_NO_THREAD_STATE)
 /* The kernel built without per-thread state (fp_state.h): none here either, so that build tests
@@ -212,7 +236,7 @@ typedef struct {
     uint16_t head[HASH_SIZE];
     unsigned base;
     int path;
-    unsigned bound_misses, calls;
+    unsigned bound_misses[2], calls[2]; /* for the two bounds, dynamic_floor and shape_floor */
 } thread_state_t;
 
 #ifdef FPD_TLS
@@ -1037,6 +1061,220 @@ static void send_dynamic(bits_t *bits, trees_t *T, const uint8_t *w, unsigned n,
     put_symbols(bits, w, n, z, T->lit.code, llen, T->dist.code, dlen);
 }
 
+/* ------------------------------------------------------------------------------ the shape bound */
+
+/* The optimal Huffman cost of up to BL_CODES counts: sorted by insertion, merged by two queues
+   (the sums are made in increasing order). */
+static uint32_t small_huffman_cost(const uint16_t *f, int elems) {
+    uint32_t leaf[BL_CODES + 1], sums[BL_CODES + 1], cost = 0;
+    int i, k = 0, li = 0, si = 0, made = 0;
+    for (i = 0; i < elems; i++) {
+        uint32_t v = f[i];
+        int j = k++;
+        if (v == 0) {
+            k--;
+            continue;
+        }
+        while (j > 0 && leaf[j - 1] > v) {
+            leaf[j] = leaf[j - 1];
+            j--;
+        }
+        leaf[j] = v;
+    }
+    leaf[k] = UINT32_MAX;
+    sums[0] = UINT32_MAX;
+    for (i = 1; i < k; i++) {
+        uint32_t x, y;
+        if (leaf[li] <= sums[si]) x = leaf[li++]; else x = sums[si++];
+        if (leaf[li] <= sums[si]) y = leaf[li++]; else y = sums[si++];
+        sums[made++] = x + y;
+        sums[made] = UINT32_MAX;
+        cost += x + y;
+    }
+    return cost;
+}
+
+/* Takes the symbols that could repeat a length in a run (a bit per length) off those lengths'
+   literal counts: such runs send them as code 16 instead. */
+static void uncount_repeats(uint16_t *blfreq, unsigned lengths) {
+    while (lengths != 0) {
+        int v = LOWEST_BIT(lengths);
+        if (blfreq[v] != 0) blfreq[v]--;
+        lengths &= lengths - 1;
+    }
+}
+
+/* A lower bound on zlib's opt_len much closer to it than dynamic_floor's, for a literal tree of at
+   least two used symbols, without zlib's heap; 0 when it cannot tell (a tree deeper than
+   MAX_BITS, whose lengths zlib's length limiting would rework).
+
+   Which node leaves zlib's heap next is decided by its key, (count, depth), and among equal keys
+   by the heap's layout. Taking the nodes in key order, ties broken any way (here: the leaves
+   sorted by count, the inner nodes in the order they are made, which is key order), gives the
+   same keys leaving at every turn (two turns a step), so every step makes a node of the same
+   key: the choices among equal keys only decide which node of a key takes which of that key's
+   turns, hence which node it hangs under. A node's depth is one more than the depth of the node
+   made at the step of its turn. So, from the root down a key at a time, whatever the choices,
+   each node of a key ends within [1 + least, 1 + greatest] of the depths possible for the nodes
+   made at that key's turns. A count's leaves take that count's turns one to one: for every turn
+   whose step's node has a single possible depth d, some leaf of that count has length d + 1
+   (lengths are depths: the tree is no deeper than MAX_BITS).
+
+   The description of the literal tree is then bounded below: its runs of zero lengths are known;
+   each length v is sent as a literal code-length symbol at least as often as it surely occurs,
+   less the symbols that could sit in a run of four or more used symbols all able to be v (only
+   such runs send repeats, code 16, which is not counted). The distance tree is built exactly (a
+   few codes). The bound: the literal/length symbols at their optimal Huffman cost (zlib's tree is
+   optimal, or longer where limited), the distance tree's exact cost, the extra bits, the optimal
+   Huffman cost of the code-length symbols counted (which only grows with more of them) and their
+   extra bits, and at least as many code-length code lengths as the last of those symbols in
+   RFC 1951's order needs. */
+static uint32_t shape_floor(const lz_t *z, uint32_t extra_bits, const symbols_t *lsyms) {
+    const int n = lsyms->count;
+    const uint16_t *sym = lsyms->sym;
+    uint32_t leaf_key[L_CODES + 1];   /* the leaves' keys (count << 8, depth 0) in order, a sentinel */
+    uint32_t key[L_CODES];            /* inner node t, made at step t: count << 8 | depth */
+    uint16_t parent[L_CODES];         /* the step inner node t leaves at */
+    uint16_t leaf_step[L_CODES];      /* the step the j-th leaf in order leaves at */
+    uint16_t group[L_CODES];          /* inner node t's key, numbered in increasing order */
+    uint16_t group_start[L_CODES + 1]; /* the first node of each key */
+    uint8_t lo[L_CODES], hi[L_CODES]; /* the depth range of the nodes of a key */
+    uint8_t len_lo[32], len_hi[32];   /* the length range of the leaves of a count below 32 */
+    uint8_t big_lo[L_CODES], big_hi[L_CODES]; /* ... and of a larger one, by its first leaf */
+    uint8_t range_lo[4], range_hi[4];
+    unsigned repeats[4];
+    uint16_t blfreq[BL_CODES], count[32];
+    uint32_t cost = 0, bound;
+    int i, j, t, g, f, leaves = 0, inner = 0, groups = 0, rank = 3, big = 0;
+    symbols_t dsyms;
+    tree_t dist;
+    if (n < 2) return 0;
+    /* The leaves in order of count: how many of each count below 32, the larger ones sorted. */
+    memset(count, 0, sizeof count);
+    for (i = 0; i < n; i++) {
+        uint32_t v = z->lfreq[sym[i]];
+        if (v < 32) {
+            count[v]++;
+        } else { /* few: kept sorted as they come, at the end of leaf_key */
+            int k = L_CODES - 1 - big++;
+            while (k < L_CODES - 1 && leaf_key[k + 1] < v << 8) {
+                leaf_key[k] = leaf_key[k + 1];
+                k++;
+            }
+            leaf_key[k] = v << 8;
+        }
+    }
+    for (f = 1, j = 0; f < 32; f++) {
+        for (i = 0; i < count[f]; i++) leaf_key[j++] = (uint32_t)f << 8;
+    }
+    for (i = 0; i < big; i++) leaf_key[j++] = leaf_key[L_CODES - big + i];
+    leaf_key[n] = UINT32_MAX;
+    /* The merge, two queues: the leaves sorted, the inner nodes as made (the node of this step
+       is not made yet: its slot holds a sentinel). A leaf goes before an inner node of the same
+       count (depth 0 against at least 1), as in zlib. Which queue gives is computed, not branched
+       on; the step is written to both queues' heads and counts where it is taken. */
+    for (t = 0; t < n - 1; t++) {
+        uint32_t k[2], sum, d0, d1;
+        int e;
+        key[t] = UINT32_MAX;
+        for (e = 0; e < 2; e++) {
+            uint32_t lk = leaf_key[leaves], ik = key[inner];
+            int take_leaf = lk <= ik;
+            k[e] = take_leaf ? lk : ik;
+            leaf_step[leaves] = (uint16_t)t;
+            parent[inner] = (uint16_t)t;
+            leaves += take_leaf;
+            inner += !take_leaf;
+        }
+        sum = (k[0] >> 8) + (k[1] >> 8);
+        d0 = k[0] & 0xff;
+        d1 = k[1] & 0xff;
+        key[t] = sum << 8 | ((d0 > d1 ? d0 : d1) + 1);
+        cost += sum;
+        if (t > 0 && key[t] < key[t - 1]) return 0; /* cannot happen: made in key order */
+        if (t == 0 || key[t] != key[t - 1]) group_start[groups++] = (uint16_t)t;
+        group[t] = (uint16_t)(groups - 1);
+    }
+    if ((key[n - 2] & 0xff) > MAX_BITS) return 0;
+    group_start[groups] = (uint16_t)(n - 1);
+    /* Depth ranges, from the root down, a key at a time: every node leaves at a later step,
+       which made a node of a greater key. */
+    g = groups - 1; /* the root's key: the root alone */
+    lo[g] = hi[g] = 0;
+    for (g--; g >= 0; g--) {
+        unsigned l = 255, h = 0;
+        for (i = group_start[g]; i < group_start[g + 1]; i++) {
+            unsigned above = group[parent[i]];
+            l = lo[above] < l ? lo[above] : l;
+            h = hi[above] > h ? hi[above] : h;
+        }
+        lo[g] = (uint8_t)(l + 1);
+        hi[g] = (uint8_t)(h + 1);
+    }
+    /* The leaves' lengths, a count at a time: the range, and the lengths known to occur. */
+    memset(blfreq, 0, sizeof blfreq);
+    for (j = 0; j < n;) {
+        unsigned l = 255, h = 0;
+        uint32_t v = leaf_key[j];
+        int first = j;
+        for (; leaf_key[j] == v; j++) { /* the sentinel ends it */
+            unsigned above = group[leaf_step[j]];
+            l = lo[above] < l ? lo[above] : l;
+            h = hi[above] > h ? hi[above] : h;
+            if (lo[above] == hi[above]) blfreq[lo[above] + 1]++;
+        }
+        if (v >> 8 < 32) {
+            len_lo[v >> 8] = (uint8_t)(l + 1);
+            len_hi[v >> 8] = (uint8_t)(h + 1);
+        } else { /* few: filed under the first leaf of that count */
+            big_lo[first] = (uint8_t)(l + 1);
+            big_hi[first] = (uint8_t)(h + 1);
+        }
+    }
+    /* The description of the literal tree, bounded below as said: the zero runs, and the
+       symbols that could sit in a run of four or more equal lengths. Positions i-3..i are kept
+       in the four slots of range_lo/range_hi/repeats (their length ranges, and the lengths they
+       could repeat); a position's repeats are final once the window ending 3 later is seen. */
+    for (i = 0; i < n; i++) {
+        unsigned gap = sym[i] - (i == 0 ? 0u : sym[i - 1] + 1u);
+        uint32_t v = z->lfreq[sym[i]];
+        if (gap < 3) blfreq[0] = (uint16_t)(blfreq[0] + gap);
+        else if (gap <= 138) blfreq[gap <= 10 ? 17 : 18]++;
+        else count_run(blfreq, 0, gap);
+        if (v < 32) {
+            range_lo[i & 3] = len_lo[v], range_hi[i & 3] = len_hi[v];
+        } else {
+            for (g = 0; leaf_key[g] != v << 8; g++) { /* few: find its first leaf */
+            }
+            range_lo[i & 3] = big_lo[g], range_hi[i & 3] = big_hi[g];
+        }
+        repeats[i & 3] = 0;
+        if (i >= 3 && sym[i - 3] == sym[i] - 3u) { /* four symbols in a row, all used */
+            unsigned a = range_lo[0], b = range_hi[0];
+            for (j = 1; j < 4; j++) {
+                a = range_lo[j] > a ? range_lo[j] : a;
+                b = range_hi[j] < b ? range_hi[j] : b;
+            }
+            if (a <= b) {
+                unsigned lengths = (2u << b) - (1u << a);
+                for (j = 0; j < 4; j++) repeats[j] |= lengths;
+            }
+        }
+        if (i >= 3) uncount_repeats(blfreq, repeats[(i - 3) & 3]);
+    }
+    for (i = n < 3 ? 0 : n - 3; i < n; i++) uncount_repeats(blfreq, repeats[i & 3]);
+    /* The distance tree, exactly. */
+    list_symbols(&z->dused, 1, &dsyms);
+    bound = build_tree(&dist, z->dfreq, D_CODES, MAX_BITS, dsyms.count >= 2 ? &dsyms : NULL);
+    count_lengths(&dist, blfreq, dsyms.count >= 2 ? &dsyms : NULL);
+    for (i = 0; i <= MAX_BITS; i++) { /* codes 16-18 come first in the order: they never raise it */
+        if (blfreq[i] != 0 && T_BL_RANK[i] > rank) rank = T_BL_RANK[i];
+    }
+    bound += cost + extra_bits + small_huffman_cost(blfreq, BL_CODES);
+    bound += 2u * blfreq[16] + 3u * blfreq[17] + 7u * blfreq[18];
+    return bound + 3 * ((uint32_t)rank + 1) + 5 + 5 + 4;
+}
+
 /* ------------------------------------------------------------------------------ the stream */
 
 /* Whether to work out the lower bound on the dynamic block for this call. The output does not
@@ -1044,12 +1282,26 @@ static void send_dynamic(bits_t *bits, trees_t *T, const uint8_t *w, unsigned n,
    costs about a third of the trees, and inputs of one kind (a server's tokens) either nearly all
    pass it or nearly all fail it. So after 4 failures in a row on this thread it is tried on every
    16th call only, until it settles one again. */
-static int bound_worth_trying(thread_state_t *ts) {
-    return ts == NULL || ts->bound_misses < 4 || (++ts->calls & 15) == 0;
+static int bound_worth_trying(thread_state_t *ts, int which) {
+#ifdef FPD_VERIFY_BOUNDS
+    (void)ts, (void)which;
+    return 1;
+#else
+    return ts == NULL || ts->bound_misses[which] < 4 || (++ts->calls[which] & 15) == 0;
+#endif
 }
 
-static void bound_outcome(thread_state_t *ts, int settled) {
-    if (ts != NULL) ts->bound_misses = settled ? 0 : ts->bound_misses + 1;
+static void bound_outcome(thread_state_t *ts, int which, int settled) {
+    if (ts != NULL) ts->bound_misses[which] = settled ? 0 : ts->bound_misses[which] + 1;
+}
+
+/* The block a lower bound on the dynamic block's bytes settles (0 stored, 1 fixed), or -1. */
+static int settled_by(uint32_t floor_bytes, uint32_t fixed_bytes, unsigned n) {
+    if (floor_bytes >= fixed_bytes) { /* dynamic >= fixed: zlib takes the fixed size as the best */
+        return (size_t)n + 4 <= fixed_bytes ? 0 : 1;
+    }
+    if ((size_t)n + 4 <= floor_bytes && (size_t)n + 4 <= fixed_bytes) return 0;
+    return -1;
 }
 
 static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t *outlen, int *path,
@@ -1059,9 +1311,7 @@ static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t 
     uint32_t xbits = z->extra;
     uint32_t fixed_bytes;
     symbols_t lsyms;
-    uint32_t floor_bytes = 0; /* 0: no bound (fixed_bytes >= 2, n + 4 > 0): the trees decide */
-    int kind, i; /* kind: 0 stored, 1 fixed, 2 dynamic */
-    int tried = bound_worth_trying(ts);
+    int kind = -1, i; /* kind: 0 stored, 1 fixed, 2 dynamic; -1 undecided */
     trees_t T;
     uint8_t block[FPD_MAX_INPUT + 16]; /* a coded block is at most n + 4 bytes; flush_bits writes 8 */
     list_symbols(z->lused, (int)(sizeof z->lused / sizeof z->lused[0]), &lsyms);
@@ -1071,18 +1321,28 @@ static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t 
         if (lsyms.sym[i] < END_BLOCK) z->fixed += z->lfreq[lsyms.sym[i]];
     }
     fixed_bytes = (z->fixed + 3 + 7) >> 3;
-    if (tried) floor_bytes = (dynamic_floor(z, xbits, &lsyms) + 3 + 7) >> 3;
-    if (floor_bytes >= fixed_bytes) {
-        /* dynamic >= fixed: zlib takes the fixed size as the best coded size */
-        kind = (size_t)n + 4 <= fixed_bytes ? 0 : 1;
+#ifdef FPD_VERIFY_BOUNDS
+    { /* tools/deflate_diff.sh with VERIFY=1: every call, both bounds against the exact size */
+        uint32_t exact = build_trees(&T, z, xbits, &lsyms), cheap = dynamic_floor(z, xbits, &lsyms),
+                 shape = shape_floor(z, xbits, &lsyms);
+        if (cheap > exact || shape > exact) {
+            fprintf(stderr, "fp_deflate: a bound above the dynamic block: %u, %u > %u bits\n", cheap, shape, exact);
+            abort();
+        }
+    }
+#endif
+    /* Two lower bounds, the cheap one first; each is skipped for a while where it keeps failing. */
+    if (bound_worth_trying(ts, 0)) {
+        kind = settled_by((dynamic_floor(z, xbits, &lsyms) + 3 + 7) >> 3, fixed_bytes, n);
+        bound_outcome(ts, 0, kind >= 0);
         *path = FPD_PATH_BOUND;
-        bound_outcome(ts, 1);
-    } else if ((size_t)n + 4 <= floor_bytes && (size_t)n + 4 <= fixed_bytes) {
-        kind = 0;
-        *path = FPD_PATH_BOUND;
-        bound_outcome(ts, 1);
-    } else {
-        if (tried) bound_outcome(ts, 0);
+    }
+    if (kind < 0 && bound_worth_trying(ts, 1)) {
+        kind = settled_by((shape_floor(z, xbits, &lsyms) + 3 + 7) >> 3, fixed_bytes, n);
+        bound_outcome(ts, 1, kind >= 0);
+        *path = FPD_PATH_SHAPE;
+    }
+    if (kind < 0) {
         /* zlib's static_len is the fixed code's size: fixed_bytes */
         uint32_t opt_bytes = (build_trees(&T, z, xbits, &lsyms) + 3 + 7) >> 3, static_bytes = fixed_bytes;
         if (static_bytes <= opt_bytes) opt_bytes = static_bytes;

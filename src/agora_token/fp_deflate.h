@@ -41,11 +41,12 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
 
 /* Diagnostics for tests and tools: how the last fpd_compress call on this thread decided its block
    (a bit set: FPD_PATH_*), or 0 where there is no thread-local storage. */
-#define FPD_PATH_BOUND 1    /* a lower bound on the dynamic block settled it without trees */
+#define FPD_PATH_BOUND 1    /* the cheap lower bound on the dynamic block settled it without trees */
 #define FPD_PATH_TREES 2    /* the three Huffman trees were built */
 #define FPD_PATH_STORED 4   /* the block is stored */
 #define FPD_PATH_FIXED 8    /* the block uses the fixed code */
 #define FPD_PATH_DYNAMIC 16 /* the block carries its own code */
+#define FPD_PATH_SHAPE 32   /* the lower bound from the trees' shape settled it without zlib's heap */
 int fpd_last_path(void);
 
 #ifdef __cplusplus
