@@ -1097,7 +1097,7 @@ static uint32_t small_huffman_cost(const uint16_t *f, int elems) {
 /* Takes the symbols that could repeat a length in a run (a bit per length) off those lengths'
    literal counts: such runs send them as code 16 instead. */
 static void uncount_repeats(uint16_t *blfreq, unsigned lengths) {
-    while (lengths != 0) {
+    while (lengths != 0) { /* mostly none */
         int v = LOWEST_BIT(lengths);
         if (blfreq[v] != 0) blfreq[v]--;
         lengths &= lengths - 1;
@@ -1129,136 +1129,151 @@ static void uncount_repeats(uint16_t *blfreq, unsigned lengths) {
    Huffman cost of the code-length symbols counted (which only grows with more of them) and their
    extra bits, and at least as many code-length code lengths as the last of those symbols in
    RFC 1951's order needs. */
+/* A run of equal keys in one of shape_floor's queues: the leaves of a count, or a group of
+   inner nodes (made one after another: nodes first..first+many-1); once it has left, its first
+   turn and the groups of the nodes made at its turns' steps; then the range of its nodes' depths
+   (a group) or of its leaves' code lengths (a count). */
+typedef struct {
+    uint32_t key; /* count << 8 | depth */
+    uint16_t first, many;
+    uint16_t turn, above_first, above_last;
+    uint8_t lo, hi;
+} keyrun_t;
+
+/* The groups of the nodes made at the steps of a run's turns (node_group: each node's group). */
+static void groups_above(keyrun_t *r, const uint16_t *node_group) {
+    r->above_first = node_group[r->turn / 2u];
+    r->above_last = node_group[(r->turn + r->many - 1u) / 2u];
+}
+
 static uint32_t shape_floor(const lz_t *z, uint32_t extra_bits, const symbols_t *lsyms) {
     const int n = lsyms->count;
     const uint16_t *sym = lsyms->sym;
-    uint32_t leaf_key[L_CODES + 1];   /* the leaves' keys (count << 8, depth 0) in order, a sentinel */
-    uint32_t key[L_CODES];            /* inner node t, made at step t: count << 8 | depth */
-    uint16_t parent[L_CODES];         /* the step inner node t leaves at */
-    uint16_t leaf_step[L_CODES];      /* the step the j-th leaf in order leaves at */
-    uint16_t group[L_CODES];          /* inner node t's key, numbered in increasing order */
-    uint16_t group_start[L_CODES + 1]; /* the first node of each key */
-    uint8_t lo[L_CODES], hi[L_CODES]; /* the depth range of the nodes of a key */
-    uint8_t len_lo[32], len_hi[32];   /* the length range of the leaves of a count below 32 */
-    uint8_t big_lo[L_CODES], big_hi[L_CODES]; /* ... and of a larger one, by its first leaf */
-    uint8_t range_lo[4], range_hi[4];
-    unsigned repeats[4];
+    keyrun_t leaf[L_CODES + 1], group[L_CODES + 1]; /* each ends in a sentinel */
+    uint16_t node_group[L_CODES];                   /* the group of each inner node */
+    uint16_t len_mask[32]; /* the lengths (a bit each) the leaves of a count below 32 can have */
+    unsigned can_be[4], repeats[4], next;
     uint16_t blfreq[BL_CODES], count[32];
-    uint32_t cost = 0, bound;
-    int i, j, t, g, f, leaves = 0, inner = 0, groups = 0, rank = 3, big = 0;
+    uint32_t cost = 0, bound, pending = 0;
+    unsigned turn = 0, turns = 2u * (unsigned)(n - 1), made = 0;
+    int i, j, g, f, leaves = 0, groups = 0, next_leaf = 0, next_group = 0, rank = 3, big = 0;
     symbols_t dsyms;
     tree_t dist;
     if (n < 2) return 0;
-    /* The leaves in order of count: how many of each count below 32, the larger ones sorted. */
+    /* The leaves' counts, by increasing count: how many of each below 32, the larger ones (few)
+       sorted as they come into the last slots of leaf[], then gathered. */
     memset(count, 0, sizeof count);
     for (i = 0; i < n; i++) {
         uint32_t v = z->lfreq[sym[i]];
         if (v < 32) {
             count[v]++;
-        } else { /* few: kept sorted as they come, at the end of leaf_key */
-            int k = L_CODES - 1 - big++;
-            while (k < L_CODES - 1 && leaf_key[k + 1] < v << 8) {
-                leaf_key[k] = leaf_key[k + 1];
+        } else {
+            int k = L_CODES - big++;
+            while (k < L_CODES && leaf[k + 1].key < v << 8) {
+                leaf[k].key = leaf[k + 1].key;
                 k++;
             }
-            leaf_key[k] = v << 8;
+            leaf[k].key = v << 8;
         }
     }
-    for (f = 1, j = 0; f < 32; f++) {
-        for (i = 0; i < count[f]; i++) leaf_key[j++] = (uint32_t)f << 8;
+    for (f = 1; f < 32; f++) {
+        if (count[f] != 0) leaf[leaves].key = (uint32_t)f << 8, leaf[leaves++].many = count[f];
     }
-    for (i = 0; i < big; i++) leaf_key[j++] = leaf_key[L_CODES - big + i];
-    leaf_key[n] = UINT32_MAX;
-    /* The merge, two queues: the leaves sorted, the inner nodes as made (the node of this step
-       is not made yet: its slot holds a sentinel). A leaf goes before an inner node of the same
-       count (depth 0 against at least 1), as in zlib. Which queue gives is computed, not branched
-       on; the step is written to both queues' heads and counts where it is taken. */
-    for (t = 0; t < n - 1; t++) {
-        uint32_t k[2], sum, d0, d1;
-        int e;
-        key[t] = UINT32_MAX;
-        for (e = 0; e < 2; e++) {
-            uint32_t lk = leaf_key[leaves], ik = key[inner];
-            int take_leaf = lk <= ik;
-            k[e] = take_leaf ? lk : ik;
-            leaf_step[leaves] = (uint16_t)t;
-            parent[inner] = (uint16_t)t;
-            leaves += take_leaf;
-            inner += !take_leaf;
+    for (i = L_CODES + 1 - big; i <= L_CODES; i++) {
+        if (leaves > 0 && leaf[leaves - 1].key == leaf[i].key) leaf[leaves - 1].many++;
+        else leaf[leaves].key = leaf[i].key, leaf[leaves++].many = 1;
+    }
+    leaf[leaves].key = UINT32_MAX;
+    group[0].key = UINT32_MAX;
+    /* The merge, a run of equal keys at a time: the run that sorts first leaves whole (every node
+       of its key exists by then, and the nodes made meanwhile sort after it), two turns a step.
+       A leaf goes before an inner node of the same count (depth 0 against at least 1), as in
+       zlib. Its turns pair up into nodes of one key; an odd turn left over pairs with the next
+       run's first. */
+    while (turn < turns) {
+        keyrun_t *r = leaf[next_leaf].key <= group[next_group].key ? &leaf[next_leaf++] : &group[next_group++];
+        unsigned end = turn + r->many;
+        r->turn = (uint16_t)turn;
+        while (turn < end) { /* at most: the node of an odd turn, the pairs, a turn left over */
+            uint32_t a = turn & 1 ? pending : r->key, b = r->key, key;
+            unsigned many = turn & 1 ? 1u : (end - turn) / 2u;
+            if (many == 0) { /* one turn left: it pairs with the next run's first */
+                pending = r->key;
+                turn++;
+                break;
+            }
+            key = (((a >> 8) + (b >> 8)) << 8) + (((a & 0xff) > (b & 0xff) ? a : b) & 0xff) + 1;
+            if (groups > 0 && group[groups - 1].key == key) {
+                group[groups - 1].many = (uint16_t)(group[groups - 1].many + many);
+            } else {
+                if (groups > 0 && key < group[groups - 1].key) return 0; /* cannot happen: made in key order */
+                group[groups].key = key, group[groups].first = (uint16_t)made, group[groups].many = (uint16_t)many;
+                group[++groups].key = UINT32_MAX;
+            }
+            cost += (key >> 8) * many;
+            for (j = 0; j < (int)many; j++) node_group[made + (unsigned)j] = (uint16_t)(groups - 1);
+            made += many;
+            turn += turn & 1 ? 1u : 2u * many;
         }
-        sum = (k[0] >> 8) + (k[1] >> 8);
-        d0 = k[0] & 0xff;
-        d1 = k[1] & 0xff;
-        key[t] = sum << 8 | ((d0 > d1 ? d0 : d1) + 1);
-        cost += sum;
-        if (t > 0 && key[t] < key[t - 1]) return 0; /* cannot happen: made in key order */
-        if (t == 0 || key[t] != key[t - 1]) group_start[groups++] = (uint16_t)t;
-        group[t] = (uint16_t)(groups - 1);
     }
-    if ((key[n - 2] & 0xff) > MAX_BITS) return 0;
-    group_start[groups] = (uint16_t)(n - 1);
-    /* Depth ranges, from the root down, a key at a time: every node leaves at a later step,
-       which made a node of a greater key. */
-    g = groups - 1; /* the root's key: the root alone */
-    lo[g] = hi[g] = 0;
-    for (g--; g >= 0; g--) {
+    if ((group[groups - 1].key & 0xff) > MAX_BITS) return 0; /* the root's depth: the tree's height */
+    group[groups].first = (uint16_t)made;
+    /* The groups made at each run's steps, then the depth ranges, from the root's group down:
+       every node leaves at a later step, which made a node of a greater key. */
+    for (i = 0; i < groups - 1; i++) groups_above(&group[i], node_group);
+    group[groups - 1].lo = group[groups - 1].hi = 0;
+    for (i = groups - 2; i >= 0; i--) {
         unsigned l = 255, h = 0;
-        for (i = group_start[g]; i < group_start[g + 1]; i++) {
-            unsigned above = group[parent[i]];
-            l = lo[above] < l ? lo[above] : l;
-            h = hi[above] > h ? hi[above] : h;
+        for (g = group[i].above_first; g <= group[i].above_last; g++) {
+            l = group[g].lo < l ? group[g].lo : l;
+            h = group[g].hi > h ? group[g].hi : h;
         }
-        lo[g] = (uint8_t)(l + 1);
-        hi[g] = (uint8_t)(h + 1);
+        group[i].lo = (uint8_t)(l + 1);
+        group[i].hi = (uint8_t)(h + 1);
     }
-    /* The leaves' lengths, a count at a time: the range, and the lengths known to occur. */
+    /* The leaves' length ranges, a count at a time, and the lengths known to occur: a turn whose
+       step made a node of a single possible depth d gives some leaf of the count length d + 1. */
     memset(blfreq, 0, sizeof blfreq);
-    for (j = 0; j < n;) {
+    for (i = 0; i < leaves; i++) {
+        keyrun_t *r = &leaf[i];
         unsigned l = 255, h = 0;
-        uint32_t v = leaf_key[j];
-        int first = j;
-        for (; leaf_key[j] == v; j++) { /* the sentinel ends it */
-            unsigned above = group[leaf_step[j]];
-            l = lo[above] < l ? lo[above] : l;
-            h = hi[above] > h ? hi[above] : h;
-            if (lo[above] == hi[above]) blfreq[lo[above] + 1]++;
+        groups_above(r, node_group);
+        for (j = r->above_first; j <= r->above_last; j++) {
+            const keyrun_t *above = &group[j];
+            l = above->lo < l ? above->lo : l;
+            h = above->hi > h ? above->hi : h;
+            if (above->lo == above->hi) { /* the run's turns at the steps that made group j */
+                unsigned from = 2u * above->first, to = 2u * above[1].first;
+                from = from > r->turn ? from : r->turn;
+                to = to < r->turn + r->many ? to : r->turn + r->many;
+                if (to > from) blfreq[above->lo + 1] = (uint16_t)(blfreq[above->lo + 1] + (to - from));
+            }
         }
-        if (v >> 8 < 32) {
-            len_lo[v >> 8] = (uint8_t)(l + 1);
-            len_hi[v >> 8] = (uint8_t)(h + 1);
-        } else { /* few: filed under the first leaf of that count */
-            big_lo[first] = (uint8_t)(l + 1);
-            big_hi[first] = (uint8_t)(h + 1);
-        }
+        r->lo = (uint8_t)(l + 1);
+        r->hi = (uint8_t)(h + 1);
+        if (r->key >> 8 < 32) len_mask[r->key >> 8] = (uint16_t)((2u << r->hi) - (1u << r->lo));
     }
     /* The description of the literal tree, bounded below as said: the zero runs, and the
-       symbols that could sit in a run of four or more equal lengths. Positions i-3..i are kept
-       in the four slots of range_lo/range_hi/repeats (their length ranges, and the lengths they
-       could repeat); a position's repeats are final once the window ending 3 later is seen. */
-    for (i = 0; i < n; i++) {
-        unsigned gap = sym[i] - (i == 0 ? 0u : sym[i - 1] + 1u);
-        uint32_t v = z->lfreq[sym[i]];
+       symbols that could sit in a run of four or more equal lengths. A length range is a mask
+       (a bit per length); positions i-3..i keep theirs, and the lengths they could repeat, in
+       four slots; a position's repeats are final once the window ending 3 later is seen. */
+    for (i = 0, next = 0; i < n; i++) {
+        unsigned gap = sym[i] - next, v = z->lfreq[sym[i]];
+        next = sym[i] + 1u;
         if (gap < 3) blfreq[0] = (uint16_t)(blfreq[0] + gap);
         else if (gap <= 138) blfreq[gap <= 10 ? 17 : 18]++;
         else count_run(blfreq, 0, gap);
         if (v < 32) {
-            range_lo[i & 3] = len_lo[v], range_hi[i & 3] = len_hi[v];
+            can_be[i & 3] = len_mask[v];
         } else {
-            for (g = 0; leaf_key[g] != v << 8; g++) { /* few: find its first leaf */
+            for (g = 0; leaf[g].key != v << 8; g++) { /* few: find its count */
             }
-            range_lo[i & 3] = big_lo[g], range_hi[i & 3] = big_hi[g];
+            can_be[i & 3] = (2u << leaf[g].hi) - (1u << leaf[g].lo);
         }
         repeats[i & 3] = 0;
         if (i >= 3 && sym[i - 3] == sym[i] - 3u) { /* four symbols in a row, all used */
-            unsigned a = range_lo[0], b = range_hi[0];
-            for (j = 1; j < 4; j++) {
-                a = range_lo[j] > a ? range_lo[j] : a;
-                b = range_hi[j] < b ? range_hi[j] : b;
-            }
-            if (a <= b) {
-                unsigned lengths = (2u << b) - (1u << a);
-                for (j = 0; j < 4; j++) repeats[j] |= lengths;
-            }
+            unsigned all = can_be[0] & can_be[1] & can_be[2] & can_be[3];
+            repeats[0] |= all, repeats[1] |= all, repeats[2] |= all, repeats[3] |= all;
         }
         if (i >= 3) uncount_repeats(blfreq, repeats[(i - 3) & 3]);
     }
