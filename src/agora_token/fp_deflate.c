@@ -14,8 +14,7 @@
  *   not longer, else the previous byte goes out as a literal and the new match becomes pending.
  *   The matcher records only the matches: every byte no match covers is a literal. So its loop,
  *   where no match is pending, only enters positions into the chains and checks candidates; the
- *   literals are counted in one pass over the input (with the Adler-32), and each match takes its
- *   bytes back.
+ *   literals are counted afterwards, in the gaps between the matches (with the Adler-32).
  *
  * Block choice. The whole input is one final block. Its size is worked out three ways, in bits:
  *   fixed code, zlib's dynamic code (its Huffman trees, tie-breaking and length limiting included,
@@ -322,23 +321,9 @@ typedef struct {
    symbols a short input uses instead of scanning all 286 counts (or 30) several times. */
 #define MARK_USED(set, s) ((set)[(s) >> 6] |= (uint64_t)1 << ((s)&63))
 
-/* Counts every byte as a literal (the matches take theirs back) and computes the Adler-32 in the
-   same pass: with n <= FPD_MAX_INPUT neither sum can overflow 32 bits before the final modulo. */
-static void count_bytes(lz_t *z, const uint8_t *w, unsigned n) {
-    uint32_t a = 1, b = 0;
-    unsigned i;
-    for (i = 0; i < n; i++) {
-        unsigned c = w[i];
-        a += c;
-        b += a;
-        z->lfreq[c]++;
-        MARK_USED(z->lused, c);
-    }
-    z->adler = (b % 65521) << 16 | (a % 65521);
-}
 
-static void put_match(lz_t *z, const uint8_t *w, unsigned start, unsigned dist, unsigned len) {
-    unsigned lc = len - MIN_MATCH, d0 = dist - 1, code = T_LEN_CODE[lc], dc = DIST_CODE(d0), i;
+static void put_match(lz_t *z, unsigned start, unsigned dist, unsigned len) {
+    unsigned lc = len - MIN_MATCH, d0 = dist - 1, code = T_LEN_CODE[lc], dc = DIST_CODE(d0);
     unsigned extra = (unsigned)T_LEN_EXTRA[code] + T_DIST_EXTRA[dc];
     match_t *m = &z->match[z->nmatch++];
     m->start = (uint16_t)start;
@@ -351,10 +336,30 @@ static void put_match(lz_t *z, const uint8_t *w, unsigned start, unsigned dist, 
     z->dused |= (uint64_t)1 << dc;
     z->extra += extra;
     z->fixed += T_SLIT_LEN[END_BLOCK + 1 + code] + 5u + extra;
-    for (i = start; i < start + len; i++) { /* these bytes are no literals after all */
-        unsigned c = w[i];
-        if (--z->lfreq[c] == 0) z->lused[c >> 6] &= ~((uint64_t)1 << (c & 63));
+}
+
+/* Counts the literals, the bytes between the matches, and computes the Adler-32 of all the bytes
+   in the same pass (with n <= FPD_MAX_INPUT neither sum can overflow 32 bits before the final
+   modulo). */
+static void count_literals(lz_t *z, const uint8_t *w, unsigned n) {
+    uint32_t a = 1, b = 0;
+    unsigned pos = 0, i;
+    for (i = 0;; i++) {
+        unsigned until = i < z->nmatch ? z->match[i].start : n;
+        for (; pos < until; pos++) {
+            unsigned c = w[pos];
+            a += c;
+            b += a;
+            z->lfreq[c]++;
+            MARK_USED(z->lused, c);
+        }
+        if (i == z->nmatch) break;
+        for (until = pos + z->match[i].len; pos < until; pos++) {
+            a += w[pos];
+            b += a;
+        }
     }
+    z->adler = (b % 65521) << 16 | (a % 65521);
 }
 
 /* Enters position pos into its chain; returns the previous position of the chain (0: none). */
@@ -367,7 +372,7 @@ static unsigned insert(lz_t *z, uint16_t *head, unsigned base, unsigned pos) {
 
 /* zlib's lazy matcher over w[0..n-1], its positions numbered from base in the heads. Where no
    match is pending it only enters positions and searches their chains (every byte passed is a
-   literal, counted already); from a match found until it goes out it follows zlib's lazy rule. */
+   literal, counted afterwards); from a match found until it goes out it follows zlib's lazy rule. */
 static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head, unsigned base) {
     unsigned pos = 0, last, len, start = 0;
     if (n < MIN_MATCH) return; /* no position has three bytes to hash: all literals */
@@ -400,7 +405,7 @@ static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head, unsigned
             }
         } while (len > prev_len); /* a longer one: the byte before it is a literal */
         /* The pending match (at pos - 1) goes out; the strings it covers enter the chains. */
-        put_match(z, w, pos - 1, pos - 1 - prev_start, prev_len);
+        put_match(z, pos - 1, pos - 1 - prev_start, prev_len);
         for (k = pos + 1; k <= pos + prev_len - 2 && k <= last; k++) insert(z, head, base, k);
         pos += prev_len - 1;
     }
@@ -1432,12 +1437,12 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
     memset(z.dfreq, 0, sizeof z.dfreq);
     memset(z.lused, 0, sizeof z.lused);
     z.dused = 0;
-    count_bytes(&z, in, (unsigned)n);
     z.lfreq[END_BLOCK] = 1;
     MARK_USED(z.lused, END_BLOCK);
     z.fixed = T_SLIT_LEN[END_BLOCK]; /* the literals' share is added once they are known */
     z.extra = 0;
     lz77(&z, in, (unsigned)n, head, base);
+    count_literals(&z, in, (unsigned)n);
     encode(in, (unsigned)n, &z, out, outlen, &path, ts);
     if (ts != NULL) ts->path = path;
     return FPD_OK;

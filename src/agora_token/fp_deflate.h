@@ -14,9 +14,10 @@
  * far from the 32 KB window (nothing ever slides out of it).
  *
  * Thread safety: the function is reentrant across threads. Each thread keeps a 64 KB hash table
- * (thread-local storage) that is all zero between calls; where the compiler offers no
- * thread-local storage, or the kernel is built with FP_NO_THREAD_STATE, the table lives on the
- * stack and is cleared on every call.
+ * (thread-local storage) whose entries each call numbers past the previous call's, so that it
+ * needs no clearing between calls; where the compiler offers no thread-local storage, or the
+ * kernel is built with FP_NO_THREAD_STATE, the table lives on the stack and is cleared on every
+ * call.
  */
 #ifndef AGORA_TOKEN_FP_DEFLATE_H
 #define AGORA_TOKEN_FP_DEFLATE_H
