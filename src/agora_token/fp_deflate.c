@@ -505,18 +505,13 @@ static void add_count(counts_t *c, unsigned f) {
 /* The cost in bits of an optimal (length-unlimited) Huffman code for the counts gathered: a lower
    bound on what any Huffman tree zlib builds costs, however it breaks ties, since its tree is
    optimal before length limiting and limiting only adds. 0 for fewer than two symbols. */
-static uint32_t huffman_cost_of(const counts_t *c) {
-    uint32_t leaf[L_CODES + 1], inner[L_CODES + 1];
-    uint32_t cost = 0;
-    int i, k = 0, li = 0, qh = 0, qt = 0, step;
-    for (i = 1; i < 32; i++) {
-        unsigned m = c->small[i];
-        while (m--) leaf[k++] = (uint32_t)i;
-    }
-    for (i = 0; i < c->nbig; i++) leaf[k++] = c->big[i];
+/* The optimal Huffman cost of k counts sorted in leaf[0..k-1] (leaf[k] is free for a sentinel):
+   two queues, the leaves and the sums made so far (made in non-decreasing order), each ending in
+   a sentinel above any sum. */
+static uint32_t sorted_huffman_cost(uint32_t *leaf, int k) {
+    uint32_t inner[L_CODES + 1], cost = 0;
+    int li = 0, qh = 0, qt = 0, step;
     if (k < 2) return 0;
-    /* Both queues end in a sentinel above any sum: the leaves (sorted) and the sums made so far
-       (made in non-decreasing order). */
     leaf[k] = UINT32_MAX;
     inner[0] = UINT32_MAX;
     for (step = 0; step < k - 1; step++) {
@@ -528,6 +523,17 @@ static uint32_t huffman_cost_of(const counts_t *c) {
         cost += x + y;
     }
     return cost;
+}
+
+static uint32_t huffman_cost_of(const counts_t *c) {
+    uint32_t leaf[L_CODES + 1];
+    int i, k = 0;
+    for (i = 1; i < 32; i++) {
+        unsigned m = c->small[i];
+        while (m--) leaf[k++] = (uint32_t)i;
+    }
+    for (i = 0; i < c->nbig; i++) leaf[k++] = c->big[i];
+    return sorted_huffman_cost(leaf, k);
 }
 
 static uint32_t huffman_cost(const uint16_t *f, int elems) {
@@ -1068,35 +1074,22 @@ static void send_dynamic(bits_t *bits, trees_t *T, const uint8_t *w, unsigned n,
 
 /* ------------------------------------------------------------------------------ the shape bound */
 
-/* The optimal Huffman cost of up to BL_CODES counts: sorted by insertion, merged by two queues
-   (the sums are made in increasing order). */
+/* The optimal Huffman cost of up to BL_CODES counts, sorted by insertion (few). */
 static uint32_t small_huffman_cost(const uint16_t *f, int elems) {
-    uint32_t leaf[BL_CODES + 1], sums[BL_CODES + 1], cost = 0;
-    int i, k = 0, li = 0, si = 0, made = 0;
+    uint32_t leaf[BL_CODES + 1];
+    int i, k = 0;
     for (i = 0; i < elems; i++) {
         uint32_t v = f[i];
-        int j = k++;
-        if (v == 0) {
-            k--;
-            continue;
-        }
+        int j = k;
+        if (v == 0) continue;
         while (j > 0 && leaf[j - 1] > v) {
             leaf[j] = leaf[j - 1];
             j--;
         }
         leaf[j] = v;
+        k++;
     }
-    leaf[k] = UINT32_MAX;
-    sums[0] = UINT32_MAX;
-    for (i = 1; i < k; i++) {
-        uint32_t x, y;
-        if (leaf[li] <= sums[si]) x = leaf[li++]; else x = sums[si++];
-        if (leaf[li] <= sums[si]) y = leaf[li++]; else y = sums[si++];
-        sums[made++] = x + y;
-        sums[made] = UINT32_MAX;
-        cost += x + y;
-    }
-    return cost;
+    return sorted_huffman_cost(leaf, k);
 }
 
 /* Takes the symbols that could repeat a length in a run (a bit per length) off those lengths'
