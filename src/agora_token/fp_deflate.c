@@ -321,7 +321,6 @@ typedef struct {
    symbols a short input uses instead of scanning all 286 counts (or 30) several times. */
 #define MARK_USED(set, s) ((set)[(s) >> 6] |= (uint64_t)1 << ((s)&63))
 
-
 static void put_match(lz_t *z, unsigned start, unsigned dist, unsigned len) {
     unsigned lc = len - MIN_MATCH, d0 = dist - 1, code = T_LEN_CODE[lc], dc = DIST_CODE(d0);
     unsigned extra = (unsigned)T_LEN_EXTRA[code] + T_DIST_EXTRA[dc];
@@ -415,8 +414,8 @@ static void lz77(lz_t *z, const uint8_t *w, unsigned n, uint16_t *head, unsigned
 
 /* Bits go out least significant first through a 64-bit accumulator: put_bits adds at most 56
    bits in all (a match's four fields: 48) before flush_bits, which stores 8 bytes at once and
-   keeps the 0-7 bits of a partial byte. So every store may write up to 7 bytes past the data: the block is written into a
-   buffer with that much room (see encode) and copied out. */
+   keeps the 0-7 bits of a partial byte. So a store may write up to 7 bytes past the data: the
+   block is written into a buffer with that much room (see encode) and copied out. */
 typedef struct {
     uint8_t *p;
     uint64_t acc;
@@ -1317,8 +1316,8 @@ static int settled_by(uint32_t floor_bytes, uint32_t fixed_bytes, unsigned n) {
     return -1;
 }
 
-static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t *outlen, int *path,
-                   thread_state_t *ts) {
+static int encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t cap, size_t *outlen, int *path,
+                  thread_state_t *ts) {
     uint8_t *const begin = out;
     bits_t bits;
     uint32_t xbits = z->extra;
@@ -1326,7 +1325,11 @@ static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t 
     symbols_t lsyms;
     int kind = -1, i; /* kind: 0 stored, 1 fixed, 2 dynamic; -1 undecided */
     trees_t T;
-    uint8_t block[FPD_MAX_INPUT + 16]; /* a coded block is at most n + 4 bytes; flush_bits writes 8 */
+    /* A coded block is chosen only when smaller than a stored one (n + 5 bytes), but the scratch
+       buffer holds any block of FPD_MAX_INPUT bytes (literals of 15 bits, or matches of 48 bits
+       per 3 bytes, and the longest tree description) and flush_bits' 8-byte stores: memory stays
+       safe whatever the sizes say, and a block that would not fit the caller's buffer is refused. */
+    uint8_t block[2 * FPD_MAX_INPUT + 1024];
     list_symbols(z->lused, (int)(sizeof z->lused / sizeof z->lused[0]), &lsyms);
     /* the literals' bits under the fixed code: 8 each, 9 for 144..255 */
     z->fixed += 8 * (n - z->covered);
@@ -1389,6 +1392,7 @@ static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t 
             *path |= FPD_PATH_DYNAMIC;
         }
         size = (size_t)(bits.p - block) + (bits.cnt != 0); /* the last byte, padded with zeros */
+        if (2 + size + 4 > cap) return -1; /* cannot happen: the block is never larger than stored */
         memcpy(out + 2, block, size);
         out += 2 + size;
     }
@@ -1397,11 +1401,12 @@ static void encode(const uint8_t *in, unsigned n, lz_t *z, uint8_t *out, size_t 
     out[2] = (uint8_t)(z->adler >> 8);
     out[3] = (uint8_t)z->adler;
     *outlen = (size_t)(out + 4 - begin);
+    return 0;
 }
 
 int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen) {
     lz_t z;
-    int path = 0;
+    int path = 0, rc;
     uint16_t *head;
     unsigned base;
 #ifdef FPD_TLS
@@ -1436,7 +1441,7 @@ int fpd_compress(const unsigned char *in, size_t n, unsigned char *out, size_t c
     z.extra = 0;
     lz77(&z, in, (unsigned)n, head, base);
     count_literals(&z, in, (unsigned)n);
-    encode(in, (unsigned)n, &z, out, outlen, &path, ts);
+    rc = encode(in, (unsigned)n, &z, out, cap, outlen, &path, ts);
     if (ts != NULL) ts->path = path;
-    return FPD_OK;
+    return rc == 0 ? FPD_OK : FPD_NO_ROOM;
 }
