@@ -12,9 +12,9 @@ balancer, and this subclass changes them:
   load balancer retries it elsewhere.
 * A supervisor killed outright (SIGKILL, the OOM killer) left its workers running, orphaned. Here
   each worker checks every second that its supervisor lives, and stops as on SIGTERM when it does not.
-* A worker must answer the supervisor's health check within 5 s from the moment it is started: a
-  worker still starting its interpreter on a loaded machine was killed and replaced, again and again.
-  Here it has ``HEALTHCHECK_SECONDS`` (where uvicorn lets that be set).
+* A worker must answer the supervisor's health check within 5 s from the moment it is started, or it
+  is killed and replaced: a worker still starting its interpreter on a loaded machine can miss that,
+  and its replacement too. Here it has ``HEALTHCHECK_SECONDS`` (where uvicorn lets that be set).
 """
 
 from __future__ import annotations
