@@ -1,7 +1,7 @@
 """``serve --workers N``: uvicorn's process supervisor, made to stop all its workers at once and leave none behind.
 
 uvicorn's supervisor (``uvicorn.supervisors.Multiprocess``) starts the workers, checks that each
-answers, and replaces one that dies. Three things about it matter to a token server behind a load
+answers, and replaces one that dies. Two things about it matter to a token server behind a load
 balancer, and this subclass changes them:
 
 * On SIGTERM (or SIGINT) it told its workers to stop only at its next check, up to half a second
@@ -12,9 +12,10 @@ balancer, and this subclass changes them:
   load balancer retries it elsewhere.
 * A supervisor killed outright (SIGKILL, the OOM killer) left its workers running, orphaned. Here
   each worker checks every second that its supervisor lives, and stops as on SIGTERM when it does not.
-* A worker must answer the supervisor's health check within 5 s from the moment it is started, or it
-  is killed and replaced: a worker still starting its interpreter on a loaded machine can miss that,
-  and its replacement too. Here it has ``HEALTHCHECK_SECONDS`` (where uvicorn lets that be set).
+
+uvicorn's health check (a worker must answer within 5 s) is left as it is. A signal may come while the
+supervisor is checking its workers; it then finishes that round, and a worker that exits in the middle
+of it holds the supervisor up to those 5 s more (not the workers, which have stopped accepting).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ log = logging.getLogger("uvicorn.error")
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, name))
 #: How often a worker checks that its supervisor is alive.
 PARENT_CHECK_SECONDS = 1.0
-#: How long a worker may take to answer the supervisor's health check (uvicorn's default is 5 s).
-HEALTHCHECK_SECONDS = 60
 #: uvicorn's exit status for a worker that could not start (its app, or its socket, is broken).
 STARTUP_FAILURE = 3
 
@@ -51,12 +50,8 @@ async def stop_if_orphaned() -> None:
 
 
 def worker_options() -> Dict[str, Any]:
-    """The ``uvicorn.Config`` options that give each worker the supervisor check (and, where uvicorn has
-    the option, a health-check deadline a loaded machine can meet)."""
-    options: Dict[str, Any] = {"callback_notify": stop_if_orphaned, "timeout_notify": PARENT_CHECK_SECONDS}
-    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config.__init__).parameters:
-        options["timeout_worker_healthcheck"] = HEALTHCHECK_SECONDS
-    return options
+    """The ``uvicorn.Config`` options that give each worker the supervisor check."""
+    return {"callback_notify": stop_if_orphaned, "timeout_notify": PARENT_CHECK_SECONDS}
 
 
 class Supervisor(Multiprocess):  # type: ignore[misc]
