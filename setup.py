@@ -88,18 +88,31 @@ class OptionalBuildExt(build_ext):
             )
 
     def _diagnose(self, exc: Exception) -> str:
-        """What is missing, in words a user can act on; else the build's own error."""
+        """What failed, in words a user can act on: the compiler, else the headers it lacks; else the build's error.
+
+        A header is named only when the compiler works (it compiles a file that includes nothing)
+        and fails on that header alone: a compiler that fails everything (``CC=/bin/false``, a
+        broken toolchain) would otherwise make every header look missing.
+        """
         compiler = getattr(self, "compiler", None)
         command = getattr(compiler, "compiler_so", None)
         if command:
             if shutil.which(command[0]) is None:
                 return f"the C compiler {command[0]!r} was not found (install one, e.g. gcc; or set CC)"
-            missing = [f"{header} ({hint})" for header, hint in HEADERS if not self._compiles(f"#include <{header}>\n")]
+            if self._compiles("int agora_token_probe;\n") is False:
+                return (
+                    f"the C compiler {command[0]!r} does not work: it failed on a C file that includes nothing "
+                    "(install a working one, e.g. gcc; or set CC)"
+                )
+            missing = [
+                f"{header} ({hint})" for header, hint in HEADERS if self._compiles(f"#include <{header}>\n") is False
+            ]
             if missing:
                 return "missing " + "; ".join(missing)
         return f"{type(exc).__name__}: {exc}"
 
-    def _compiles(self, source: str) -> bool:
+    def _compiles(self, source: str) -> "bool | None":
+        """Whether the compiler compiles ``source``; None if the probe itself could not be run."""
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "probe.c")
             with open(path, "w") as handle:
@@ -108,8 +121,8 @@ class OptionalBuildExt(build_ext):
                 self.compiler.compile([path], output_dir=tmp, include_dirs=self.include_dirs)
             except CompileError:
                 return False
-            except Exception:  # the probe itself failed: do not blame a header for it
-                return True
+            except Exception:  # the probe itself failed: blame neither the compiler nor a header for it
+                return None
         return True
 
     def _fallback(self, exc: Exception) -> str:

@@ -1,7 +1,9 @@
 """Installs that say what they did (issue 15, items 2-4): setup.py's fall-back, its record and its errors.
 
 Each test builds a wheel from a copy of the source tree with a compiler that cannot build the kernel,
-offline (``--no-build-isolation``: test-full installs setuptools and Cython), and looks inside it.
+offline (``--no-build-isolation``: test-full installs setuptools and Cython), and looks inside it. The
+reason given names what failed (issue 20): the compiler when there is none or it does not work, a
+header only when the compiler works and that header is missing.
 """
 
 from __future__ import annotations
@@ -17,13 +19,20 @@ from typing import Dict, Iterator, Tuple
 
 import pytest
 
+from .processes import run
+
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("Cython", reason="building the kernel needs Cython (in the test-full extra)")
 setuptools = pytest.importorskip("setuptools")
 if int(setuptools.__version__.split(".")[0]) < 77 or not (ROOT / "setup.py").is_file():
     pytest.skip("needs setuptools>=77 (test-full) and a source tree", allow_module_level=True)
 
-pytestmark = pytest.mark.thread_unsafe  # builds in subprocesses; one at a time is plenty
+#: A wheel build compiles the kernel: minutes for a free-threaded build on a loaded machine.
+BUILD_SECONDS = 600
+# Builds in subprocesses, one at a time; a test may build and install, each within BUILD_SECONDS.
+pytestmark = [pytest.mark.thread_unsafe, pytest.mark.timeout(2 * BUILD_SECONDS + 120)]
+#: A compiler that exists and fails on everything it is given.
+FAILING_CC = "/bin/false"
 
 # A compiler without the OpenSSL headers: it fails any C file that includes one, as gcc would.
 NO_OPENSSL_CC = """#!/bin/sh
@@ -58,10 +67,8 @@ def build_wheel(tree: Path, env: Dict[str, str]) -> Tuple[subprocess.CompletedPr
     out = tree / "dist"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_TOKEN_")}
     full_env.update(env, PIP_DISABLE_PIP_VERSION_CHECK="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "-w", str(out), str(tree)],
-        capture_output=True, text=True, env=full_env, timeout=600,
-    )  # fmt: skip
+    done = run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "-w", str(out),
+                str(tree)], full_env, timeout=BUILD_SECONDS)  # fmt: skip
     return done, out
 
 
@@ -71,38 +78,56 @@ def wheel_files(out: Path) -> Dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_no_compiler_installs_pure_python_says_why_and_drops_the_stale_binary(tree: Path, tmp_path: Path) -> None:
-    done, out = build_wheel(tree, {"CC": "/nonexistent/cc"})
+@pytest.mark.parametrize(
+    "cc, why",
+    [
+        ("/nonexistent/cc", "the C compiler '/nonexistent/cc' was not found"),
+        (FAILING_CC, f"the C compiler '{FAILING_CC}' does not work: it failed on a C file that includes nothing"),
+    ],
+    ids=["no-compiler", "failing-compiler"],
+)
+def test_no_working_compiler_installs_pure_python_says_why_and_drops_the_stale_binary(
+    tree: Path, tmp_path: Path, cc: str, why: str
+) -> None:
+    if not os.path.exists(cc) and cc == FAILING_CC:
+        pytest.skip(f"no {FAILING_CC} here")
+    done, out = build_wheel(tree, {"CC": cc})
     assert done.returncode == 0, done.stderr[-3000:]
     files = wheel_files(out)
     binaries = [name for name in files if "_fastpack" in name and name.endswith((".so", ".pyd"))]
     assert binaries == [], "a stale kernel binary was packaged"
     info = files["agora_token/_build_info.py"].decode()
-    assert "/nonexistent/cc" in info and "was not found" in info
+    assert why in info and "missing" not in info, info
 
     # Installed, the copy runs pure Python and says why, in --version too.
     target = tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target)]
-    subprocess.run([*pip, *out.glob("*.whl")], check=True, capture_output=True)
+    assert run([*pip, *map(str, out.glob("*.whl"))], timeout=BUILD_SECONDS).returncode == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_TOKEN_")}
     env["PYTHONPATH"] = str(target)
-    version = subprocess.run(
-        [sys.executable, "-m", "agora_token", "--version"], capture_output=True, text=True, env=env
-    )  # fmt: skip
+    version = run([sys.executable, "-m", "agora_token", "--version"], env)
     assert version.returncode == 0, version.stderr
-    why = "the C extension was not built: the C compiler '/nonexistent/cc' was not found"
-    assert f"backend: python ({why}" in version.stdout
-    backend = subprocess.run([sys.executable, "-c", "import agora_token; print(agora_token.backend)"],
-                             capture_output=True, text=True, env=env)  # fmt: skip
+    assert f"backend: python (the C extension was not built: {why}" in version.stdout
+    # Only what failed is named: no header is blamed for a compiler that does not work.
+    assert ".h (" not in version.stdout, version.stdout
+    backend = run([sys.executable, "-c", "import agora_token; print(agora_token.backend)"], env)
     assert backend.stdout.strip() == "python"
 
 
-def test_required_extension_without_compiler_names_the_variable_and_the_tool(tree: Path) -> None:
-    done, out = build_wheel(tree, {"CC": "/nonexistent/cc", "AGORA_TOKEN_REQUIRE_EXTENSION": "1"})
+@pytest.mark.parametrize(
+    "cc, why", [("/nonexistent/cc", "was not found"), (FAILING_CC, "does not work")], ids=["missing", "failing"]
+)
+def test_required_extension_without_a_working_compiler_names_the_variable_and_the_tool(
+    tree: Path, cc: str, why: str
+) -> None:
+    if not os.path.exists(cc) and cc == FAILING_CC:
+        pytest.skip(f"no {FAILING_CC} here")
+    done, out = build_wheel(tree, {"CC": cc, "AGORA_TOKEN_REQUIRE_EXTENSION": "1"})
     assert done.returncode != 0
     text = done.stdout + done.stderr
     assert "error: AGORA_TOKEN_REQUIRE_EXTENSION=1 is set, but the C extension could not be built" in text
-    assert "the C compiler '/nonexistent/cc' was not found" in text
+    assert f"the C compiler '{cc}' {why}" in text
+    assert "missing Python.h" not in text and "openssl/evp.h (" not in text and "zlib.h (" not in text
     assert not list(out.glob("*.whl"))
 
 

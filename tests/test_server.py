@@ -2,8 +2,9 @@
 secrets kept out of answers and logs, startup refusal, SIGTERM, and schemathesis on the OpenAPI document.
 
 In-process servers run uvicorn in a thread; the startup, shutdown and worker tests run ``serve`` in a
-subprocess, which inherits the backend. HTTP sits above the kernel, so the tests run once, on the
-kernel the package chose (conftest.py); /healthz, which names the kernel in use, runs on both.
+subprocess (tests/processes.py: its own process group, killed whole), which inherits the backend. HTTP
+sits above the kernel, so the tests run once, on the kernel the package chose (conftest.py); /healthz,
+which names the kernel in use, runs on both.
 """
 
 from __future__ import annotations
@@ -11,12 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -46,10 +43,6 @@ CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 API_KEY = "test-key-0123456789abcdef"
 ALLOWED = "https://app.example.com"
 PUBLISH = {RtcPrivilege.PUBLISH_AUDIO_STREAM, RtcPrivilege.PUBLISH_VIDEO_STREAM, RtcPrivilege.PUBLISH_DATA_STREAM}
-SERVE = (
-    "import argparse, sys; from agora_token.server import add_serve_arguments, serve; "
-    "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))"
-)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -61,11 +54,6 @@ def _socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-def _free_port() -> int:
-    with contextlib.closing(_socket()) as sock:
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -172,12 +160,19 @@ def check_rtc(token: str, channel: str, uid: str, role: str, expire: int = 3600)
     assert service.privileges == {p: expire for p in want}
 
 
-def check_rtm(token: str, user: str, expire: int = 3600) -> None:
+def check_rtm(token: str, user: str, expire: int = 3600, channel: Optional[str] = None) -> None:
+    """An RTM login as ``user``; with ``channel``, also RTC join and data streams there (an RTM stream channel)."""
     parsed = parse(token)
     assert parsed.expire == expire
-    [service] = parsed.services
-    assert isinstance(service, ServiceRtm)
-    assert service.user_id == user and service.privileges == {RtmPrivilege.LOGIN: expire}
+    services = {type(service): service for service in parsed.services}
+    assert len(services) == len(parsed.services) == (1 if channel is None else 2)
+    login = services[ServiceRtm]
+    assert isinstance(login, ServiceRtm)
+    assert login.user_id == user and login.privileges == {RtmPrivilege.LOGIN: expire}
+    if channel is not None:
+        stream = services[ServiceRtc]
+        assert isinstance(stream, ServiceRtc) and (stream.channel_name, stream.uid) == (channel, user)
+        assert stream.privileges == {RtcPrivilege.JOIN_CHANNEL: expire, RtcPrivilege.PUBLISH_DATA_STREAM: expire}
 
 
 def check_chat(token: str, user: str, expire: int = 3600) -> None:
@@ -197,11 +192,13 @@ def ok(response: Any) -> Dict[str, Any]:
 
 
 def error(response: Any, status: int = 400) -> str:
-    """The error message of a JSON error answer with ``status``."""
+    """The message of a JSON error answer with ``status``: agora-token-service's keys, the same text in both."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"]
+    assert list(body) == ["error", "message", "status"], body
+    assert isinstance(body["error"], str) and body["error"] and body["message"] == body["error"]
+    assert body["status"] == status
     return body["error"]  # type: ignore[no-any-return]
 
 
@@ -252,10 +249,16 @@ def test_rte(base: str, client: Any) -> None:
     body = ok(client.get(f"{base}/rte/room-2/subscriber/uid/42/rtm-42/?expiry=120"))
     assert sorted(body) == ["rtcToken", "rtmToken"]
     check_rtc(body["rtcToken"], "room-2", "42", "subscriber", 120)
-    check_rtm(body["rtmToken"], "rtm-42", 120)
+    check_rtm(body["rtmToken"], "rtm-42", 120, channel="room-2")
     body = ok(client.get(f"{base}/rte/room-2/publisher/userAccount/bob/bob"))
     check_rtc(body["rtcToken"], "room-2", "bob", "publisher")
-    check_rtm(body["rtmToken"], "bob")
+    check_rtm(body["rtmToken"], "bob", channel="room-2")
+    # Without the RTM user id, the RTC user is the RTM user too (as agora-token-service), never uid 0.
+    body = ok(client.get(f"{base}/rte/room-2/audience/uid/42/"))
+    check_rtc(body["rtcToken"], "room-2", "42", "subscriber")
+    check_rtm(body["rtmToken"], "42", channel="room-2")
+    says = error(client.get(f"{base}/rte/room-2/publisher/uid/0/"))
+    assert says == "rtmid is required when rtcid is 0 or empty: /rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/"
 
 
 def test_chat(base: str, client: Any) -> None:
@@ -272,12 +275,16 @@ def test_chat(base: str, client: Any) -> None:
          lambda t: check_rtc(t, "c1", "123", "publisher", 60)),
         ({"tokenType": "rtc", "channel": "c1", "role": "subscriber", "uid": "dave"},
          lambda t: check_rtc(t, "c1", "dave", "subscriber")),
-        ({"tokenType": "rtc", "channel": "c1", "uid": 4294967295},
+        ({"tokenType": "rtc", "channel": "c1", "uid": 4294967295, "role": "host"},
          lambda t: check_rtc(t, "c1", "4294967295", "publisher")),
-        ({"tokenType": "rtc", "channel": "c1"}, lambda t: check_rtc(t, "c1", "", "publisher")),
-        ({"tokenType": "rtc", "channel": "c1", "uid": "0", "expire": 0}, lambda t: check_rtc(t, "c1", "", "publisher")),
+        ({"tokenType": "rtc", "channel": "c1", "uid": "0"}, lambda t: check_rtc(t, "c1", "", "subscriber")),
+        ({"tokenType": "rtc", "channel": "c1", "uid": "0", "expire": 0, "role": "broadcaster"},
+         lambda t: check_rtc(t, "c1", "", "publisher")),
+        ({"tokenType": "rtc", "channel": "c1", "uid": "7", "role": "audience"},
+         lambda t: check_rtc(t, "c1", "7", "subscriber")),
         ({"tokenType": "rtm", "uid": "erin", "expire": 7200}, lambda t: check_rtm(t, "erin", 7200)),
         ({"tokenType": "rtm", "uid": "123"}, lambda t: check_rtm(t, "123")),
+        ({"tokenType": "rtm", "uid": "erin", "channel": "s-1"}, lambda t: check_rtm(t, "erin", channel="s-1")),
         ({"tokenType": "chat", "uid": "frank"}, lambda t: check_chat(t, "frank")),
         ({"tokenType": "chat", "expire": 300}, lambda t: check_chat(t, "", 300)),
         ({"tokenType": "rtm", "uid": "x", "unknown": [1, 2]}, lambda t: check_rtm(t, "x")),
@@ -293,8 +300,19 @@ def test_get_token(base: str, client: Any, request_body: Dict[str, Any], check: 
 # every bad request: 400 with {"error": ...} naming the problem
 
 
+ROLE_WORDS = "role must be publisher, host or broadcaster (to publish); subscriber or audience (to join only)"
 BAD_GETS = [
-    ("/rtc/room/host/uid/1/", "role"),
+    ("/rtc/room/admin/uid/1/", ROLE_WORDS + "; got 'admin'"),
+    ("/rtc/room/Publisher/uid/1/", ROLE_WORDS + "; got 'Publisher'"),
+    ("/rtc/room//uid/1/", ROLE_WORDS + "; got ''"),
+    ("/rtc//publisher/uid/1/", "channel must not be empty"),
+    ("/rtc/room/publisher/userAccount//", "userAccount must not be empty"),
+    ("/rtc/room%2Fx/publisher/uid/1/", "channel contains an encoded '/' (%2F)"),
+    ("/rtm/0/", "uid must not be '0'"),
+    ("/rtm//", "uid must not be empty"),
+    ("/rte/room/publisher/uid/1/0/", "rtmid must not be '0'"),
+    ("/rte/room/publisher/uid//", "rtmid is required when rtcid is 0 or empty"),
+    ("/chat/account//", "uid must not be empty"),
     ("/rtc/room/publisher/uid/abc/", "uid must be a number"),
     ("/rtc/room/publisher/uid/4294967296/", "uid must be between 0 and 4294967295"),
     ("/rtc/room/publisher/uid/-1/", "uid"),
@@ -346,7 +364,11 @@ BAD_BODIES: List[Tuple[bytes, str]] = [
     (b'{"tokenType": "rtc", "channel": "c", "uid": -1}', "uid must be between"),
     (b'{"tokenType": "rtc", "channel": "c", "uid": true}', "uid must be"),
     (b'{"tokenType": "rtc", "channel": "c", "uid": 1.5}', "uid must be"),
-    (b'{"tokenType": "rtc", "channel": "c", "role": "admin"}', "role must be"),
+    (b'{"tokenType": "rtc", "channel": "c", "uid": "1", "role": "admin"}', ROLE_WORDS + "; got 'admin'"),
+    (b'{"tokenType": "rtc", "channel": "c", "uid": "1", "role": 1}', ROLE_WORDS + "; got 'int'"),
+    (b'{"tokenType": "rtc", "channel": "c"}', 'uid is required for an rtc token ("0" lets any user join)'),
+    (b'{"tokenType": "rtm", "uid": "0"}', "uid must not be '0'"),
+    (b'{"tokenType": "rtm", "uid": "u", "channel": "a*b"}', "channel contains '*'"),
     (b'{"tokenType": "rtc", "channel": "c", "expire": -1}', "expire must not be negative"),
     (b'{"tokenType": "rtc", "channel": "c", "expire": "soon"}', "expire must be a whole number"),
     (b'{"tokenType": "rtc", "channel": "c", "expire": 1.5}', "expire must be a whole number"),
@@ -574,140 +596,6 @@ def test_port_resolution() -> None:
         resolve_port({"SERVER_PORT": "http"})
     with pytest.raises(ConfigError, match="--port"):
         resolve_port({}, port=70000)
-
-
-# --------------------------------------------------------------------------------------------------
-# the real process: startup refusal, SIGTERM, workers, `uvicorn agora_token.server:app`
-
-
-def _env(**extra: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("APP_ID", "APP_CERTIFICATE", "AGORA_APP_ID", "AGORA_APP_CERTIFICATE", "SERVER_PORT", "PORT",
-                        "CORS_ALLOW_ORIGIN", "AGORA_TOKEN_API_KEY", "AGORA_TOKEN_API_KEY_ENV")}  # fmt: skip
-    env.update(extra)
-    return env
-
-
-@pytest.mark.parametrize(
-    "env, args, says",
-    [
-        ({}, [], "APP_ID (or AGORA_APP_ID) is not set"),
-        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT[:31]}, [], "APP_CERTIFICATE is malformed"),
-        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT, "SERVER_PORT": "eighty"}, [], "SERVER_PORT must be a port"),
-        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT}, ["--workers", "0"], "--workers must be at least 1"),
-        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT}, ["--request-timeout", "-1"],
-         "--request-timeout must be a number of seconds of at least 0, got '-1.0'"),
-        ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT, "AGORA_TOKEN_MAX_CONNECTIONS": "lots"}, [],
-         "AGORA_TOKEN_MAX_CONNECTIONS must be a whole number of at least 1, got 'lots'"),
-    ],
-)
-def test_serve_refuses_to_start_with_one_line(env: Dict[str, str], args: List[str], says: str) -> None:
-    # PORT, not --port: --port would override the SERVER_PORT under test.
-    run = subprocess.run([sys.executable, "-c", SERVE, *args], env=_env(PORT=str(_free_port()), **env),
-                         capture_output=True, text=True, timeout=30)  # fmt: skip
-    assert run.returncode == 2
-    assert run.stdout == ""
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("agora-token serve: ") and says in lines[0]
-    assert CERT[:31] not in run.stderr
-
-
-@contextlib.contextmanager
-def server_process(argv: List[str], env: Dict[str, str]) -> Iterator["subprocess.Popen[str]"]:
-    """``argv`` running with ``env``, stdout and stderr piped as text; killed and reaped on the way out if alive."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-
-
-def stop_with_sigterm(proc: "subprocess.Popen[str]") -> str:
-    """SIGTERM to ``proc``, then its stderr once it has ended (30 s at most)."""
-    proc.send_signal(signal.SIGTERM)
-    return proc.communicate(timeout=30)[1]
-
-
-def _wait_healthy(url: str, proc: "subprocess.Popen[str]", headers: Optional[Dict[str, str]] = None) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            if httpx.get(url + "/healthz", headers=headers, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the server did not become healthy")
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_answers_then_stops_gracefully_on_sigterm(workers: int) -> None:
-    port = _free_port()
-    env = _env(APP_ID=APP_ID, APP_CERTIFICATE=CERT, SERVER_PORT=str(port), MY_API_KEY=API_KEY)
-    url = f"http://127.0.0.1:{port}"
-    with server_process([sys.executable, "-c", SERVE, "--workers", str(workers), "--api-key-env", "MY_API_KEY"],
-                        env) as proc:  # fmt: skip
-        _wait_healthy(url, proc)
-        auth = {"Authorization": f"Bearer {API_KEY}"}
-        for i in range(4):  # several requests, so that both workers are likely to answer
-            check_rtc(ok(httpx.get(f"{url}/rtc/r/publisher/uid/{i + 1}/", headers=auth))["rtcToken"], "r", str(i + 1),
-                      "publisher")  # fmt: skip
-        assert httpx.get(f"{url}/rtm/bob/").status_code == 401
-        # Whichever worker answers /metrics reports every worker's tokens (prometheus multiprocess mode).
-        for _ in range(3):
-            text = httpx.get(f"{url}/metrics", headers={**auth, "Connection": "close"}).text
-            assert metric_values(text)['agora_token_tokens_issued_total{type="rtc"}'] == 4
-        stderr = stop_with_sigterm(proc)
-    assert proc.returncode == 0, stderr
-    assert "agora-token server ready" in stderr and "agora-token server stopped" in stderr
-    assert '"GET /rtc/r/publisher/uid/1/ HTTP/1.1" 200' in stderr  # the access log
-    assert "Traceback" not in stderr and not _contains_secret(stderr) and API_KEY not in stderr
-
-
-def test_uvicorn_import_string_app() -> None:
-    """``uvicorn agora_token.server:app``: configured from the environment; refuses to start without it."""
-    port = _free_port()
-    argv = [sys.executable, "-m", "uvicorn", "agora_token.server:app", "--host", "127.0.0.1", "--port", str(port)]
-    run = subprocess.run(argv, env=_env(), capture_output=True, text=True, timeout=60)
-    assert run.returncode != 0
-    assert "agora-token server: APP_ID (or AGORA_APP_ID) is not set" in run.stderr
-    # Without lifespan there is no startup to fail: every request is told why, with a 503.
-    proc = subprocess.Popen([*argv, "--lifespan", "off"], env=_env(), stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/rtm/bob/", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.05)
-        assert "not configured" in error(response, 503)
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
-    proc = subprocess.Popen(argv, env=_env(APP_ID=APP_ID, APP_CERTIFICATE=CERT), stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc)
-        check_rtm(ok(httpx.get(f"http://127.0.0.1:{port}/rtm/bob/"))["rtmToken"], "bob")
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
-
-
-def test_cli_serve_subcommand() -> None:
-    """``agora-token serve`` once the CLI wires it (skipped until then)."""
-    check = subprocess.run([sys.executable, "-m", "agora_token", "serve", "--help"], capture_output=True, text=True,
-                           timeout=60)  # fmt: skip
-    if check.returncode != 0 or "--workers" not in check.stdout:
-        pytest.skip("the CLI has no `serve` subcommand yet")
-    run = subprocess.run([sys.executable, "-m", "agora_token", "serve", "--port", str(_free_port())], env=_env(),
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert run.returncode == 2 and len(run.stderr.splitlines()) == 1 and "APP_ID" in run.stderr
 
 
 # --------------------------------------------------------------------------------------------------

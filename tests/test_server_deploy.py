@@ -12,18 +12,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from .test_server import (
-    APP_ID,
-    CERT,
-    _env,
-    _free_port,
-    _wait_healthy,
-    check_rtm,
-    metric_values,
-    ok,
-    server_process,
-    stop_with_sigterm,
-)
+from .processes import free_port, server_env, serving, stop
+from .test_server import APP_ID, CERT, check_rtm, metric_values, ok
 
 httpx = pytest.importorskip("httpx")
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -90,17 +80,15 @@ def test_manifests_and_dockerfile_agree() -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn runs on Unix only")
 def test_gunicorn_two_workers_one_metrics_and_access_log() -> None:
     pytest.importorskip("gunicorn")
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:agora_token.server.gunicorn_conf",
             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "5"]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    with server_process(argv, _env(APP_ID=APP_ID, APP_CERTIFICATE=CERT)) as proc:
-        _wait_healthy(url, proc)
+    with serving(argv=argv, env=server_env(APP_ID=APP_ID, APP_CERTIFICATE=CERT), port=port) as (proc, url):
         for i in range(12):  # fresh connections: gunicorn's workers share the socket, so both answer
             check_rtm(ok(httpx.get(f"{url}/rtm/g{i}/", headers={"Connection": "close"}))["rtmToken"], f"g{i}")
         totals = {metric_values(httpx.get(f"{url}/metrics", headers={"Connection": "close"}).text)[
             'agora_token_tokens_issued_total{type="rtm"}'] for _ in range(6)}  # fmt: skip
-        stderr = stop_with_sigterm(proc)
+        _, stderr = stop(proc)
     assert totals == {12.0}, f"each /metrics read must report both workers' sum: {totals}"
     assert proc.returncode == 0, stderr
     access = re.findall(r'"GET /rtm/g\d+/ HTTP/1.1" 200', stderr)

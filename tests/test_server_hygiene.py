@@ -107,9 +107,12 @@ def get(port: int, target: str, headers: str = "") -> Tuple[int, bytes, bytes]:
 
 
 def json_error(answer: bytes) -> str:
+    """The text of a JSON error answer, which carries agora-token-service's keys and its status (issue 20)."""
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"content-type: application/json" in head.lower(), answer
-    return json.loads(body)["error"]  # type: ignore[no-any-return]
+    error = json.loads(body)
+    assert error == {"error": error["error"], "message": error["error"], "status": int(head[9:12])}, error
+    return error["error"]  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -143,7 +146,8 @@ def test_idle_and_slow_clients_are_timed_out_and_big_heads_refused(http: str) ->
         assert answer.startswith(b"HTTP/1.1 431 ") and json_error(answer) == "the request head is too large"
         # A request too malformed to parse: a JSON 400 in our words, not uvicorn's plain text.
         status, head, body = ask(port, b"NOT HTTP\r\n\r\n")
-        assert status == 400 and json.loads(body) == {"error": "malformed HTTP request"}
+        assert status == 400 and json.loads(body) == {
+            "error": "malformed HTTP request", "message": "malformed HTTP request", "status": 400}
         # A mid-body stall: 408 as well, and the app sees a disconnect, not an error.
         stall = connect(port)
         stall.sendall(b"POST /getToken HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
@@ -215,13 +219,16 @@ def test_client_leaving_mid_body_is_no_error(captured: Captured) -> None:
         ("/rtc/%c3/publisher/uid/1/", "channel is not valid UTF-8"),
         ("/rte/room/publisher/uid/1/%ed%a0%80/", "rtmid is not valid UTF-8"),  # a lone surrogate
         ("/chat/account/%80/", "uid is not valid UTF-8"),
-        ("/rte/a%2Fb/publisher/uid/1/", "encoded '/'"),
+        ("/rte/a%2Fb/publisher/uid/1/", "channel contains an encoded '/' (%2F), which no channel may hold"),
+        ("/rtc/room%2fx/publisher/uid/1/", "channel contains an encoded '/' (%2F), which no channel may hold"),
+        ("/rtm/a%2F%ff/", "uid contains an encoded '/' (%2F)"),
+        ("/chat/account/x%2F/", "uid contains an encoded '/' (%2F)"),
     ],
 )
 def test_bad_path_segments_are_400_naming_them(target: str, says: str) -> None:
     with serving("httptools" if "httptools" in PROTOCOLS else "h11") as (port, _):
-        status, _, body = get(port, target)
-        assert status == 400 and says in json.loads(body)["error"]
+        status, head, body = get(port, target)
+        assert status == 400 and says in json_error(head + b"\r\n\r\n" + body)
         # Valid UTF-8, encoded, still works.
         status, _, body = get(port, "/rtm/%C3%A9t%C3%A9/")
         assert status == 200

@@ -4,66 +4,118 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from .. import _backend
 from . import routes
 from .config import Settings
 from .config import log_format
+from .errors import error_body
 from .logs import ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
 from .metrics import Metrics
-from .middleware import Gate, Observe
+from .middleware import Gate, KeepEncodedSlashes, Observe, Scope
 from .openapi import build_openapi
 
 log = logging.getLogger(ERROR_LOGGER)
 
-# (template, endpoint, methods). agora-token-service's routes end in "/"; both spellings of every route
-# are served directly, and there is no trailing-slash redirect at all: a 307 would cost clients a round
-# trip, not every client follows one, and Starlette builds its Location from the Host header.
+class SegmentConvertor(Convertor):  # type: ignore[type-arg]
+    """A path segment that may be empty: agora-token-service (gin) matches ``/rtc/c/publisher/uid//`` too."""
+
+    regex = "[^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("segment", SegmentConvertor())
+
+# (template, endpoint, methods). The token routes are agora-token-service's, whose segments may be empty
+# ({name:segment}); an empty one is then a 400 naming it, or what that service makes of it (an empty
+# uid is 0). Both spellings of every route are served directly, and there is no trailing-slash redirect
+# at all: a 307 would cost clients a round trip, not every client follows one, and Starlette builds its
+# Location from the Host header.
 ROUTES = [
     ("/getToken", routes.get_token, ["POST"]),
-    ("/rtc/{channel}/{role}/{tokentype}/{uid}/", routes.rtc_token, ["GET"]),
-    ("/rtm/{uid}/", routes.rtm_token, ["GET"]),
-    ("/rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/", routes.rte_token, ["GET"]),
+    ("/rtc/{channel:segment}/{role:segment}/{tokentype:segment}/{uid:segment}/", routes.rtc_token, ["GET"]),
+    ("/rtm/{uid:segment}/", routes.rtm_token, ["GET"]),
+    ("/rte/{channel:segment}/{role:segment}/{tokentype:segment}/{rtcid:segment}/", routes.rte_token, ["GET"]),
+    ("/rte/{channel:segment}/{role:segment}/{tokentype:segment}/{rtcid:segment}/{rtmid:segment}/", routes.rte_token,
+     ["GET"]),
     ("/chat/app/", routes.chat_app_token, ["GET"]),
-    ("/chat/account/{uid}/", routes.chat_user_token, ["GET"]),
+    ("/chat/account/{uid:segment}/", routes.chat_user_token, ["GET"]),
     ("/ping", routes.ping, ["GET"]),
     ("/healthz", routes.healthz, ["GET"]),
     ("/metrics", routes.metrics, ["GET"]),
     ("/openapi.json", routes.openapi, ["GET"]),
-]
+]  # fmt: skip
 
 
-def _routes() -> List[Route]:
+def _label(template: str) -> str:
+    """The template as the metrics and the OpenAPI document name it: ``{uid}``, not ``{uid:segment}``."""
+    return template.replace(":segment}", "}")
+
+
+def _routes() -> List[Tuple[Route, str]]:
+    """Every route with the template it is counted under, in the order the router tries them."""
     table, rare = [], []
     for template, endpoint, methods in ROUTES:
-        table.append(Route(template, endpoint, methods=methods))
-        if template.endswith("/"):  # agora-token-service's clients call both spellings of these
-            table.append(Route(template.rstrip("/"), endpoint, methods=methods))
+        label = _label(template)
+        table.append((Route(template, endpoint, methods=methods), label))
+        if template.endswith("/"):
+            # The spelling without the trailing "/": its last segment may not be empty, or "/rtm/" would
+            # be "/rtm/{uid}" with an empty uid (agora-token-service has no route there).
+            short = template[:-1]
+            if short.endswith(":segment}"):
+                short = short[: -len(":segment}")] + "}"
+            table.append((Route(short, endpoint, methods=methods), label))
         else:  # served so that no redirect is needed; last, as the router tries routes in order
-            rare.append(Route(template + "/", endpoint, methods=methods))
+            rare.append((Route(template + "/", endpoint, methods=methods), label))
     return table + rare
+
+
+def route_labels(table: List[Tuple[Route, str]]) -> Callable[[Scope], str]:
+    """The template a request is counted under: its route's, or "unmatched".
+
+    A request the middleware answered itself (a CORS preflight, a wrong API key or origin) never
+    reached the router: its route is found by matching its path, method aside.
+    """
+    by_endpoint = {route.endpoint: label for route, label in table}
+
+    def label_of(scope: Scope) -> str:
+        label = by_endpoint.get(scope.get("endpoint"))
+        if label is not None:
+            return label
+        for route, template in table:
+            if route.matches(scope)[0] is not Match.NONE:
+                return template
+        return "unmatched"
+
+    return label_of
 
 
 def _error_handlers(guard: RedactSecrets) -> Dict[Any, Any]:
     async def bad_request(request: Request, exc: Exception) -> Response:
         # The validation messages never hold the certificate; redacting still guards an echoed input.
-        return JSONResponse({"error": guard.redact(str(exc))}, status_code=400)
+        return JSONResponse(error_body(400, guard.redact(str(exc))), status_code=400)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         detail = {404: "no such route", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
-        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(error_body(exc.status_code, detail), status_code=exc.status_code, headers=exc.headers)
 
     async def internal(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": "internal server error"}, status_code=500)
+        return JSONResponse(error_body(500, "internal server error"), status_code=500)
 
     # ValueError/TypeError come from agora_token.validation and the builders: always the caller's input.
     return {ValueError: bad_request, TypeError: bad_request, HTTPException: http_error, Exception: internal}
@@ -76,24 +128,26 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     ensure_handlers(fmt)  # before guarding, so a handler added here is guarded too
     guard = guard_loggers([settings.app_certificate] + ([settings.api_key] if settings.api_key else []))
     metrics = Metrics()
-    route_names = {endpoint: template for template, endpoint, _ in ROUTES}
+    table = _routes()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Settings never print secrets (repr=False), so this line is safe to log.
         log.info(
-            "agora-token server ready: app_id %s, backend %s, CORS %s, API key %s",
+            "agora-token server ready: app_id %s, backend %s, CORS %s, API key %s%s",
             settings.app_id, _backend.name, ",".join(settings.cors_allow_origins),
             "required" if settings.api_key else "off",
+            " (not for /metrics)" if settings.api_key and settings.metrics_public else "",
         )  # fmt: skip
         yield
         log.info("agora-token server stopped")
 
     app = Starlette(
-        routes=_routes(),
+        routes=[route for route, _ in table],
         middleware=[
-            Middleware(Observe, metrics=metrics, routes=route_names, log_access=settings.access_log, guard=guard,
-                       json_fields=fmt == "json"),
+            Middleware(Observe, metrics=metrics, routes=route_labels(table), log_access=settings.access_log,
+                       guard=guard, json_fields=fmt == "json"),
+            Middleware(KeepEncodedSlashes),
             Middleware(Gate, settings=settings),
         ],
         exception_handlers=_error_handlers(guard),
@@ -102,5 +156,5 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     app.router.redirect_slashes = False  # never a redirect built from the client's Host header
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.openapi = build_openapi(api_key=settings.api_key is not None)
+    app.state.openapi = build_openapi(api_key=settings.api_key is not None, metrics_public=settings.metrics_public)
     return app

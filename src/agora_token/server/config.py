@@ -14,6 +14,15 @@ DEFAULT_API_KEY_ENV = "AGORA_TOKEN_API_KEY"
 #: Lets ``--api-key-env`` reach worker processes, which configure themselves from the environment.
 API_KEY_ENV_VAR = "AGORA_TOKEN_API_KEY_ENV"
 ACCESS_LOG_VAR = "AGORA_TOKEN_ACCESS_LOG"
+#: "1": /metrics answers without the API key (Prometheus then needs no bearer token).
+METRICS_PUBLIC_VAR = "AGORA_TOKEN_METRICS_PUBLIC"
+#: The interface to listen on, for ``serve``, the gunicorn config and the Docker image alike.
+HOST_VAR = "AGORA_TOKEN_HOST"
+#: Worker processes: the name gunicorn and most platforms use, read by ``serve`` too.
+WORKERS_VAR = "WEB_CONCURRENCY"
+#: The HTTP parser ("auto", "httptools" or "h11"), for ``serve`` and the gunicorn worker.
+HTTP_VAR = "AGORA_TOKEN_HTTP"
+HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
 DEFAULT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"
 
@@ -77,6 +86,36 @@ def resolve_port(environ: Optional[Mapping[str, str]] = None, port: Optional[int
     return port
 
 
+def resolve_host(environ: Optional[Mapping[str, str]] = None, host: Optional[str] = None) -> str:
+    """``host`` if given, else ``AGORA_TOKEN_HOST``, else 127.0.0.1."""
+    environ = os.environ if environ is None else environ
+    if host is not None:
+        return host
+    return environ.get(HOST_VAR, "").strip() or DEFAULT_HOST
+
+
+def resolve_workers(environ: Optional[Mapping[str, str]] = None, workers: Optional[int] = None,
+                    default: int = 1) -> int:  # fmt: skip
+    """``workers`` if given, else ``WEB_CONCURRENCY``, else ``default``; at least 1 (``ConfigError``)."""
+    environ = os.environ if environ is None else environ
+    if workers is None:
+        return int(_number(environ, WORKERS_VAR, default, 1, True))
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
+def resolve_http(environ: Optional[Mapping[str, str]] = None, http: Optional[str] = None) -> str:
+    """``http`` if given, else ``AGORA_TOKEN_HTTP``, else "auto" (``ConfigError`` on another word)."""
+    environ = os.environ if environ is None else environ
+    if http is not None:
+        return http
+    value = environ.get(HTTP_VAR, "").strip().lower() or "auto"
+    if value not in HTTP_IMPLEMENTATIONS:
+        raise ConfigError(f"{HTTP_VAR} must be one of {', '.join(HTTP_IMPLEMENTATIONS)}, got {value[:40]!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the token server needs: credentials, allowed origins, optional API key, access-log switch."""
@@ -87,6 +126,8 @@ class Settings:
     cors_allow_origins: Tuple[str, ...] = ("*",)
     api_key: Optional[str] = field(default=None, repr=False)
     access_log: bool = True
+    #: /metrics answers without the API key (the other routes still need it).
+    metrics_public: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -110,7 +151,7 @@ class Settings:
         api_key_env: Optional[str] = None,
         app_id: Optional[str] = None,
     ) -> "Settings":
-        """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key; raise ``ConfigError``.
+        """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key, switches; ``ConfigError``.
 
         The credentials follow the CLI's rule (``agora_token.credentials``); ``app_id`` (``serve
         --app-id``) overrides the App ID variables.
@@ -137,6 +178,7 @@ class Settings:
             cors_allow_origins=origins,
             api_key=api_key,
             access_log=_flag(environ, ACCESS_LOG_VAR, True),
+            metrics_public=_flag(environ, METRICS_PUBLIC_VAR, False),
         )
 
 

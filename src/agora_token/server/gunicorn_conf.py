@@ -2,8 +2,11 @@
 
 It runs ``agora_token.server:app`` (configured from the environment like ``agora-token serve``) in
 uvicorn workers with our connection hygiene, sets up prometheus_client's multiprocess mode so that
-/metrics, from any worker, reports the sum of all workers, and raises the open-file limit. Command-line
-options (``--bind``, ``--workers``, ``--graceful-timeout``) override what is set here.
+/metrics, from any worker, reports the sum of all workers, and raises the open-file limit. It reads
+the variables ``serve`` reads, under the same names (``agora-token serve --help`` lists them):
+``AGORA_TOKEN_HOST``, ``SERVER_PORT``/``PORT`` and ``WEB_CONCURRENCY`` (2 workers when unset) here,
+the rest in the app and the worker. Command-line options (``--bind``, ``--workers``,
+``--graceful-timeout``) override what is set here.
 """
 
 from __future__ import annotations
@@ -13,17 +16,17 @@ import shutil
 import tempfile
 from typing import Any
 
-from agora_token.server.config import DEFAULT_HOST, ConfigError, raise_open_file_limit, resolve_port
+from agora_token.server.config import ConfigError, raise_open_file_limit, resolve_host, resolve_port, resolve_workers
 
 try:
-    _port = resolve_port()
+    _host, _port, _workers = resolve_host(), resolve_port(), resolve_workers(default=2)
 except ConfigError as exc:  # one line, like `agora-token serve`, rather than gunicorn's traceback
     raise SystemExit(f"agora-token gunicorn config: {exc}") from None
 
 wsgi_app = "agora_token.server:app"
 worker_class = "agora_token.server.gunicorn_worker.UvicornWorker"
-bind = [f"{os.environ.get('AGORA_TOKEN_HOST', '').strip() or DEFAULT_HOST}:{_port}"]
-workers = int(os.environ.get("WEB_CONCURRENCY", "") or 2)
+bind = [f"{_host}:{_port}"]
+workers = _workers
 #: On SIGTERM, seconds to finish open requests; Kubernetes' terminationGracePeriodSeconds must exceed it.
 graceful_timeout = 10
 keepalive = 5

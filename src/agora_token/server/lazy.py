@@ -3,15 +3,15 @@
 Importing it never fails (no environment is read, Starlette is not imported). The first lifespan
 event or request builds the real app; if the environment cannot configure it, lifespan startup
 fails with the one-line reason (uvicorn then exits), and a server that skips lifespan answers
-every request 503 ``{"error": "server not configured: ..."}``.
+every request 503 ``{"error": "server not configured: ...", "message": ..., "status": 503}``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from .config import ConfigError
+from .errors import error_json
 
 
 class LazyApp:
@@ -51,7 +51,7 @@ class LazyApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.failed", "message": f"agora-token server: {self._error}"})
         elif scope["type"] == "http":
-            body = json.dumps({"error": f"server not configured: {self._error}"}).encode()
+            body = error_json(503, f"server not configured: {self._error}")
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 503, "headers": headers})
             await send({"type": "http.response.body", "body": body})

@@ -2,6 +2,8 @@
 
 ``Observe`` (outermost): metrics, the access log, and a JSON 500 for anything unexpected (a client
 that goes away mid-request is not unexpected: it is counted as 499, logged without a traceback).
+``KeepEncodedSlashes``: the router sees an encoded ``/`` still encoded, so that it stays inside its
+segment (which then gets a 400 naming it) instead of splitting the path into other segments.
 ``Gate``: CORS (other origins get 403, as agora-token-service), the optional bearer API key,
 and ``Cache-Control: no-store`` (a token must not sit in a shared cache).
 """
@@ -11,12 +13,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
+from urllib.parse import unquote
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from starlette.requests import ClientDisconnect
 
 from .config import Settings
+from .errors import error_body
 from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape
 from .metrics import CLIENT_CLOSED, Metrics
 
@@ -27,8 +32,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = List[Tuple[bytes, bytes]]
 
-#: Reachable without the API key: liveness probes and the API description.
+#: Reachable without the API key: liveness probes and the API description (and /metrics, if the
+#: operator says so: ``--metrics-public``).
 PUBLIC_PATHS = frozenset({"/ping", "/healthz", "/openapi.json"})
+METRICS_PATH = "/metrics"
+_ENCODED_SLASH = re.compile(r"%2[Ff]")
 ALLOW_METHODS = b"GET, POST, OPTIONS"
 ALLOW_HEADERS = b"Authorization, Content-Type"
 ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d %.2fms'
@@ -59,6 +67,7 @@ class Gate:
         self.any_origin = settings.any_origin
         self.origins = frozenset(o.encode() for o in settings.cors_allow_origins)
         self.api_key = settings.api_key.encode() if settings.api_key else None
+        self.public = PUBLIC_PATHS | ({METRICS_PATH} if settings.metrics_public else set())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +82,7 @@ class Gate:
                 extra += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
             else:
                 # A browser would block the answer anyway; refusing outright also spares building a token.
-                await send_json(send, 403, {"error": "origin not allowed"}, [(b"vary", b"Origin")])
+                await send_json(send, 403, error_body(403, "origin not allowed"), [(b"vary", b"Origin")])
                 return
             if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
                 # A preflight carries no credentials, so it is answered before the key check.
@@ -85,9 +94,9 @@ class Gate:
                 await send({"type": "http.response.start", "status": 204, "headers": extra})
                 await send({"type": "http.response.body", "body": b""})
                 return
-        if self.api_key is not None and scope["path"] not in PUBLIC_PATHS and not self._authorized(scope):
+        if self.api_key is not None and not self._public(scope["path"]) and not self._authorized(scope):
             await send_json(
-                send, 401, {"error": "missing or wrong API key: send 'Authorization: Bearer <key>'"},
+                send, 401, error_body(401, "missing or wrong API key: send 'Authorization: Bearer <key>'"),
                 extra + [(b"www-authenticate", b'Bearer realm="agora-token"')],
             )  # fmt: skip
             return
@@ -98,6 +107,10 @@ class Gate:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _public(self, path: str) -> bool:
+        # Both spellings of a route are served: "/metrics" and "/metrics/".
+        return path in self.public or (path.endswith("/") and path[:-1] in self.public)
 
     def _authorized(self, scope: Scope) -> bool:
         value = _header(scope, b"authorization") or b""
@@ -115,13 +128,35 @@ def request_target(scope: Scope) -> str:
     return path + ("?" + query.decode("latin-1") if query else "")
 
 
+class KeepEncodedSlashes:
+    """Routes a path whose raw form has an encoded ``/`` with that ``%2F`` kept in its segment.
+
+    uvicorn decodes ``/rtc/room%2Fx/...`` to ``/rtc/room/x/...``, a path with one segment more, which
+    matches no route (a 404) or the wrong one. With the ``%2F`` kept, the request reaches its route,
+    which refuses the segment by name (``routes.path_segments``). The scope is changed in place, so
+    the middleware above sees the route the router found.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path")
+        if scope["type"] == "http" and isinstance(raw, bytes) and b"%" in raw:
+            text = raw.decode("latin-1")
+            if _ENCODED_SLASH.search(text):
+                scope["path"] = "%2F".join(unquote(part) for part in _ENCODED_SLASH.split(text))
+        await self.app(scope, receive, send)
+
+
 class Observe:
     """Counts every request, writes one access-log line, and turns a crash into a JSON 500."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Dict[Any, str], log_access: bool,
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Callable[[Scope], str], log_access: bool,
                  guard: Optional[RedactSecrets] = None, json_fields: bool = False) -> None:  # fmt: skip
         self.app = app
         self.metrics = metrics
+        #: The route template a finished request is counted under (``application.route_labels``).
         self.routes = routes
         self.log_access = log_access
         self.guard = guard or RedactSecrets(())
@@ -152,11 +187,11 @@ class Observe:
             error_log.exception("unhandled error on %s %s", escape(scope["method"]), escape(request_target(scope)))
             if status == 0:
                 status = 500
-                await send_json(send, 500, {"error": "internal server error"})
+                await send_json(send, 500, error_body(500, "internal server error"))
         finally:
             elapsed = time.perf_counter() - start
             # Route templates, not raw paths: channel names would make the label set unbounded.
-            route = self.routes.get(scope.get("endpoint"), "unmatched")
+            route = self.routes(scope)
             self.metrics.observe(scope["method"], route, status or 500, elapsed)
             if self.log_access and access_log.isEnabledFor(logging.INFO):
                 self._log(scope, status or 500, elapsed)

@@ -7,6 +7,7 @@ from typing import Any, Dict, List
 
 from .._version import __version__
 from ..validation import MAX_ACCOUNT_BYTES, MAX_CHANNEL_BYTES, MAX_LIFETIME, U32_MAX
+from .routes import ROLES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
@@ -22,7 +23,8 @@ _PARAMS: Dict[str, Dict[str, Any]] = {
     },
     "role": {
         "name": "role", "in": "path", "required": True,
-        "schema": {"type": "string", "enum": ["publisher", "subscriber"]},
+        "description": "publisher, host or broadcaster: join and publish; subscriber or audience: join only.",
+        "schema": {"type": "string", "enum": list(ROLES)},
     },
     "tokentype": {
         "name": "tokentype", "in": "path", "required": True,
@@ -62,7 +64,7 @@ def _op(summary: str, params: List[Dict[str, Any]], body: Dict[str, Any], tag: s
             "responses": {
                 "200": {"description": "OK", "content": {"application/json": {"schema": body}}},
                 "400": _ERROR,
-                # A path segment that is empty, "." or "..", or holds "/", matches no route.
+                # A path with a segment too many or too few matches no route.
                 **({"404": _NOT_FOUND} if any(p["in"] == "path" for p in params) else {}),
             },
         }
@@ -73,8 +75,8 @@ def _object(**properties: Any) -> Dict[str, Any]:
     return {"type": "object", "required": sorted(properties), "properties": properties}
 
 
-def build_openapi(api_key: bool = False) -> Dict[str, Any]:
-    """The document; with ``api_key``, token routes and /metrics declare bearer auth and 401."""
+def build_openapi(api_key: bool = False, metrics_public: bool = False) -> Dict[str, Any]:
+    """The document; with ``api_key``, token routes (and /metrics unless ``metrics_public``) declare bearer auth."""
     rtc_id = _user_param("uid", "The uid (digits) or the user account, as `tokentype` says.")
     paths: Dict[str, Any] = {
         "/getToken": {
@@ -101,11 +103,20 @@ def build_openapi(api_key: bool = False) -> Dict[str, Any]:
         ),
         "/rtm/{uid}/": _op(
             "An RTM login token.",
-            [_user_param("uid", "The RTM user id."), *_LIFETIME],
+            [_user_param("uid", "The RTM user id (not `0`)."), *_LIFETIME],
             _object(rtmToken=_TOKEN),
         ),
+        "/rte/{channel}/{role}/{tokentype}/{rtcid}/": _op(
+            "An RTC token and an RTM token, the RTC user being the RTM user too (not 0).",
+            [
+                _PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"],
+                _user_param("rtcid", "The RTC uid or account, as `tokentype` says; also the RTM user id."),
+                *_LIFETIME,
+            ],
+            _object(rtcToken=_TOKEN, rtmToken=_TOKEN),
+        ),
         "/rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/": _op(
-            "An RTC token and an RTM token.",
+            "An RTC token and an RTM token (which also joins the channel as an RTM stream channel).",
             [
                 _PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"],
                 _user_param("rtcid", "The RTC uid or account, as `tokentype` says."),
@@ -154,12 +165,13 @@ def build_openapi(api_key: bool = False) -> Dict[str, Any]:
             "title": "agora-token server",
             "version": __version__,
             "description": "Agora access tokens over HTTP; routes compatible with agora-token-service. "
-            "Every bad input is answered 400 with {\"error\": \"...\"}.",
+            "Every bad input is answered 400 with {\"error\": \"...\", \"message\": \"...\", \"status\": 400}.",
         },
         "paths": paths,
         "components": {
             "schemas": {
-                "Error": _object(error={"type": "string"}),
+                # agora-token-service's clients read "message" or "error": both hold the same text.
+                "Error": _object(error={"type": "string"}, message={"type": "string"}, status={"type": "integer"}),
                 "TokenRequest": {
                     "type": "object",
                     "required": ["tokenType"],
@@ -167,12 +179,11 @@ def build_openapi(api_key: bool = False) -> Dict[str, Any]:
                         "tokenType": {"type": "string", "enum": ["rtc", "rtm", "chat"]},
                         "channel": {"type": "string", "maxLength": MAX_CHANNEL_BYTES, "pattern": _CHANNEL_PATTERN,
                                     "description": "Required for rtc; at most 64 bytes."},
-                        "role": {"type": "string", "enum": ["publisher", "subscriber"], "default": "publisher"},
+                        "role": {"type": "string", "enum": list(ROLES), "default": "subscriber"},
                         "uid": {
                             "type": "string", "maxLength": MAX_ACCOUNT_BYTES,
-                            "description": "Digits: a numeric uid (0..%d); otherwise a user account. "
-                            "rtc: absent means 0 (any user); rtm: required; chat: absent means the app token."
-                            % U32_MAX,
+                            "description": "Digits: a numeric uid (0..%d, 0 = any user); otherwise a user account. "
+                            "rtc and rtm: required; chat: absent means the app token." % U32_MAX,
                         },
                         "expire": {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME, "default": 3600},
                     },
@@ -197,7 +208,7 @@ def build_openapi(api_key: bool = False) -> Dict[str, Any]:
     if api_key:
         doc["components"]["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer"}}
         for path, item in paths.items():
-            if path not in ("/ping", "/healthz"):
+            if path not in ("/ping", "/healthz") and not (path == "/metrics" and metrics_public):
                 item_op = next(iter(item.values()))
                 item_op["security"] = [{"apiKey": []}]
                 item_op["responses"]["401"] = {"$ref": "#/components/responses/Unauthorized"}

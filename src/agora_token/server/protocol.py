@@ -18,7 +18,6 @@ The request itself, once its head is complete, is uvicorn's as usual.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from typing import Any, Dict, Optional, Type
@@ -26,6 +25,7 @@ from typing import Any, Dict, Optional, Type
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import Limits, effective_max_connections
+from .errors import error_json
 from .metrics import CONNECTIONS_REFUSED, REFUSAL_REASONS
 
 try:
@@ -40,7 +40,7 @@ REFUSED = {reason: CONNECTIONS_REFUSED.labels(reason) for reason in REFUSAL_REAS
 
 
 def _canned(status: int, reason: str, message: str, extra: bytes = b"") -> bytes:
-    body = json.dumps({"error": message}, separators=(",", ":")).encode()
+    body = error_json(status, message)
     return (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
         "cache-control: no-store\r\nconnection: close\r\n"

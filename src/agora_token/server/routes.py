@@ -1,8 +1,11 @@
 """The HTTP routes: agora-token-service's token routes, plus /healthz, /metrics and /openapi.json.
 
-Every input is read here and checked with ``agora_token.validation``; tokens come only from the
-Pythonic builders. A bad input raises ``BadRequest`` (answered 400 by the app); the builders'
-``ValueError``/``TypeError`` name the argument and never hold the certificate.
+Every input is read here and checked with ``agora_token.validation``; tokens come from the Pythonic
+builders, and the one shape they lack (an RTM login that also joins a stream channel, which
+agora-token-service issues) from the token model. A bad input raises ``BadRequest`` (answered 400 by
+the app); the builders' ``ValueError``/``TypeError`` name the argument and never hold the certificate.
+Where this server answers otherwise than agora-token-service, README's "Differences from
+agora-token-service" says so and why.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from starlette.responses import JSONResponse, Response
 from .. import _backend
 from .._version import __version__
 from ..builders import RtcRole, build_chat_app_token, build_chat_user_token, build_rtc_token, build_rtm_token
+from ..services import RtcPrivilege, RtmPrivilege, ServiceRtc, ServiceRtm
+from ..token007 import AccessToken2
 from ..validation import MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
 from .config import Settings
 from .metrics import CONTENT_TYPE, Metrics
@@ -27,7 +32,14 @@ DEFAULT_EXPIRE = 3600
 #: A getToken body is a few short fields: anything near this size is not a token request.
 MAX_BODY_BYTES = 16 * 1024
 TOKEN_TYPES = ("rtc", "rtm", "chat")
-ROLES = {"publisher": RtcRole.PUBLISHER, "subscriber": RtcRole.SUBSCRIBER}
+#: The role words a client may send: agora-token-service's two, and the RTC SDK's names for them
+#: (a host or broadcaster publishes; an audience member watches). Any other word is refused rather
+#: than guessed at, so that no token grants more than was asked for.
+ROLES = {
+    "publisher": RtcRole.PUBLISHER, "host": RtcRole.PUBLISHER, "broadcaster": RtcRole.PUBLISHER,
+    "subscriber": RtcRole.SUBSCRIBER, "audience": RtcRole.SUBSCRIBER,
+}  # fmt: skip
+ROLE_WORDS = "publisher, host or broadcaster (to publish); subscriber or audience (to join only)"
 USER_KINDS = ("uid", "userAccount")
 # ASCII digits only: str.isdigit() would also take "²" or Arabic-Indic digits, which int() mishandles.
 _DIGITS = re.compile(r"[0-9]+\Z")
@@ -41,6 +53,7 @@ _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _LONG_NUMBER = re.compile(r"[0-9]{%d}" % (MAX_JSON_NUMBER_DIGITS + 1))
 _OPEN_OR_CLOSE = re.compile(r"[\[\]{}]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ENCODED_SLASH = re.compile(r"%2[Ff]")
 
 
 class BadRequest(ValueError):
@@ -79,18 +92,29 @@ def parse_expire(value: object, name: str) -> int:
 
 
 def parse_role(value: object, name: str = "role") -> RtcRole:
-    """'publisher' or 'subscriber', as agora-token-service spells them."""
+    """One of ``ROLES``' words (exactly as written there), else a BadRequest that lists them."""
     role = ROLES.get(value) if isinstance(value, str) else None
     if role is None:
-        raise BadRequest(f"{name} must be 'publisher' or 'subscriber'")
+        shown = value[:40] if isinstance(value, str) else type(value).__name__
+        raise BadRequest(f"{name} must be {ROLE_WORDS}; got {shown!r}")
     return role
 
 
 def parse_numeric_uid(value: str, name: str = "uid") -> int:
-    """A uid from text: ASCII digits, 0..2^32-1."""
+    """A uid from text: ASCII digits, 0..2^32-1; empty is 0 (any user), as in agora-token-service."""
+    if value == "":
+        return 0
     if not _DIGITS.match(value):
         raise BadRequest(f"{name} must be a number (0..4294967295) when the user is given as 'uid'")
     return check_uid(_int_from_text(name, value), name)
+
+
+def check_rtm_user(value: object, name: str) -> str:
+    """An RTM user id: an account (1..255 bytes), and not "0", which agora-token-service refuses too."""
+    user = check_account(value, name)
+    if user == "0":
+        raise BadRequest(f"{name} must not be '0': that is no RTM user id")
+    return user
 
 
 def parse_rtc_user(kind: str, value: str) -> Dict[str, Union[int, str]]:
@@ -106,17 +130,18 @@ def path_segments(request: Request, names: List[str]) -> Dict[str, str]:
     """The path parameters ``names`` (the last segments of the path), decoded strictly from the raw path.
 
     uvicorn decodes the path leniently: an invalid UTF-8 sequence such as ``%ff`` becomes U+FFFD and a
-    stray ``%`` stays as it is. Here either is a 400 naming the segment.
+    stray ``%`` stays as it is. Here either is a 400 naming the segment, and so is an encoded ``/``
+    (the router saw it still encoded: ``middleware.KeepEncodedSlashes``).
     """
     raw = request.scope.get("raw_path")
     if not isinstance(raw, bytes) or b"%" not in raw:  # nothing was percent-decoded: the router's values
         return {name: request.path_params[name] for name in names}
-    raw_segments = raw.decode("latin-1").rstrip("/").split("/")
-    if len(raw_segments) != request.scope["path"].rstrip("/").count("/") + 1:
-        # An encoded "/" (%2F) made the decoded path, which the router matched, longer than the raw one.
-        raise BadRequest("a path segment contains an encoded '/' (%2F)")
+    text = raw.decode("latin-1")
+    raw_segments = (text[:-1] if text.endswith("/") else text).split("/")
     values = {}
     for name, segment in zip(names, raw_segments[-len(names):]):
+        if _ENCODED_SLASH.search(segment):
+            raise BadRequest(f"{name} contains an encoded '/' (%2F), which no {name} may hold")
         if _BAD_PERCENT.search(segment):
             raise BadRequest(f"{name} has a malformed percent-encoding (a '%' must be followed by two hex digits)")
         try:
@@ -215,6 +240,12 @@ def _rtc_user_from_text(uid: Optional[str]) -> Dict[str, Union[int, str]]:
     return {"account": check_account(uid, "uid")}
 
 
+def _role(data: Dict[str, Any]) -> RtcRole:
+    """The body's role; none (absent, null or "") is a subscriber, as in agora-token-service."""
+    role = data.get("role")
+    return RtcRole.SUBSCRIBER if role is None or role == "" else parse_role(role)
+
+
 async def get_token(request: Request) -> Response:
     """POST /getToken: {tokenType, channel, role, uid, expire} → {"token": ...}."""
     data = _json_object(await _read_body(request))
@@ -227,19 +258,21 @@ async def get_token(request: Request) -> Response:
     expire = parse_expire(data.get("expire"), "expire")
     uid = _uid_text(data)
     settings = _settings(request)
+    channel = data.get("channel")
+    channel = None if channel is None or channel == "" or token_type == "chat" else check_channel(channel, "channel")
     if token_type == "rtc":
-        channel = data.get("channel")
-        if channel is None or channel == "":
+        if channel is None:
             raise BadRequest("channel is required for an rtc token")
-        channel = check_channel(channel, "channel")
-        role = parse_role(data["role"]) if data.get("role") not in (None, "") else RtcRole.PUBLISHER
+        if uid is None:
+            raise BadRequest("uid is required for an rtc token (\"0\" lets any user join)")
         token = build_rtc_token(
-            settings.app_id, settings.app_certificate, channel, role=role, expire=expire, **_rtc_user_from_text(uid)
-        )
+            settings.app_id, settings.app_certificate, channel, role=_role(data), expire=expire,
+            **_rtc_user_from_text(uid),
+        )  # fmt: skip
     elif token_type == "rtm":
         if uid is None:
             raise BadRequest("uid is required for an rtm token (the RTM user id)")
-        token = build_rtm_token(settings.app_id, settings.app_certificate, check_account(uid, "uid"), expire=expire)
+        token = rtm_login(settings, check_rtm_user(uid, "uid"), expire, channel)
     elif uid is None:  # chat without a user: the app token for Chat's REST API, as agora-token-service
         token = build_chat_app_token(settings.app_id, settings.app_certificate, expire=expire)
     else:
@@ -249,9 +282,27 @@ async def get_token(request: Request) -> Response:
     return JSONResponse({"token": token})
 
 
+def rtm_login(settings: Settings, user: str, expire: int, channel: Optional[str] = None) -> str:
+    """An RTM login token for ``user``; with ``channel``, it also joins that channel and sends data there.
+
+    agora-token-service's RTM token with a channel (POST /getToken, and the RTM token of /rte/) is so:
+    the RTC join and data-stream privileges in the channel are what an RTM stream channel asks for.
+    """
+    if channel is None:
+        return build_rtm_token(settings.app_id, settings.app_certificate, user, expire=expire)
+    token = AccessToken2(settings.app_id, settings.app_certificate, expire=expire)
+    stream = ServiceRtc(channel, user)
+    stream.add_privilege(RtcPrivilege.JOIN_CHANNEL, expire)
+    stream.add_privilege(RtcPrivilege.PUBLISH_DATA_STREAM, expire)
+    login = ServiceRtm(user)
+    login.add_privilege(RtmPrivilege.LOGIN, expire)
+    token.add_service(stream)
+    token.add_service(login)
+    return token.build()
+
+
 def _rtc(request: Request, channel: str, role: str, kind: str, user: str, expire: int) -> str:
     settings = _settings(request)
-    channel = check_channel(channel, "channel")
     rtc_role = parse_role(role)
     token = build_rtc_token(
         settings.app_id, settings.app_certificate, channel, role=rtc_role, expire=expire, **parse_rtc_user(kind, user)
@@ -260,34 +311,46 @@ def _rtc(request: Request, channel: str, role: str, kind: str, user: str, expire
     return token
 
 
-def _rtm(request: Request, user_id: str, expire: int, name: str = "uid") -> str:
-    settings = _settings(request)
-    token = build_rtm_token(settings.app_id, settings.app_certificate, check_account(user_id, name), expire=expire)
-    _metrics(request).token_issued("rtm")
-    return token
-
-
 async def rtc_token(request: Request) -> Response:
     """GET /rtc/{channel}/{role}/{tokentype}/{uid}/ → {"rtcToken": ...}."""
     p = path_segments(request, ["channel", "role", "tokentype", "uid"])
     expire = _query_expiry(request)
-    return JSONResponse({"rtcToken": _rtc(request, p["channel"], p["role"], p["tokentype"], p["uid"], expire)})
+    channel = check_channel(p["channel"], "channel")
+    return JSONResponse({"rtcToken": _rtc(request, channel, p["role"], p["tokentype"], p["uid"], expire)})
 
 
 async def rtm_token(request: Request) -> Response:
     """GET /rtm/{uid}/ → {"rtmToken": ...}."""
     uid = path_segments(request, ["uid"])["uid"]
-    return JSONResponse({"rtmToken": _rtm(request, uid, _query_expiry(request))})
+    expire = _query_expiry(request)
+    token = rtm_login(_settings(request), check_rtm_user(uid, "uid"), expire)
+    _metrics(request).token_issued("rtm")
+    return JSONResponse({"rtmToken": token})
 
 
 async def rte_token(request: Request) -> Response:
-    """GET /rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/ → {"rtcToken": ..., "rtmToken": ...}."""
-    p = path_segments(request, ["channel", "role", "tokentype", "rtcid", "rtmid"])
+    """GET /rte/{channel}/{role}/{tokentype}/{rtcid}/[{rtmid}/] → {"rtcToken": ..., "rtmToken": ...}.
+
+    Without ``rtmid`` (or with an empty one) the RTC user is the RTM user too, as in
+    agora-token-service, which refuses that when the RTC user is 0 or empty (anyone is no RTM user).
+    """
+    names = ["channel", "role", "tokentype", "rtcid"]
+    with_rtm = "rtmid" in request.path_params
+    p = path_segments(request, names + ["rtmid"] if with_rtm else names)
     expire = _query_expiry(request)
-    # Check the RTM user before building anything, so a bad request never counts a token.
-    rtm_user = check_account(p["rtmid"], "rtmid")
-    rtc = _rtc(request, p["channel"], p["role"], p["tokentype"], p["rtcid"], expire)
-    return JSONResponse({"rtcToken": rtc, "rtmToken": _rtm(request, rtm_user, expire, "rtmid")})
+    rtm_id = p.get("rtmid", "")
+    if rtm_id == "":
+        if p["rtcid"] in ("", "0"):
+            raise BadRequest("rtmid is required when rtcid is 0 or empty: /rte/{channel}/{role}/{tokentype}/"
+                             "{rtcid}/{rtmid}/")  # fmt: skip
+        rtm_id = p["rtcid"]
+    # Check everything before building anything, so a bad request never counts a token.
+    rtm_user = check_rtm_user(rtm_id, "rtmid" if with_rtm and p["rtmid"] else "rtcid")
+    channel = check_channel(p["channel"], "channel")
+    rtc = _rtc(request, channel, p["role"], p["tokentype"], p["rtcid"], expire)
+    rtm = rtm_login(_settings(request), rtm_user, expire, channel)
+    _metrics(request).token_issued("rtm")
+    return JSONResponse({"rtcToken": rtc, "rtmToken": rtm})
 
 
 async def chat_app_token(request: Request) -> Response:
@@ -301,8 +364,9 @@ async def chat_app_token(request: Request) -> Response:
 async def chat_user_token(request: Request) -> Response:
     """GET /chat/account/{uid}/ → {"chatToken": ...} for one Chat user."""
     settings = _settings(request)
+    user_id = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
-    user = check_account(path_segments(request, ["uid"])["uid"], "uid")
+    user = check_account(user_id, "uid")
     token = build_chat_user_token(settings.app_id, settings.app_certificate, user, expire=expire)
     _metrics(request).token_issued("chat")
     return JSONResponse({"chatToken": token})

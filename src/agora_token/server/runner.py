@@ -19,35 +19,48 @@ from .config import (
     API_KEY_ENV_VAR,
     DEFAULT_API_KEY_ENV,
     DEFAULT_HOST,
+    HOST_VAR,
+    HTTP_IMPLEMENTATIONS,
+    HTTP_VAR,
     LOG_FORMAT_VAR,
     LOG_FORMATS,
     MAX_CONNECTIONS_VAR,
     MAX_HEADER_BYTES_VAR,
+    METRICS_PUBLIC_VAR,
     REQUEST_TIMEOUT_VAR,
+    WORKERS_VAR,
     ConfigError,
     Limits,
     Settings,
     log_format,
     raise_open_file_limit,
+    resolve_host,
+    resolve_http,
     resolve_port,
+    resolve_workers,
 )
 from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, spelled
 from .logs import logging_config
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
 MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 #: The variables ``serve`` reads, for its --help (each option's own help names the one it overrides).
+#: The gunicorn config (``gunicorn_conf``) and deploy/Dockerfile use the same names.
 ENVIRONMENT = (
     (spelled(APP_ID_VARS), "the App ID (32 hex characters); --app-id overrides it"),
     (spelled(CERTIFICATE_VARS), "the App Certificate (32 hex characters); never logged"),
+    (HOST_VAR, f"the interface to listen on (default {DEFAULT_HOST}); --host overrides it"),
     ("SERVER_PORT, then PORT", "the port (default 8080); --port overrides it"),
+    (WORKERS_VAR, "worker processes (default 1); --workers overrides it"),
     ("CORS_ALLOW_ORIGIN", "* (default) or a comma-separated list of allowed origins"),
     (DEFAULT_API_KEY_ENV, "if set, require 'Authorization: Bearer <key>' (--api-key-env names another variable)"),
+    (API_KEY_ENV_VAR, "the name of the variable that holds the API key (as --api-key-env)"),
+    (METRICS_PUBLIC_VAR, "1 serves /metrics without the API key (as --metrics-public)"),
     (ACCESS_LOG_VAR, "0 turns the access log off (as --no-access-log)"),
     (LOG_FORMAT_VAR, "text (default) or json (as --log-format)"),
+    (HTTP_VAR, "as --http"),
     (REQUEST_TIMEOUT_VAR, "as --request-timeout"),
     (MAX_CONNECTIONS_VAR, "as --max-connections"),
     (MAX_HEADER_BYTES_VAR, "as --max-header-bytes"),
@@ -66,11 +79,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--app-id", default=None, metavar="APP_ID",
         help=f"the App ID (default: from {spelled(APP_ID_VARS)}); the certificate only comes from the environment",
     )  # fmt: skip
-    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--host", default=None, help=f"interface to listen on (default: ${HOST_VAR}, else {DEFAULT_HOST})"
+    )
     parser.add_argument(
         "--port", type=int, default=None, help="port to listen on (default: $SERVER_PORT, then $PORT, then 8080)"
     )
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: %(default)s)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help=f"worker processes (default: ${WORKERS_VAR}, else 1)"
+    )
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="(default: %(default)s)")
     parser.add_argument(
         "--api-key-env",
@@ -79,6 +96,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"require 'Authorization: Bearer <key>' with the key read from $VAR (default: ${DEFAULT_API_KEY_ENV} "
         "if set, else no key)",
     )
+    parser.add_argument(
+        "--metrics-public", action="store_true", default=None,
+        help=f"serve /metrics without the API key, for a Prometheus without a bearer token (default: "
+        f"${METRICS_PUBLIC_VAR}, else off)",
+    )  # fmt: skip
     parser.add_argument(
         "--no-access-log", dest="access_log", action="store_false", help="do not log one line per request"
     )
@@ -109,8 +131,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         f"{Limits.max_header_bytes})",
     )  # fmt: skip
     parser.add_argument(
-        "--http", choices=HTTP_IMPLEMENTATIONS, default="auto",
-        help="HTTP parser: httptools (when installed) or h11 (default: %(default)s)",
+        "--http", choices=HTTP_IMPLEMENTATIONS, default=None,
+        help=f"HTTP parser: httptools (when installed) or h11 (default: ${HTTP_VAR}, else auto)",
     )  # fmt: skip
 
 
@@ -122,14 +144,11 @@ def _fail(message: str) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the token server until SIGTERM/SIGINT; 2 (after one stderr line) if it cannot be configured."""
-    host: str = getattr(args, "host", DEFAULT_HOST) or DEFAULT_HOST
-    workers = getattr(args, "workers", None)
-    workers = 1 if workers is None else workers  # not `or 1`: --workers 0 is an error, not a default
     level: str = (getattr(args, "log_level", None) or "info").lower()
     api_key_env = getattr(args, "api_key_env", None)
     access_log: bool = getattr(args, "access_log", True)
+    metrics_public: bool = bool(getattr(args, "metrics_public", None))
     graceful: float = getattr(args, "graceful_timeout", 10.0)
-    http: str = getattr(args, "http", None) or "auto"
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401  (only checking that the extra is installed)
@@ -143,7 +162,10 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app_id = getattr(args, "app_id", None)
         settings = Settings.from_env(api_key_env=api_key_env, app_id=app_id)
+        host = resolve_host(host=getattr(args, "host", None))
         port = resolve_port(port=getattr(args, "port", None))
+        workers = resolve_workers(workers=getattr(args, "workers", None))
+        http = resolve_http(http=getattr(args, "http", None))
         limits = _limits(args)
         fmt = getattr(args, "log_format", None) or log_format()
     except ConfigError as exc:
@@ -154,12 +176,12 @@ def serve(args: argparse.Namespace) -> int:
         protocol = protocol_class(http)
     except ValueError as exc:
         return _fail(str(exc))
-    if workers < 1:
-        return _fail(f"--workers must be at least 1, got {workers}")
     if level not in LOG_LEVELS:
         return _fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
     if not access_log:
         settings = dataclasses.replace(settings, access_log=False)
+    if metrics_public:
+        settings = dataclasses.replace(settings, metrics_public=True)
     # Every idle or slow client holds a descriptor: take all the process may have.
     raise_open_file_limit()
     options: Any = dict(
@@ -185,9 +207,9 @@ def serve(args: argparse.Namespace) -> int:
             os.environ[API_KEY_ENV_VAR] = api_key_env
         os.environ[APP_ID_VARS[0]] = settings.app_id  # --app-id, or what the variables gave: the same app
         os.environ[ACCESS_LOG_VAR] = "1" if settings.access_log else "0"
+        os.environ[METRICS_PUBLIC_VAR] = "1" if settings.metrics_public else "0"
         with _multiprocess_metrics():
-            uvicorn.run("agora_token.server:app", workers=workers, log_config=logging_config(level, fmt), **options)
-        return 0
+            return _run_workers(workers, options, level, fmt)
     except SystemExit as exc:  # uvicorn exits on a port already in use, after logging why
         return exc.code if isinstance(exc.code, int) else 1
 
@@ -229,6 +251,19 @@ def _multiprocess_metrics() -> Iterator[Optional[str]]:
     finally:
         os.environ.pop(MULTIPROC_VAR, None)
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_workers(workers: int, options: Any, level: str, fmt: str) -> int:
+    """``workers`` processes serving ``agora_token.server:app`` on one socket, under ``supervisor.Supervisor``."""
+    import uvicorn
+
+    from .supervisor import Supervisor, worker_options
+
+    config = uvicorn.Config("agora_token.server:app", workers=workers, log_config=logging_config(level, fmt),
+                            **options, **worker_options())  # fmt: skip
+    supervisor = Supervisor(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    return 1 if supervisor.failed_to_start else 0
 
 
 def _run_one(settings: Settings, options: Any, level: str, fmt: str, limits: Limits) -> int:
