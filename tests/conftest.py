@@ -15,10 +15,8 @@ the pure kernel (subprocesses too), as on a platform without a compiler.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Iterator, List
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -32,7 +30,6 @@ except ImportError:  # reported per test by pytest_runtest_setup: a skip locally
 
 REQUIRE_EXTENSION = os.environ.get("AGORA_TOKEN_REQUIRE_EXTENSION", "") == "1"
 KERNELS = {"c": _fastpack, "python": _pure}
-VECTORS: List[Dict[str, Any]] = json.loads((Path(__file__).parent / "data" / "official_vectors.json").read_text())
 
 # The backend fixture swaps a module attribute once per test, which is safe across examples.
 settings.register_profile("default", suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

@@ -22,8 +22,8 @@ import pytest
 from agora_token import AccessToken, AccessToken2, ServiceType, legacy
 from agora_token.cli import main
 
-from .conftest import VECTORS
-from .tokens import UNKNOWN_SERVICE_TYPE
+from .common import VECTORS
+from .common import UNKNOWN_SERVICE_TYPE
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"

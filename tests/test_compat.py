@@ -1,5 +1,5 @@
 """The drop-in layer ``agora_token.compat``: official vectors, byte identity with agoraiotools 0.3.4,
-and the official python3 behaviour (SPEC §3.7, §3.8, §4, §5, §9)."""
+and the official python3 behaviour (docs/format.md: "Building", "Parsing", "Services")."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agora_token import _backend, build_convoai_token, build_stt_token
+from agora_token import _backend, build_convoai_token, build_stt_token, wire
 from agora_token import compat as compat_package
 from agora_token.compat import AccessToken as c006
 from agora_token.compat import AccessToken2 as c007
@@ -31,10 +31,10 @@ from agora_token.compat import education_token_builder as c_edu
 from agora_token.compat import fpa_token_builder as c_fpa
 from agora_token.compat import stt_token_builder as c_stt
 
-from .conftest import VECTORS
-
+from .common import UNKNOWN_SERVICE_TYPE, VECTORS, payload, service_from_vector, vectors
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 
 def _official(name: str) -> Any:
     # agoraiotools' __init__ rebinds several module names (AccessToken2, RtcTokenBuilder2, ...) to
@@ -52,14 +52,13 @@ off_chat = _official("ChatTokenBuilder2")
 off_apaas = _official("apaas_token_builder")
 off_edu = _official("education_token_builder")
 off_fpa = _official("fpa_token_builder")
-from .tokens import UNKNOWN_SERVICE_TYPE, payload, service_from_vector, vectors
 
 V006 = vectors(VECTORS, "006")
 V007 = vectors(VECTORS, "007")
 WITH_BUILDER = [v for v in V006 + V007 if "builder_equivalent" in v]
 _SENTINEL = next(v["expected"] for v in V007 if v["verified_by_python3"])
 STOCK_ZLIB = zlib.compress(payload(_SENTINEL)) == base64.b64decode(_SENTINEL[3:])
-DAY = 24 * 3600  # a 006 token's own default lifetime (SPEC §2.2)
+DAY = 24 * 3600  # a 006 token's own default lifetime (docs/format.md, "006")
 
 
 def _ids(items: List[Dict[str, Any]]) -> List[str]:
@@ -83,16 +82,14 @@ class _FixedSaltKernel:
     def random_salt(self) -> int:
         return self._salt
 
-    def rtc_token(self, *args: Any) -> None:
-        return None  # the hot path reads the clock and draws the salt in the kernel: decline it
-
-    # The kernels fill in a None issue time or salt themselves: pin those too.
-    def build_007(self, app_id: str, cert: str, issue_ts: Any, expire: int, salt: Any, services: Any) -> str:
-        issue_ts = int(time.time()) if issue_ts is None else issue_ts
+    # The kernels draw a None salt themselves: pin that too (the time comes from time.time, patched).
+    def build_007(self, app_id: str, cert: str, issue_ts: int, expire: int, salt: Any, services: Any) -> str:
         return self._kernel.build_007(app_id, cert, issue_ts, expire, self._salt if salt is None else salt, services)
 
-    def build_006(self, app_id: str, cert: str, channel: str, uid: str, salt: Any, ts: Any, privileges: Any) -> str:
-        ts = int(time.time()) + self._kernel.TOKEN_006_LIFETIME if ts is None else ts
+    def build_007_user(self, app_id: str, cert: str, issue_ts: int, expire: int, salt: Any, *service: Any) -> str:
+        return self._kernel.build_007_user(app_id, cert, issue_ts, expire, self._salt if salt is None else salt, *service)
+
+    def build_006(self, app_id: str, cert: str, channel: str, uid: str, salt: Any, ts: int, privileges: Any) -> str:
         return self._kernel.build_006(app_id, cert, channel, uid, self._salt if salt is None else salt, ts, privileges)
 
 
@@ -318,27 +315,32 @@ def test_rtc_builders_match_agoraiotools(
     assert ours == theirs
 
 
-# Clears the drop-in's process-wide shape table, which a copy of this test on another thread fills.
+def _official_rtc_entries() -> int:
+    """How many sets of arguments the RTC table holds as checked by the official rules."""
+    return sum(key[0] == wire.OFFICIAL_RULES for key in wire.RTC_TABLE)
+
+
+# Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 @given(
     app_id=HEX32, cert=HEX32, channel=TEXT, uids=st.lists(U32, min_size=1, max_size=3), role=ROLE, expire=U32,
     privilege=U32, first=UID,
 )  # fmt: skip
 def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, channel, uids, role, expire, privilege, first):
-    # Once build_token_with_uid has built a token, a new uid with the same other arguments goes
-    # straight to the kernel (c_rtc._UID_SHAPES): the token must be the one every check builds,
-    # and agoraiotools', at the issue time and salt the hot path chose.
-    c_rtc._UID_SHAPES.clear()
+    # Once build_token_with_uid has built a token, a new uid with the same other arguments is built
+    # from the RTC table (wire.rtc_token): the token must be the one every check builds, and
+    # agoraiotools', at the issue time and salt the table chose.
+    wire.RTC_TABLE.clear()
     args = (app_id, cert, channel)
     rest = (role, expire, privilege)
     try:
         c_rtc.RtcTokenBuilder.build_token_with_uid(*args, first, *rest)
     except (TypeError, ValueError):
-        assert not c_rtc._UID_SHAPES  # a refused call remembers nothing
+        assert not wire.RTC_TABLE  # a refused call remembers nothing
         return
-    assert len(c_rtc._UID_SHAPES) == 1
+    assert _official_rtc_entries() == 1
     for uid in uids:
-        hot = _backend.kernel.rtc_token(c_rtc._UID_SHAPES, *args, uid, *rest, "007")
+        hot = wire.rtc_token(wire.OFFICIAL_RULES, *args, uid, *rest, "007")
         assert hot is not None
         token = c_rtc.RtcTokenBuilder.build_token_with_uid(*args, uid, *rest)
         for built in (hot, token):
@@ -353,12 +355,12 @@ def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, cha
             assert built == checked == theirs
 
 
-# Clears the drop-in's process-wide shape table, which a copy of this test on another thread fills.
+# Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 def test_rtc_uid_hot_path_is_not_taken_while_pinned():
-    c_rtc._UID_SHAPES.clear()
+    wire.RTC_TABLE.clear()
     c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
-    assert c_rtc._UID_SHAPES  # remembered
+    assert _official_rtc_entries() == 1  # remembered
     with compat_package.pinned(issue_ts=1_700_000_000, salt=4242):
         tokens = {c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600) for _ in range(3)}
     assert len(tokens) == 1
@@ -1028,14 +1030,17 @@ def test_numeric_rtm2_user_id_is_its_decimal_string():
         at.ServiceRtm2(1.0)
 
 
-# Clears the drop-in's process-wide shape table, which a copy of this test on another thread fills.
+# Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 @pytest.mark.parametrize("role,expire,privilege", [(True, 600, 600), (1.0, 600, 600), (1, True, 600), (1, 600, True)])
-def test_rtc_uid_hot_path_remembers_only_exact_types(role, expire, privilege):
-    # Lookalike values (True == 1, 1.0 == 1) build a token but are not remembered: as a key they
-    # would also stand for the exact values they equal.
-    c_rtc._UID_SHAPES.clear()
+def test_rtc_uid_table_keeps_lookalikes_apart(role, expire, privilege):
+    # Lookalike values (True == 1, 1.0 == 1) build a token, as officially, but in the table they are
+    # keys of their own: neither they nor the exact values they equal ever stand for the other.
+    exact = (1, 600, 600)
+    wire.RTC_TABLE.clear()
     assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, role, expire, privilege)
-    assert not c_rtc._UID_SHAPES
-    c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
-    assert len(c_rtc._UID_SHAPES) == 1
+    assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, *exact, "007") is None
+    wire.RTC_TABLE.clear()
+    assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, *exact)
+    assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, role, expire, privilege, "007") is None
+    assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, *exact, "007") is not None

@@ -18,7 +18,7 @@ import pytest
 from agora_token import AccessToken2, _pure
 
 from .differential import agree
-from .tokens import payload
+from .common import payload
 
 try:
     from agora_token import _fastpack

@@ -8,7 +8,7 @@ import pytest
 
 from agora_token import TokenError, legacy
 
-from .conftest import VECTORS
+from .common import VECTORS
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 

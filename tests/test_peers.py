@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from agora_token import AccessToken2, Service
 
-from .tokens import payload
+from .common import payload
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 

@@ -7,7 +7,7 @@ import pytest
 from agora_token import AccessToken, AccessToken2, Rtm2Permissions, ServiceRtc, ServiceRtm, TokenError, _backend
 from agora_token.services import LAYOUTS
 
-from .tokens import UNKNOWN_SERVICE_TYPE, every_service
+from .common import UNKNOWN_SERVICE_TYPE, every_service
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 

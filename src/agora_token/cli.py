@@ -19,10 +19,11 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tupl
 from . import _backend, builders, legacy
 from ._version import __version__
 from .credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
-from .describe import describe, render
+from .describe import describe
 from .errors import TokenError
 from .services import PermissionType, ResourceType, Rtm2Permissions
-from .validation import check_app_id, check_certificate, check_token_lifetime
+from .render import render
+from .validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_app_id, check_certificate, check_token_lifetime
 
 PROG = "agora-token"
 #: How help and errors name the credential variables (the rule: ``credentials``).
@@ -244,7 +245,7 @@ def _cmd_fcdn(args: argparse.Namespace) -> int:
 def _legacy_expired_ts(args: argparse.Namespace) -> int:
     # Legacy formats store an absolute expiry; the CLI speaks in seconds from now like everywhere else.
     now = int(time.time()) if args.issue_ts is None else args.issue_ts
-    return now + check_token_lifetime("expire", args.expire, builders.DEFAULT_EXPIRE)
+    return now + check_token_lifetime("expire", args.expire, DEFAULT_EXPIRE)
 
 
 def _cmd_dynamic_key(args: argparse.Namespace) -> int:
@@ -380,10 +381,10 @@ def _add_user(parser: argparse.ArgumentParser, required: bool = True) -> None:
         user.add_argument("--account", help="the user account the app joins with")
 
 
-def _add_expire(parser: argparse.ArgumentParser, default: int = builders.DEFAULT_EXPIRE, what: str = "token") -> None:
+def _add_expire(parser: argparse.ArgumentParser, default: int = DEFAULT_EXPIRE, what: str = "token") -> None:
     parser.add_argument(
         "--expire", type=int, default=default, metavar="SECONDS",
-        help=f"{what} lifetime in seconds from now, at most 86400; 0 means the default (default: {default})",
+        help=f"{what} lifetime in seconds from now, at most {MAX_LIFETIME}; 0 means the default (default: {default})",
     )  # fmt: skip
 
 
@@ -474,7 +475,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         _add_expire(p)
 
     p = command("fpa", _cmd_fpa, "an FPA (Full Path Acceleration) login token")
-    _add_expire(p, builders.FPA_EXPIRE)
+    _add_expire(p, MAX_LIFETIME)
 
     # Streaming and fusion CDN: a channel, a user and two privileges, each on unless turned off.
     grants = (

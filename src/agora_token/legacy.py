@@ -1,4 +1,4 @@
-"""The formats before 006 (SPEC §8): DynamicKey 1–5 and the Signaling token, built, parsed and verified.
+"""The formats before 006 (docs/format.md, "Before 006"): DynamicKey 1–5 and the Signaling token, built, parsed and verified.
 
 Agora retired these long ago; they are here so old deployments can still be served and so
 ``agora-token inspect`` can explain any key it is shown. Times are absolute Unix seconds, as the
@@ -20,7 +20,7 @@ from enum import IntEnum
 from typing import Dict, Mapping, Optional, Tuple
 
 from ._bind import bind_first
-from . import _token_errors as words
+from . import _messages as _msg
 from ._limits import MAX_TOKEN_LENGTH, SALT_MAX
 from .errors import TokenError
 from .validation import check_account, check_app_id, check_certificate, check_channel, check_u16, check_u32, check_uid
@@ -425,11 +425,11 @@ def looks_legacy(token: str) -> bool:
 def parse(token: str) -> LegacyToken:
     """Decode a DynamicKey v1–v5 or Signaling token; raises ``TokenError`` if it is none of them."""
     if not isinstance(token, str):
-        raise TokenError(words.not_a_str(token))
+        raise TokenError(_msg.not_a_str(token))
     if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(words.TOO_LONG)
+        raise TokenError(_msg.TOO_LONG)
     if not token.isascii():  # every legacy format is ASCII; a lone surrogate could not be verified
-        raise TokenError("not a DynamicKey v1-v5 or Signaling token: it has non-ASCII characters")
+        raise TokenError(_msg.LEGACY_NOT_ASCII)
     if token.startswith("005"):
         return _parse_dk5(token)
     for fmt, pattern in _PATTERNS.items():
@@ -445,7 +445,7 @@ def parse(token: str) -> LegacyToken:
                 uid=int(groups["uid"]) if "uid" in groups else None,
                 expired_ts=int(groups["exp"]) if "exp" in groups else None,
             )
-    raise TokenError("not a DynamicKey v1-v5 or Signaling token")
+    raise TokenError(_msg.NOT_LEGACY)
 
 
 def _parse_dk5(token: str) -> LegacyToken:
@@ -453,13 +453,13 @@ def _parse_dk5(token: str) -> LegacyToken:
     try:
         content = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        raise TokenError("DynamicKey v5 body is not valid base64") from None
+        raise TokenError(_msg.DK5_NOT_BASE64) from None
     pos = 0
 
     def take(size: int, what: str) -> bytes:
         nonlocal pos
         if pos + size > len(content):
-            raise TokenError(f"DynamicKey v5 is truncated: {what} runs past the end")
+            raise TokenError(_msg.dk5_truncated(what))
         chunk = content[pos : pos + size]
         pos += size
         return chunk
@@ -483,11 +483,11 @@ def _parse_dk5(token: str) -> LegacyToken:
         try:
             extra[key] = raw("extra value").decode()
         except UnicodeDecodeError:
-            raise TokenError("DynamicKey v5 extra value is not UTF-8") from None
+            raise TokenError(_msg.DK5_EXTRA_NOT_UTF8) from None
     if pos != len(content):
-        raise TokenError("DynamicKey v5 has data after its last field")
+        raise TokenError(_msg.DK5_TRAILING)
     if not re.fullmatch(rb"[0-9a-fA-F]{40}", signature):
-        raise TokenError("DynamicKey v5 signature is not 40 hex digits")
+        raise TokenError(_msg.DK5_SIGNATURE)
     return LegacyToken(
         format="dk5",
         app_id=app_id.hex(),

@@ -1,10 +1,11 @@
-"""The ten 007 service types (SPEC §3.2 and §9): what each carries and how it reaches the kernel.
+"""The ten 007 service types (docs/format.md, "Services"): what each carries and how it reaches the kernel.
 
 A service is a set of privileges (id → seconds from the token's issue time) plus its own fields.
 Each class declares its wire type, display name and privilege enum (class keywords) and its fields
 (``layout``, ``field_names``, the checks in ``__init__``) once; the class registers itself in
 ``SERVICE_CLASSES``, and ``LAYOUTS`` (what the kernels parse by), ``describe``, compat's classes
-and ``kServices`` and the tests' example services all follow from that registry.
+(with the official ``k*`` names, which compat derives) and the tests' example services all follow
+from that registry.
 
 Adding a service type: its ``ServiceType`` member and its class here, its name in the package's
 ``__init__`` (import and ``__all__``), and the wire types the tests expect (``test_layouts_...``).
@@ -119,7 +120,6 @@ class Service:
     """
 
     service_type: ClassVar[int]
-    kServiceType: ClassVar[int]
     #: How people call the service (``agora-token inspect`` shows it).
     display_name: ClassVar[str] = ""
     #: Wire layout of the fields after the privileges: s string, h int16, p RTM2 permissions.
@@ -151,8 +151,6 @@ class Service:
             if privileges is not None:
                 cls.Privilege = privileges
             SERVICE_CLASSES[int(service_type)] = cls  # plain int keys: the parser looks up wire ints
-        if hasattr(cls, "service_type"):  # not on the shape-only bases (_UserService...)
-            cls.kServiceType = cls.service_type  # the official name
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds after the token's issue time (0: with the token)."""
@@ -202,10 +200,6 @@ class ServiceRtc(Service, service_type=ServiceType.RTC, name="RTC", privileges=R
 
     layout = "ss"
     __slots__ = field_names = ("channel_name", "uid")
-    # The official constants, bound from the enum in its order (so they cannot drift from it).
-    kPrivilegeJoinChannel, kPrivilegePublishAudioStream, kPrivilegePublishVideoStream, kPrivilegePublishDataStream = (
-        RtcPrivilege
-    )
 
     def __init__(self, channel_name: str = "", uid: Union[int, str] = 0) -> None:
         self.privileges = {}
@@ -240,7 +234,6 @@ class ServiceRtm(_UserService, service_type=ServiceType.RTM, name="RTM", privile
     """Log in to RTM as ``user_id``."""
 
     __slots__ = ()
-    kPrivilegeLogin = RtmPrivilege.LOGIN
 
 
 class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMING, name="Streaming",
@@ -248,28 +241,24 @@ class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMIN
     """Publish mixed or raw media streams in a channel."""
 
     __slots__ = ()
-    kPrivilegePublishMixStream, kPrivilegePublishRawStream = StreamingPrivilege
 
 
 class ServiceFpa(Service, service_type=ServiceType.FPA, name="FPA", privileges=FpaPrivilege):
     """Log in to FPA (Full Path Acceleration)."""
 
     __slots__ = ()
-    kPrivilegeLogin = FpaPrivilege.LOGIN
 
 
 class ServiceChat(_UserService, service_type=ServiceType.CHAT, name="Chat", privileges=ChatPrivilege):
     """Agora Chat as a user, or as the app when ``user_id`` is empty."""
 
     __slots__ = ()
-    kPrivilegeUser, kPrivilegeApp = ChatPrivilege
 
 
 class ServiceFCdn(_ChannelAccountService, service_type=ServiceType.FCDN, name="Fusion CDN", privileges=FCdnPrivilege):
     """Publish to or play from fusion CDN."""
 
     __slots__ = ()
-    kPrivilegePublish, kPrivilegePlay = FCdnPrivilege
 
 
 class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexible Classroom)",
@@ -278,7 +267,6 @@ class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexibl
 
     layout = "ssh"
     __slots__ = field_names = ("room_uuid", "user_uuid", "role")
-    kPrivilegeRoomUser, kPrivilegeUser, kPrivilegeApp = ApaasPrivilege
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
         self.privileges = {}
@@ -331,7 +319,7 @@ class Rtm2Permissions:
         }
 
     def to_wire(self) -> Tuple[Field, ...]:
-        """The flat word/string sequence the kernel packs (SPEC §3.2)."""
+        """The flat word/string sequence the kernel packs (docs/format.md, "RTM2 permissions")."""
         out: List[Field] = [len(self._entries)]
         for rt, perms in sorted(self._entries.items()):
             out += (rt, len(perms))
@@ -381,7 +369,6 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
 
     layout = "sp"
     __slots__ = field_names = ("user_id", "permissions")
-    kPrivilegeLogin = RtmPrivilege.LOGIN
     Permissions = Rtm2Permissions
 
     def __init__(self, user_id: Union[str, int] = "", permissions: Optional[Rtm2Permissions] = None) -> None:

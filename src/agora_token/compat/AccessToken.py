@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ..token006 import DEFAULT_TOKEN_LIFETIME
 from ..token006 import AccessToken as _CoreAccessToken
+from ..validation import MAX_LIFETIME
 from ._common import is_uuid, now, random_salt, uid_str
 
 kJoinChannel = 1
@@ -42,7 +42,7 @@ class AccessToken:
         self.appID = appID
         self.appCertificate = appCertificate
         self.channelName = channelName
-        self.ts = now() + DEFAULT_TOKEN_LIFETIME
+        self.ts = now() + MAX_LIFETIME
         self.salt = random_salt()
         self.messages: Dict[int, int] = {}
         self.uidStr = uid_str(uid)

@@ -8,9 +8,11 @@ ever printed.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, Union
 
 from .. import services as _services
+from ..token007 import OFFICIAL_DEFAULT_EXPIRE
 from ..token007 import AccessToken2 as _CoreAccessToken2
 from ..validation import check_u16
 from ._common import is_uuid, now, random_salt, uid_str
@@ -35,13 +37,22 @@ class ServiceTypeId(int):
         return int(self)
 
 
+def official_name(privilege: IntEnum) -> str:
+    """The official constant of a privilege: ``kPrivilege`` and its name in CamelCase
+    (``JOIN_CHANNEL`` -> ``kPrivilegeJoinChannel``), as Agora's code names every one."""
+    return "kPrivilege" + "".join(word.capitalize() for word in privilege.name.split("_"))
+
+
 class Service(_services.Service):
     """Base of the official-style services: ``Service(service_type)`` plus ``add_privilege``.
 
-    ``service_type`` is an int (what the core packs) that may also be called like the official method.
+    ``service_type`` is an int (what the core packs) that may also be called like the official
+    method. Each class also has the official constants: ``kServiceType`` and one ``kPrivilege…`` per
+    privilege of its type, derived from the core class (so a new service type has them too).
     """
 
     service_type = ServiceTypeId(0)
+    kServiceType: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # The wire type: an official-style ``kServiceType`` in the class body, else the core class's.
@@ -51,6 +62,8 @@ class Service(_services.Service):
         cls.service_type = ServiceTypeId(value)
         super().__init_subclass__(**kwargs)
         cls.kServiceType = int(value)
+        for privilege in cls.Privilege:
+            setattr(cls, official_name(privilege), privilege)
 
     def __init__(self, service_type: Optional[int] = None) -> None:
         """A bare service of ``service_type`` (default: the class's own): privileges only, no fields."""
@@ -186,7 +199,7 @@ class AccessToken:
 
     kServices: ClassVar[Dict[int, Type[Service]]] = _official_classes()
 
-    def __init__(self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = 900) -> None:
+    def __init__(self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = OFFICIAL_DEFAULT_EXPIRE) -> None:
         """A token for ``app_id``; ``expire`` is its lifetime in seconds from ``issue_ts`` (0: now)."""
         self.__app_id = app_id
         self.__app_cert = app_certificate

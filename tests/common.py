@@ -1,14 +1,42 @@
-"""Helpers shared by the tests: building core objects from the vectors' input descriptions."""
+"""What the tests share: the test app's credentials, the official vectors, real tokens, example
+services, and helpers that build core objects from the vectors' input descriptions.
+
+Also imported by fuzz/make_corpus.py (the fuzzers' seeds are the tests' real tokens).
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import zlib
-from typing import Any, Dict, List, Mapping, Type
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Type, TypeVar
 
-from agora_token import AccessToken, AccessToken2, Rtm2Permissions, Service
+import pytest
+
+from agora_token import AccessToken, AccessToken2, Rtm2Permissions, Service, _pure
 from agora_token.services import SERVICE_CLASSES
+
+#: The credentials of the test app (the official vectors' own), and a certificate of another app.
+APP_ID = "970CA35de60c44645bbae8a215061b33"
+CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+OTHER_CERT = "0123456789abcdef0123456789abcdef"
+
+#: Agora's official test vectors (tests/data/official_vectors.json): inputs and expected tokens.
+VECTORS: List[Dict[str, Any]] = json.loads((Path(__file__).parent / "data" / "official_vectors.json").read_text())
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+try:  # pytest-run-parallel (free-threaded CPython): keep process-global tests on one thread
+    import pytest_run_parallel  # noqa: F401
+
+    thread_unsafe = pytest.mark.thread_unsafe
+except ImportError:
+
+    def thread_unsafe(func: _F) -> _F:  # type: ignore[no-redef]  # the plugin's marker, or nothing
+        return func
+
 
 #: The example services' field values, by field name (a field not named here gets its own name as
 #: its value), and where one type's example differs; the same set ``fuzz/make_corpus.py`` seeds from.
@@ -88,6 +116,31 @@ def token006_from_vector(inputs: Dict[str, Any]) -> AccessToken:
     return token
 
 
+def b64(data: bytes) -> str:
+    """Standard padded base64, as token bodies are."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def real_tokens() -> Dict[str, str]:
+    """Real tokens, by name: a 007 token of each service type alone and of all together, one with a
+    service type this package does not know, and 006 tokens; built by ``_pure`` at fixed times and
+    salts. The differential tests mutate them, and fuzz/make_corpus.py seeds the fuzzers with them."""
+    tokens = {f"007-type{s.service_type}": _pure.build_007(APP_ID, CERT, 1700000000, 3600, 7, [s.to_wire()])
+              for s in every_service()}  # fmt: skip
+    tokens["007-all"] = _pure.build_007(APP_ID, CERT, 1, 86400, 99999999, [s.to_wire() for s in every_service()])
+    unknown = (UNKNOWN_SERVICE_TYPE, (), ("x",))
+    tokens["007-unknown-type"] = _pure.build_007(APP_ID, CERT, 5, 60, 3, [(1, ((1, 5),), ("c", "1")), unknown])
+    tokens["006-rtc"] = _pure.build_006(APP_ID, CERT, "channel", "1234", 3, 2_000_000_000, ((1, 5), (2, 6), (1000, 7)))
+    tokens["006-empty"] = _pure.build_006(APP_ID, CERT, "c", "", 1, 1, ())
+    return tokens
+
+
+#: ``real_tokens()``, all of them, the 007 ones and the 006 ones.
+REAL: List[str] = []
+REAL_007: List[str] = []
+REAL_006: List[str] = []
+
+
 def payload(token: str) -> bytes:
     """The inflated content of a 007 token (what must match whatever the peer's deflate)."""
     return zlib.decompress(base64.b64decode(token[3:]))
@@ -96,3 +149,8 @@ def payload(token: str) -> bytes:
 def vectors(data: List[Dict[str, Any]], fmt: str, kind: str = "build") -> List[Dict[str, Any]]:
     """The vectors of one format and kind."""
     return [v for v in data if v["format"] == fmt and v["kind"] == kind]
+
+
+REAL += real_tokens().values()
+REAL_007 += [t for t in REAL if t.startswith("007")]
+REAL_006 += [t for t in REAL if t.startswith("006")]
