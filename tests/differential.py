@@ -1,7 +1,7 @@
 """The differential oracle: one call of a kernel function on the C kernel and on its pure mirror,
-which must agree (DESIGN: the kernels are byte-identical).
+which must agree (CONTRIBUTING.md, "How the code is laid out": the kernels are byte-identical).
 
-The tests (tests/test_hardening.py, tests/test_deflate.py) and the fuzz harnesses (fuzz/, through
+The tests (tests/test_parse_differential.py, tests/test_deflate.py) and the fuzz harnesses (fuzz/, through
 fuzz/_harness.py) share this one function, so a fuzzer's finding is a failure of the very check the
 suite runs, and the suite's check is the one the fuzzer hardens. It lives beside the tests because
 they travel everywhere the package is tested (sdist, cibuildwheel's test sources); fuzz/ only runs

@@ -115,7 +115,7 @@ def both(monkeypatch: pytest.MonkeyPatch, salt: int, now: int, ours: Callable[[]
 
 
 def assert_token_matches(token: str, vector: Dict[str, Any]) -> None:
-    """Full string where the vector came from stock zlib, else the inflated payload (SPEC §3.4)."""
+    """Full string where the vector came from stock zlib, else the inflated payload (docs/format.md, "Compression")."""
     if vector["format"] == "006":
         assert token == vector["expected"]
         return
@@ -171,7 +171,7 @@ def test_006_vector_through_compat_access_token(vector):
 
 
 def _rtc_role(privileges: Dict[str, int]) -> int:
-    """Publisher when the vector's RTC service carries the publish privileges (SPEC §4)."""
+    """Publisher when the vector's RTC service carries the publish privileges (docs/format.md, "What the official builders produce")."""
     return c_rtc.Role_Publisher if "2" in privileges else c_rtc.Role_Subscriber
 
 
@@ -475,7 +475,7 @@ def test_006_builders_match_agoraiotools(
 
 
 PRIVILEGES = st.dictionaries(U16, U32, max_size=5)
-# Service types agoraiotools 0.3.4 knows (SPEC §6 item 14), with the arguments of each constructor.
+# Service types agoraiotools 0.3.4 knows (docs/format.md, "Differences between implementations"), with the arguments of each constructor.
 SERVICE_ARGS = {
     1: st.tuples(TEXT, UID),
     2: st.tuples(TEXT),
@@ -527,8 +527,8 @@ def test_access_token_006_class_matches_agoraiotools(app_id, cert, channel, uid,
 
 
 def test_compat_is_stricter_than_agoraiotools_about_whitespace_in_ids(monkeypatch):
-    """SPEC §1: an App ID is exactly 32 hex digits. agoraiotools' bytes.fromhex check also lets
-    whitespace through; compat follows the SPEC and refuses it."""
+    """An App ID is exactly 32 hex digits (docs/format.md, "Primitives"). agoraiotools' bytes.fromhex
+    check also lets whitespace through; compat follows the format and refuses it."""
     spaced = "5CFd2fd1755d40ecb72977518be15d" + "  "
     good = "970CA35de60c44645bbae8a215061b33"
     ours, theirs = both(
@@ -629,7 +629,7 @@ def test_verify_signature():
     assert token.verify_signature(CERT_OK) is False  # nothing parsed
     assert token.from_string(_rtc_token().build()) is True
     assert token.verify_signature(CERT_OK) is True
-    assert token.verify_signature(CERT_OK.lower()) is False  # the certificate's ASCII is the key (SPEC §1)
+    assert token.verify_signature(CERT_OK.lower()) is False  # the certificate's ASCII is the key (docs/format.md, "Primitives")
     assert token.verify_signature(CERT_OK[:-1]) is False
     assert token.verify_signature("g" * 32) is False
     assert token.verify_signature(None) is False
@@ -658,7 +658,7 @@ def test_round_trip_of_every_service(
     parsed = c007.AccessToken()
     assert parsed.from_string(token.build()) is True
     assert parsed.verify_signature(cert) is True
-    # Types ascending, same-type services in the order added (SPEC §3.3).
+    # Types ascending, same-type services in the order added (docs/format.md, "Order").
     assert parsed.services == sorted(services, key=lambda s: s.service_type())
     assert parsed.get_services(c007.ServiceStreaming.kServiceType) == services[7:9]
     rtm2 = parsed.get_services(8)[0]
@@ -677,13 +677,13 @@ def test_from_string_stops_at_an_unknown_service_type():
     token.add_service(fpa)
     parsed = c007.AccessToken()
     assert parsed.from_string(token.build()) is True
-    # Wire order is Rtc(1), Fpa(4), then the unknown type, which the parser cannot skip (SPEC §3.8).
+    # Wire order is Rtc(1), Fpa(4), then the unknown type, which the parser cannot skip (docs/format.md, "Parsing").
     assert [s.service_type() for s in parsed.services] == [1, 4]
     assert parsed.verify_signature(CERT_OK) is True  # the signature still covers the unknown type
 
 
 def test_service_type_is_an_int_and_a_method():
-    # Wire types from SPEC §3.2 and §9.
+    # Wire types from docs/format.md, "Services".
     expected = {
         c007.ServiceRtc: 1, c007.ServiceRtm: 2, c007.ServiceStreaming: 3, c007.ServiceFpa: 4, c007.ServiceChat: 5,
         c007.ServiceFCdn: 6, c007.ServiceApaas: 7, c007.ServiceRtm2: 8, c007.ServiceConvoAI: 9, c007.ServiceStt: 10,
@@ -728,7 +728,7 @@ def test_privilege_constants_follow_the_spec():
 
 
 def test_official_uid_conversion():
-    # SPEC §3.6: uid == 0 is the wildcard "", the string "0" is kept, numbers become decimal.
+    # uid == 0 is the wildcard "", the string "0" is kept, numbers become decimal (docs/format.md, "User ids").
     assert c007.ServiceRtc("c", 0).uid == ""
     assert c007.ServiceRtc("c", False).uid == ""
     assert c007.ServiceRtc("c", "0").uid == "0"
@@ -796,7 +796,7 @@ def test_agent_builders_match_the_core_and_spec(monkeypatch, builder, core, agen
     rtc, rtm, agent = parsed.services
     assert rtc.privileges == ({1: 500, 2: 500, 3: 500, 4: 500} if role == 1 else {1: 500})
     assert (rtm.user_id, rtm.privileges) == ("agent-rtm", {1: 400})
-    assert agent.service_type() == agent_type and agent.privileges == {}  # SPEC §9: empty service
+    assert agent.service_type() == agent_type and agent.privileges == {}  # an empty service (docs/format.md, "Services")
 
 
 def test_agent_builder_gives_each_publish_privilege_its_value(monkeypatch):

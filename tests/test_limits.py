@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (c
 
 
 # Each case and the message both kernels give for it, in the project's words on every Python: the
-# field's name and the limit of its wire width (SPEC §1: u16 lengths and counts, u32 times and salts,
+# field's name and the limit of its wire width (docs/format.md, "Primitives": u16 lengths and counts, u32 times and salts,
 # map<u16,u32> privileges, 16-bit words in service fields).
 U16 = "from 0 to 65535"
 U32 = "from 0 to 4294967295"

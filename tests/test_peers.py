@@ -44,7 +44,7 @@ def service_specs(draw: Any, types: List[int]) -> Dict[str, Any]:
     elif kind in (2, 5):
         spec["fields"] = [draw(text)]
     elif kind == 7:
-        # npm packs role 0 as -1 (SPEC §6 item 13), so 0 is left out of the npm comparison.
+        # npm packs role 0 as -1 (docs/format.md, "Differences between implementations"), so 0 is left out of the npm comparison.
         spec["fields"] = [draw(text), draw(text), draw(st.integers(-0x8000, 0x7FFF).filter(bool))]
     elif kind == 8:
         spec["fields"] = [draw(text)]
@@ -117,7 +117,7 @@ def official_token(spec: Dict[str, Any]) -> str:
     return token.build()
 
 
-# agoraiotools knows types 1, 2, 4, 5, 7 and keeps one service per type (SPEC §6 item 14).
+# agoraiotools knows types 1, 2, 4, 5, 7 and keeps one service per type (docs/format.md, "Differences between implementations").
 @given(token_specs([1, 2, 4, 5, 7], one_per_type=True))
 def test_byte_identical_to_agoraiotools(spec):
     expected = official_token(spec)

@@ -66,7 +66,7 @@ class AccessToken2:
             raise ValueError("app_certificate is required to build a token")
         if not self.services:
             raise ValueError("a token needs at least one service")
-        # Stable sort: the wire orders types ascending, same-type services as added (docs/format.md, "Services").
+        # Stable sort: the wire orders types ascending, same-type services as added (docs/format.md, "Order").
         services = [s.to_wire() for s in sorted(self.services, key=_service_type)]
         return _backend.kernel.build_007(
             self.app_id, self._app_certificate, self.issue_ts, self.expire, self.salt, services

@@ -131,7 +131,7 @@ def rtc_rtm_007(
     services: Services = ((_RTC, privileges, (channel_name, uid)),)
     if rtm_user_id is not None:
         services += ((ServiceType.RTM, ((_LOGIN, rtm_expire),), (rtm_user_id,)),)
-    if agent is not None:  # the agent types come after RTM's 2 in wire order (docs/format.md, "Services")
+    if agent is not None:  # the agent types come after RTM's 2 in wire order (docs/format.md, "Order")
         services += ((agent, (), ()),)
     return token_007(app_id, app_certificate, issue_ts, expire, salt, services)
 

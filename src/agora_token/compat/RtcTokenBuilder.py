@@ -17,7 +17,7 @@ Role_Subscriber = 2  # an audience member
 Role_Admin = 101  # deprecated: treated as a publisher
 
 #: Roles whose 006 tokens also carry the three publish privileges (Agora's python3 rule,
-#: docs/format.md "006 roles"): the Pythonic builders' set, one home for the rule (RtcRole members
+#: docs/format.md, "006 roles"): the Pythonic builders' set, one home for the rule (RtcRole members
 #: equal these ints).
 PUBLISHING_ROLES = _PUBLISHING_ROLES
 
