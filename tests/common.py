@@ -10,8 +10,9 @@ import base64
 import hashlib
 import json
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Type, TypeVar
+from typing import Any, Callable, TypeVar
 
 import pytest
 
@@ -24,7 +25,7 @@ CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 OTHER_CERT = "0123456789abcdef0123456789abcdef"
 
 #: Agora's official test vectors (tests/data/official_vectors.json): inputs and expected tokens.
-VECTORS: List[Dict[str, Any]] = json.loads((Path(__file__).parent / "data" / "official_vectors.json").read_text())
+VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parent / "data" / "official_vectors.json").read_text())
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -40,11 +41,11 @@ except ImportError:
 
 #: The example services' field values, by field name (a field not named here gets its own name as
 #: its value), and where one type's example differs; the same set ``fuzz/make_corpus.py`` seeds from.
-EXAMPLE_FIELDS: Dict[str, Any] = {
+EXAMPLE_FIELDS: dict[str, Any] = {
     "channel_name": "channel", "uid": 42, "user_id": "user", "account": "acct", "room_uuid": "room",
     "user_uuid": "user", "role": -2,
 }  # fmt: skip
-EXAMPLE_OVERRIDES: Dict[str, Dict[str, Any]] = {"ServiceChat": {"user_id": "chat-user"}, "ServiceFCdn": {"account": 7}}
+EXAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {"ServiceChat": {"user_id": "chat-user"}, "ServiceFCdn": {"account": 7}}
 
 
 #: A service type this package does not know (yet): parsing must stop at it.
@@ -56,7 +57,7 @@ def example_permissions() -> Rtm2Permissions:
     return Rtm2Permissions().add(0, 0, ["a", "b"]).add(4, 1, []).add(1, 1, ["s\u00e9"])
 
 
-def every_service(classes: Mapping[int, Type[Service]] = SERVICE_CLASSES) -> List[Service]:
+def every_service(classes: Mapping[int, type[Service]] = SERVICE_CLASSES) -> list[Service]:
     """One example of each registered service type, in type order, each granting privilege 1 (600 + n s)."""
     services = []
     for n, cls in enumerate(classes[t] for t in sorted(classes)):
@@ -72,7 +73,7 @@ def user_id(value: str) -> str:
     return hashlib.md5(value[4:].encode()).hexdigest() if value.startswith("md5:") else value
 
 
-def _vector_field(cls: Type[Service], name: str, value: Any) -> Any:
+def _vector_field(cls: type[Service], name: str, value: Any) -> Any:
     if name == "permissions":
         permissions = cls.Permissions()  # type: ignore[attr-defined]
         for resource_type, by_permission in value.items():
@@ -82,7 +83,7 @@ def _vector_field(cls: Type[Service], name: str, value: Any) -> Any:
     return user_id(value) if name == "user_id" else value
 
 
-def service_from_vector(spec: Dict[str, Any], classes: Mapping[int, Type[Service]] = SERVICE_CLASSES) -> Service:
+def service_from_vector(spec: dict[str, Any], classes: Mapping[int, type[Service]] = SERVICE_CLASSES) -> Service:
     """A service of ``classes`` (core by default) from one entry of a vector's ``services`` list."""
     cls = classes[spec["type"]]
     service = cls(*(_vector_field(cls, name, spec[name]) for name in cls.field_names))
@@ -91,7 +92,7 @@ def service_from_vector(spec: Dict[str, Any], classes: Mapping[int, Type[Service
     return service
 
 
-def token007_from_vector(inputs: Dict[str, Any]) -> AccessToken2:
+def token007_from_vector(inputs: dict[str, Any]) -> AccessToken2:
     """A core 007 token object from a vector's inputs."""
     token = AccessToken2(
         inputs["app_id"],
@@ -105,7 +106,7 @@ def token007_from_vector(inputs: Dict[str, Any]) -> AccessToken2:
     return token
 
 
-def token006_from_vector(inputs: Dict[str, Any]) -> AccessToken:
+def token006_from_vector(inputs: dict[str, Any]) -> AccessToken:
     """A core 006 token object from a vector's inputs."""
     token = AccessToken(
         inputs["app_id"], inputs["app_certificate"], inputs["channel_name"], inputs["uid"],
@@ -121,7 +122,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def real_tokens() -> Dict[str, str]:
+def real_tokens() -> dict[str, str]:
     """Real tokens, by name: a 007 token of each service type alone and of all together, one with a
     service type this package does not know, and 006 tokens; built by ``_pure`` at fixed times and
     salts. The differential tests mutate them, and fuzz/make_corpus.py seeds the fuzzers with them."""
@@ -136,9 +137,9 @@ def real_tokens() -> Dict[str, str]:
 
 
 #: ``real_tokens()``, all of them, the 007 ones and the 006 ones.
-REAL: List[str] = []
-REAL_007: List[str] = []
-REAL_006: List[str] = []
+REAL: list[str] = []
+REAL_007: list[str] = []
+REAL_006: list[str] = []
 
 
 def payload(token: str) -> bytes:
@@ -146,7 +147,7 @@ def payload(token: str) -> bytes:
     return zlib.decompress(base64.b64decode(token[3:]))
 
 
-def vectors(data: List[Dict[str, Any]], fmt: str, kind: str = "build") -> List[Dict[str, Any]]:
+def vectors(data: list[dict[str, Any]], fmt: str, kind: str = "build") -> list[dict[str, Any]]:
     """The vectors of one format and kind."""
     return [v for v in data if v["format"] == fmt and v["kind"] == kind]
 

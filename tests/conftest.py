@@ -16,7 +16,8 @@ the pure kernel (subprocesses too), as on a platform without a compiler.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -46,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     # Also declared here, not only in pyproject.toml: cibuildwheel runs a copy of tests/ alone.
-    config.addinivalue_line("markers", "c_extension: a test of the C kernel alone (its \"c\" run only)")
+    config.addinivalue_line("markers", 'c_extension: a test of the C kernel alone (its "c" run only)')
     if not config.getoption("--no-c-extensions"):
         return
     if REQUIRE_EXTENSION:
@@ -56,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["AGORA_TOKEN_PURE_PYTHON"] = "1"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drops the "python" run of a C-only test: it would only skip."""
     keep, drop = [], []
     for item in items:

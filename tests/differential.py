@@ -11,7 +11,7 @@ is a plain AssertionError either runner reports.
 
 from __future__ import annotations
 
-from typing import Any, Tuple, Type
+from typing import Any
 
 from agora_token import TokenError, _pure
 
@@ -21,7 +21,7 @@ except ImportError:  # the callers say what a missing build means to them (skip,
     _fastpack = None  # type: ignore[assignment]
 
 #: What a call gave: ``("ok", result)``, or ``("raised", (exception type, message))``.
-Outcome = Tuple[str, Any]
+Outcome = tuple[str, Any]
 
 
 def outcome(func: Any, *args: Any) -> Outcome:
@@ -32,7 +32,7 @@ def outcome(func: Any, *args: Any) -> Outcome:
         return "raised", (type(exc), str(exc))
 
 
-def agree(name: str, *args: Any, allowed: Tuple[Type[BaseException], ...] = (TokenError,)) -> Outcome:
+def agree(name: str, *args: Any, allowed: tuple[type[BaseException], ...] = (TokenError,)) -> Outcome:
     """Runs kernel function ``name`` on both kernels with ``args``; returns their common outcome.
 
     Raises AssertionError when the kernels differ (result, exception type or message), and when

@@ -81,8 +81,14 @@ def test_privilege_expire_defaults_to_the_token_lifetime_and_can_differ():
 def test_rtc_with_privileges_gives_each_its_own_lifetime():
     token = parse(
         at.build_rtc_token_with_privileges(
-            APP_ID, CERT, "room", account="bob", join_channel_expire=10, publish_audio_expire=20,
-            publish_video_expire=30, publish_data_expire=40,
+            APP_ID,
+            CERT,
+            "room",
+            account="bob",
+            join_channel_expire=10,
+            publish_audio_expire=20,
+            publish_video_expire=30,
+            publish_data_expire=40,
         )  # fmt: skip
     )
     assert token.services[0].privileges == {1: 10, 2: 20, 3: 30, 4: 40}
@@ -183,7 +189,12 @@ def test_rtc_builder_refuses_bad_arguments_naming_them(change, error, name):
         (lambda: at.build_chat_user_token(APP_ID, CERT, 42), "user_id"),
         (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "r", "u", 40000), "role"),
         (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "", "u", 1), "room_uuid"),
-        (lambda: at.build_streaming_token(APP_ID, CERT, "c", uid=1, publish_mix_stream=False, publish_raw_stream=False), "publish"),
+        (
+            lambda: at.build_streaming_token(
+                APP_ID, CERT, "c", uid=1, publish_mix_stream=False, publish_raw_stream=False
+            ),
+            "publish",
+        ),
         (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "c", uid=0, rtm_user_id=""), "rtm_user_id"),
         (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "c", uid=0), "rtm_user_id"),
         (lambda: at.Rtm2Permissions().add(0, 0, "abc"), "resources"),

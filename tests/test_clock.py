@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager as ContextManager
 from datetime import datetime, timezone
-from typing import Callable, ContextManager, Dict, Iterator, List, Tuple
+from typing import Callable
 from unittest import mock
 
 import freezegun
@@ -23,9 +25,18 @@ import agora_token as at
 from agora_token import AccessToken, AccessToken2, legacy
 from agora_token.compat import AccessToken as c006
 from agora_token.compat import AccessToken2 as c007
-from agora_token.compat import ChatTokenBuilder2, RtcTokenBuilder, RtcTokenBuilder2, RtmTokenBuilder
-from agora_token.compat import RtmTokenBuilder2, apaas_token_builder, convoai_token_builder
-from agora_token.compat import education_token_builder, fpa_token_builder, stt_token_builder
+from agora_token.compat import (
+    ChatTokenBuilder2,
+    RtcTokenBuilder,
+    RtcTokenBuilder2,
+    RtmTokenBuilder,
+    RtmTokenBuilder2,
+    apaas_token_builder,
+    convoai_token_builder,
+    education_token_builder,
+    fpa_token_builder,
+    stt_token_builder,
+)
 
 from .common import APP_ID, CERT
 
@@ -50,7 +61,7 @@ def _time_machine() -> ContextManager[object]:
     return time_machine.travel(FROZEN, tick=False)
 
 
-CLOCKS: Dict[str, Callable[[], ContextManager[object]]] = {
+CLOCKS: dict[str, Callable[[], ContextManager[object]]] = {
     "unittest.mock": _mock,
     "freezegun": _freezegun,
     "time-machine": _time_machine,
@@ -108,7 +119,7 @@ _edu = education_token_builder.EducationTokenBuilder
 _permissions = at.Rtm2Permissions().add(0, 0, ["room"])
 
 #: Every builder, by family: (build one token now, its issue time as the token says).
-BUILDERS: Dict[str, Tuple[Callable[[], str], Callable[[str], int]]] = {
+BUILDERS: dict[str, tuple[Callable[[], str], Callable[[str], int]]] = {
     # The Pythonic API
     "build_rtc_token": (lambda: at.build_rtc_token(APP_ID, CERT, "room", account="alice"), _issued_007),
     "build_rtc_token (RTC table)": (_rtc_twice, _issued_007),
@@ -116,21 +127,31 @@ BUILDERS: Dict[str, Tuple[Callable[[], str], Callable[[str], int]]] = {
     "build_rtc_tokens": (lambda: at.build_rtc_tokens(APP_ID, CERT, "room", [1, "bob"])[1], _issued_007),
     "build_rtc_token_with_privileges": (
         lambda: at.build_rtc_token_with_privileges(
-            APP_ID, CERT, "room", uid=1, join_channel_expire=60, publish_audio_expire=60,
-            publish_video_expire=60, publish_data_expire=60,
+            APP_ID,
+            CERT,
+            "room",
+            uid=1,
+            join_channel_expire=60,
+            publish_audio_expire=60,
+            publish_video_expire=60,
+            publish_data_expire=60,
         ),
         _issued_007,
     ),  # fmt: skip
     "build_rtc_rtm_token": (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "room", uid=1), _issued_007),
     "build_rtc_rtm_token_with_privileges": (
-        lambda: at.build_rtc_rtm_token_with_privileges(APP_ID, CERT, "room", uid=1), _issued_007
+        lambda: at.build_rtc_rtm_token_with_privileges(APP_ID, CERT, "room", uid=1),
+        _issued_007,
     ),
     "build_rtm_token": (lambda: at.build_rtm_token(APP_ID, CERT, "alice"), _issued_007),
     "build_rtm_token (permissions)": (
-        lambda: at.build_rtm_token(APP_ID, CERT, "alice", permissions=_permissions), _issued_007
+        lambda: at.build_rtm_token(APP_ID, CERT, "alice", permissions=_permissions),
+        _issued_007,
     ),
-    "build_rtm_token 006": (lambda: at.build_rtm_token(APP_ID, CERT, "alice", version="006", expire=600),
-                            _issued_006(600)),  # fmt: skip
+    "build_rtm_token 006": (
+        lambda: at.build_rtm_token(APP_ID, CERT, "alice", version="006", expire=600),
+        _issued_006(600),
+    ),  # fmt: skip
     "build_chat_user_token": (lambda: at.build_chat_user_token(APP_ID, CERT, "alice"), _issued_007),
     "build_chat_app_token": (lambda: at.build_chat_app_token(APP_ID, CERT), _issued_007),
     "build_apaas_room_user_token": (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "r", "u", 1), _issued_007),
@@ -146,24 +167,30 @@ BUILDERS: Dict[str, Tuple[Callable[[], str], Callable[[str], int]]] = {
     # The drop-in modules (agoraiotools' top level binds these same classes)
     "compat build_token_with_uid (RTC table)": (_compat_rtc_twice, _issued_007),
     "compat build_token_with_user_account": (
-        lambda: _rtc2.build_token_with_user_account(APP_ID, CERT, "room", "alice", 1, 600, 600), _issued_007
+        lambda: _rtc2.build_token_with_user_account(APP_ID, CERT, "room", "alice", 1, 600, 600),
+        _issued_007,
     ),
     "compat build_token_with_uid_and_privilege": (
-        lambda: _rtc2.build_token_with_uid_and_privilege(APP_ID, CERT, "room", 1, 600, 60, 60, 60, 60), _issued_007
+        lambda: _rtc2.build_token_with_uid_and_privilege(APP_ID, CERT, "room", 1, 600, 60, 60, 60, 60),
+        _issued_007,
     ),
-    "compat build_token_with_rtm": (lambda: _rtc2.build_token_with_rtm(APP_ID, CERT, "room", "alice", 1, 600),
-                                    _issued_007),  # fmt: skip
+    "compat build_token_with_rtm": (
+        lambda: _rtc2.build_token_with_rtm(APP_ID, CERT, "room", "alice", 1, 600),
+        _issued_007,
+    ),  # fmt: skip
     "compat build_token_with_rtm2": (
         lambda: _rtc2.build_token_with_rtm2(APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "alice", 600),
         _issued_007,
     ),
     "compat RtmTokenBuilder2.build_token": (lambda: _rtm2.build_token(APP_ID, CERT, "alice", 600), _issued_007),
     "compat build_token_with_permissions": (
-        lambda: _rtm2.build_token_with_permissions(APP_ID, CERT, "alice", _permissions, 600), _issued_007
+        lambda: _rtm2.build_token_with_permissions(APP_ID, CERT, "alice", _permissions, 600),
+        _issued_007,
     ),
     "compat ChatTokenBuilder2": (lambda: _chat.build_user_token(APP_ID, CERT, "alice", 600), _issued_007),
     "compat apaas build_room_user_token": (
-        lambda: _apaas.build_room_user_token(APP_ID, CERT, "r", "u", 1, 600), _issued_007
+        lambda: _apaas.build_room_user_token(APP_ID, CERT, "r", "u", 1, 600),
+        _issued_007,
     ),
     "compat education build_app_token": (lambda: _edu.build_app_token(APP_ID, CERT, 600), _issued_007),
     "compat FpaTokenBuilder": (lambda: fpa_token_builder.FpaTokenBuilder.build_token(APP_ID, CERT), _issued_007),
@@ -174,15 +201,19 @@ BUILDERS: Dict[str, Tuple[Callable[[], str], Callable[[str], int]]] = {
         _issued_007,
     ),
     "compat SttTokenBuilder": (
-        lambda: stt_token_builder.SttTokenBuilder.build_token(APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "a", 600),
+        lambda: stt_token_builder.SttTokenBuilder.build_token(
+            APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "a", 600
+        ),
         _issued_007,
     ),
     "compat AccessToken2 class": (_compat_007_class, _issued_007),
     "compat RtcTokenBuilder (006)": (
-        lambda: RtcTokenBuilder.RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, "room", 1, 1, 0), _issued_006(DAY)
+        lambda: RtcTokenBuilder.RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, "room", 1, 1, 0),
+        _issued_006(DAY),
     ),
     "compat RtmTokenBuilder (006)": (
-        lambda: RtmTokenBuilder.RtmTokenBuilder.buildToken(APP_ID, CERT, "alice", 1, 0), _issued_006(DAY)
+        lambda: RtmTokenBuilder.RtmTokenBuilder.buildToken(APP_ID, CERT, "alice", 1, 0),
+        _issued_006(DAY),
     ),
     "compat AccessToken class (006)": (_compat_006_class, _issued_006(DAY)),
     # The formats before 006
@@ -216,9 +247,9 @@ def test_every_builder_issues_at_the_frozen_time(clock, builder):
 
 
 @contextlib.contextmanager
-def _ticking(start: int) -> Iterator[List[int]]:
+def _ticking(start: int) -> Iterator[list[int]]:
     """A clock that moves one second per read, through ``time.time``, from ``start``."""
-    reads: List[int] = []
+    reads: list[int] = []
 
     def fake() -> float:
         reads.append(start + len(reads))

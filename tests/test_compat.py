@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import importlib
 import string
 import time
 import zlib
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given
@@ -61,7 +63,7 @@ STOCK_ZLIB = zlib.compress(payload(_SENTINEL)) == base64.b64decode(_SENTINEL[3:]
 DAY = 24 * 3600  # a 006 token's own default lifetime (docs/format.md, "006")
 
 
-def _ids(items: List[Dict[str, Any]]) -> List[str]:
+def _ids(items: list[dict[str, Any]]) -> list[str]:
     return [v["id"] for v in items]
 
 
@@ -87,7 +89,9 @@ class _FixedSaltKernel:
         return self._kernel.build_007(app_id, cert, issue_ts, expire, self._salt if salt is None else salt, services)
 
     def build_007_user(self, app_id: str, cert: str, issue_ts: int, expire: int, salt: Any, *service: Any) -> str:
-        return self._kernel.build_007_user(app_id, cert, issue_ts, expire, self._salt if salt is None else salt, *service)
+        return self._kernel.build_007_user(
+            app_id, cert, issue_ts, expire, self._salt if salt is None else salt, *service
+        )
 
     def build_006(self, app_id: str, cert: str, channel: str, uid: str, salt: Any, ts: int, privileges: Any) -> str:
         return self._kernel.build_006(app_id, cert, channel, uid, self._salt if salt is None else salt, ts, privileges)
@@ -114,7 +118,7 @@ def both(monkeypatch: pytest.MonkeyPatch, salt: int, now: int, ours: Callable[[]
         return ours(), theirs()
 
 
-def assert_token_matches(token: str, vector: Dict[str, Any]) -> None:
+def assert_token_matches(token: str, vector: dict[str, Any]) -> None:
     """Full string where the vector came from stock zlib, else the inflated payload (docs/format.md, "Compression")."""
     if vector["format"] == "006":
         assert token == vector["expected"]
@@ -130,17 +134,17 @@ def assert_token_matches(token: str, vector: Dict[str, Any]) -> None:
 # (1) Official vectors through the compat core classes and builders
 
 
-def compat_service(spec: Dict[str, Any]) -> c007.Service:
+def compat_service(spec: dict[str, Any]) -> c007.Service:
     """A compat service from one entry of a vector's ``services`` list."""
     return service_from_vector(spec, c007.AccessToken.kServices)  # type: ignore[return-value]
 
 
-def _salt_pinned_by_patching(inputs: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
+def _salt_pinned_by_patching(inputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
     with pinned(monkeypatch, inputs["salt"], inputs["issue_ts"]):
         return c007.AccessToken(inputs["app_id"], inputs["app_certificate"], expire=inputs["expire"])
 
 
-def _salt_pinned_official_style(inputs: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
+def _salt_pinned_official_style(inputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
     """Agora's own tests set ``token._AccessToken__salt`` after construction; that must still work."""
     token = c007.AccessToken2(inputs["app_id"], inputs["app_certificate"], inputs["issue_ts"], inputs["expire"])
     token._AccessToken__salt = inputs["salt"]
@@ -170,12 +174,13 @@ def test_006_vector_through_compat_access_token(vector):
     assert token.build() == vector["expected"]
 
 
-def _rtc_role(privileges: Dict[str, int]) -> int:
-    """Publisher when the vector's RTC service carries the publish privileges (docs/format.md, "What the official builders produce")."""
+def _rtc_role(privileges: dict[str, int]) -> int:
+    """Publisher when the vector's RTC service carries the publish privileges (docs/format.md,
+    "What the official builders produce")."""
     return c_rtc.Role_Publisher if "2" in privileges else c_rtc.Role_Subscriber
 
 
-def _rtc_args(inputs: Dict[str, Any]):
+def _rtc_args(inputs: dict[str, Any]):
     (rtc,) = inputs["services"]
     return (
         inputs["app_id"], inputs["app_certificate"], rtc["channel_name"], rtc["uid"], _rtc_role(rtc["privileges"]),
@@ -183,7 +188,7 @@ def _rtc_args(inputs: Dict[str, Any]):
     )  # fmt: skip
 
 
-def _apaas_room_user(inputs: Dict[str, Any]) -> str:
+def _apaas_room_user(inputs: dict[str, Any]) -> str:
     apaas = inputs["services"][0]
     args = (inputs["app_id"], inputs["app_certificate"], apaas["room_uuid"], apaas["user_uuid"], apaas["role"])
     token = c_apaas.ApaasTokenBuilder.build_room_user_token(*args, inputs["expire"])
@@ -191,7 +196,7 @@ def _apaas_room_user(inputs: Dict[str, Any]) -> str:
     return token
 
 
-def _rtc_rtm2(inputs: Dict[str, Any]) -> str:
+def _rtc_rtm2(inputs: dict[str, Any]) -> str:
     rtc, rtm = inputs["services"]
     p = rtc["privileges"]
     return c_rtc.RtcTokenBuilder.build_token_with_rtm2(
@@ -200,7 +205,7 @@ def _rtc_rtm2(inputs: Dict[str, Any]) -> str:
     )  # fmt: skip
 
 
-def _rtc006(inputs: Dict[str, Any]) -> str:
+def _rtc006(inputs: dict[str, Any]) -> str:
     p = inputs["privileges"]
     role = c_rtc006.Role_Publisher if "2" in p else c_rtc006.Role_Subscriber
     return c_rtc006.RtcTokenBuilder.buildTokenWithUid(
@@ -209,14 +214,14 @@ def _rtc006(inputs: Dict[str, Any]) -> str:
 
 
 # The builder named before "(" in a vector's ``builder_equivalent``, fed from the vector's inputs.
-BUILDERS: Dict[str, Callable[[Dict[str, Any]], str]] = {
+BUILDERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "RtcTokenBuilder.buildTokenWithUid": _rtc006,
     "RtmTokenBuilder.buildToken": lambda i: c_rtm006.RtmTokenBuilder.buildToken(
         i["app_id"], i["app_certificate"], i["channel_name"], c_rtm006.Role_Rtm_User, i["privileges"]["1000"]
     ),
     "RtcTokenBuilder2.build_token_with_uid": lambda i: c_rtc.RtcTokenBuilder.build_token_with_uid(*_rtc_args(i)),
-    "RtcTokenBuilder2.build_token_with_user_account": lambda i: (
-        c_rtc.RtcTokenBuilder2.build_token_with_user_account(*_rtc_args(i))
+    "RtcTokenBuilder2.build_token_with_user_account": lambda i: c_rtc.RtcTokenBuilder2.build_token_with_user_account(
+        *_rtc_args(i)
     ),
     "RtcTokenBuilder2.build_token_with_rtm2": _rtc_rtm2,
     "RtmTokenBuilder2.build_token": lambda i: c_rtm.RtmTokenBuilder.build_token(
@@ -326,7 +331,9 @@ def _official_rtc_entries() -> int:
     app_id=HEX32, cert=HEX32, channel=TEXT, uids=st.lists(U32, min_size=1, max_size=3), role=ROLE, expire=U32,
     privilege=U32, first=UID,
 )  # fmt: skip
-def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, channel, uids, role, expire, privilege, first):
+def test_rtc_uid_hot_path_gives_the_checked_token(
+    monkeypatch, app_id, cert, channel, uids, role, expire, privilege, first
+):
     # Once build_token_with_uid has built a token, a new uid with the same other arguments is built
     # from the RTC table (wire.rtc_token): the token must be the one every check builds, and
     # agoraiotools', at the issue time and salt the table chose.
@@ -349,8 +356,8 @@ def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, cha
             salt, now = parsed._AccessToken__salt, parsed._AccessToken__issue_ts
             checked, theirs = both(
                 monkeypatch, salt, now,
-                lambda: c_rtc.RtcTokenBuilder.build_token_with_user_account(*args, uid, *rest),
-                lambda: off_rtc.RtcTokenBuilder.build_token_with_uid(*args, uid, *rest),
+                functools.partial(c_rtc.RtcTokenBuilder.build_token_with_user_account, *args, uid, *rest),
+                functools.partial(off_rtc.RtcTokenBuilder.build_token_with_uid, *args, uid, *rest),
             )  # fmt: skip
             assert built == checked == theirs
 
@@ -362,7 +369,9 @@ def test_rtc_uid_hot_path_is_not_taken_while_pinned():
     c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
     assert _official_rtc_entries() == 1  # remembered
     with compat_package.pinned(issue_ts=1_700_000_000, salt=4242):
-        tokens = {c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600) for _ in range(3)}
+        tokens = {
+            c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600) for _ in range(3)
+        }
     assert len(tokens) == 1
     parsed = c007.AccessToken()
     assert parsed.from_string(tokens.pop())
@@ -445,7 +454,11 @@ def test_apaas_education_builders_match_agoraiotools(monkeypatch, app_id, cert, 
             ("build_app_token", (app_id, cert, expire)),
         ):
             ours, theirs = both(
-                monkeypatch, salt, now, lambda: getattr(ours_cls, name)(*args), lambda: getattr(theirs_cls, name)(*args)
+                monkeypatch,
+                salt,
+                now,
+                functools.partial(getattr(ours_cls, name), *args),
+                functools.partial(getattr(theirs_cls, name), *args),
             )
             assert ours == theirs
 
@@ -475,7 +488,8 @@ def test_006_builders_match_agoraiotools(
 
 
 PRIVILEGES = st.dictionaries(U16, U32, max_size=5)
-# Service types agoraiotools 0.3.4 knows (docs/format.md, "Differences between implementations"), with the arguments of each constructor.
+# Service types agoraiotools 0.3.4 knows (docs/format.md, "Differences between implementations"), with
+# the arguments of each constructor.
 SERVICE_ARGS = {
     1: st.tuples(TEXT, UID),
     2: st.tuples(TEXT),
@@ -602,7 +616,7 @@ def test_from_string_returns_false_on_another_version(token):
     assert parsed.services == [] and parsed.verify_signature(CERT_OK) is False  # earlier state cleared
 
 
-def _corrupt_tokens() -> List[Any]:
+def _corrupt_tokens() -> list[Any]:
     good = _rtc_token().build()
     content = payload(good)
     truncated = "007" + base64.b64encode(zlib.compress(content[:-3])).decode()
@@ -629,7 +643,9 @@ def test_verify_signature():
     assert token.verify_signature(CERT_OK) is False  # nothing parsed
     assert token.from_string(_rtc_token().build()) is True
     assert token.verify_signature(CERT_OK) is True
-    assert token.verify_signature(CERT_OK.lower()) is False  # the certificate's ASCII is the key (docs/format.md, "Primitives")
+    assert (
+        token.verify_signature(CERT_OK.lower()) is False
+    )  # the certificate's ASCII is the key (docs/format.md, "Primitives")
     assert token.verify_signature(CERT_OK[:-1]) is False
     assert token.verify_signature("g" * 32) is False
     assert token.verify_signature(None) is False
@@ -707,8 +723,12 @@ def test_service_type_is_an_int_and_a_method():
 
 
 def test_privilege_constants_follow_the_spec():
-    assert (c007.ServiceRtc.kPrivilegeJoinChannel, c007.ServiceRtc.kPrivilegePublishAudioStream,
-            c007.ServiceRtc.kPrivilegePublishVideoStream, c007.ServiceRtc.kPrivilegePublishDataStream) == (1, 2, 3, 4)
+    assert (
+        c007.ServiceRtc.kPrivilegeJoinChannel,
+        c007.ServiceRtc.kPrivilegePublishAudioStream,
+        c007.ServiceRtc.kPrivilegePublishVideoStream,
+        c007.ServiceRtc.kPrivilegePublishDataStream,
+    ) == (1, 2, 3, 4)
     assert c007.ServiceRtm.kPrivilegeLogin == c007.ServiceFpa.kPrivilegeLogin == c007.ServiceRtm2.kPrivilegeLogin == 1
     streaming = c007.ServiceStreaming
     assert (streaming.kPrivilegePublishMixStream, streaming.kPrivilegePublishRawStream) == (1, 2)
@@ -719,8 +739,13 @@ def test_privilege_constants_follow_the_spec():
     p = c007.ServiceRtm2.Permissions
     assert (p.kMessageChannels, p.kStreamChannels, p.kGroupChannels, p.kServerGroups, p.kUsers) == (0, 1, 2, 3, 4)
     assert (p.kRead, p.kWrite) == (0, 1)
-    assert (c006.kJoinChannel, c006.kPublishAudioStream, c006.kPublishVideoStream, c006.kPublishDataStream,
-            c006.kRtmLogin) == (1, 2, 3, 4, 1000)
+    assert (
+        c006.kJoinChannel,
+        c006.kPublishAudioStream,
+        c006.kPublishVideoStream,
+        c006.kPublishDataStream,
+        c006.kRtmLogin,
+    ) == (1, 2, 3, 4, 1000)
     roles006 = (c_rtc006.Role_Attendee, c_rtc006.Role_Publisher, c_rtc006.Role_Subscriber, c_rtc006.Role_Admin)
     assert roles006 == (0, 1, 2, 101)
     assert c_rtm006.Role_Rtm_User == 1 and (c_rtc.Role_Publisher, c_rtc.Role_Subscriber) == (1, 2)
@@ -796,7 +821,9 @@ def test_agent_builders_match_the_core_and_spec(monkeypatch, builder, core, agen
     rtc, rtm, agent = parsed.services
     assert rtc.privileges == ({1: 500, 2: 500, 3: 500, 4: 500} if role == 1 else {1: 500})
     assert (rtm.user_id, rtm.privileges) == ("agent-rtm", {1: 400})
-    assert agent.service_type() == agent_type and agent.privileges == {}  # an empty service (docs/format.md, "Services")
+    assert (
+        agent.service_type() == agent_type and agent.privileges == {}
+    )  # an empty service (docs/format.md, "Services")
 
 
 def test_agent_builder_gives_each_publish_privilege_its_value(monkeypatch):
@@ -830,7 +857,7 @@ def test_top_level_offers_every_name_of_agoraiotools_all_as_the_same_kind():
             assert ours == theirs, name  # __version__: the release mirrored
 
 
-def _top_level_calls(app_id: str, cert: str) -> Dict[str, Callable[[Any], str]]:
+def _top_level_calls(app_id: str, cert: str) -> dict[str, Callable[[Any], str]]:
     """One call of every builder method on agoraiotools' top-level classes, for either package."""
     return {
         "RtcTokenBuilder2.build_token_with_uid": lambda m: m.RtcTokenBuilder2.build_token_with_uid(
@@ -883,7 +910,8 @@ def test_top_level_builders_return_what_agoraiotools_returns(monkeypatch, call):
         with pytest.raises(AttributeError):
             build(official_top)
         official = lambda m: m.RtcTokenBuilder2.build_token_with_user_account_and_privilege(  # noqa: E731
-            APP_ID_OK, CERT_OK, "demo", 7, 600, 1, 2, 3, 4)
+            APP_ID_OK, CERT_OK, "demo", 7, 600, 1, 2, 3, 4
+        )
     ours, theirs = both(monkeypatch, 12345, 1_700_000_000, lambda: build(c_top), lambda: official(official_top))
     assert ours == theirs and ours[:3] in ("006", "007")
 
@@ -1003,7 +1031,8 @@ def test_pythonic_rtm2_builder_matches_official_build_token_with_rtm2(monkeypatc
 
 def test_pythonic_rtm2_builder_defaults_and_refusals():
     token = at.build_rtc_rtm_token_with_privileges(
-        APP_ID_OK, CERT_OK, "demo", account="alice", expire=900, publish_video_expire=60)
+        APP_ID_OK, CERT_OK, "demo", account="alice", expire=900, publish_video_expire=60
+    )
     rtc, rtm = at.AccessToken2.parse(token).services
     assert rtc.privileges == {1: 900, 2: 900, 3: 60, 4: 900}
     assert (rtm.user_id, rtm.privileges) == ("alice", {1: 900})
@@ -1019,7 +1048,8 @@ def test_numeric_rtm2_user_id_is_its_decimal_string():
     permissions.add(at.ResourceType.MESSAGE_CHANNELS, at.PermissionType.READ, ["lobby"])
     pinned_args = {"permissions": permissions, "issue_ts": T0, "salt": 5}
     assert at.build_rtm_token(APP_ID_OK, CERT_OK, 12345, **pinned_args) == at.build_rtm_token(
-        APP_ID_OK, CERT_OK, "12345", **pinned_args)
+        APP_ID_OK, CERT_OK, "12345", **pinned_args
+    )
     assert at.ServiceRtm2(12345).user_id == "12345" and at.ServiceRtm2(0).user_id == ""
     assert c007.ServiceRtm2(7).get_user_id() == "7"
     with pytest.raises(ValueError, match="^user_id must be between 1 and 4294967295"):

@@ -8,13 +8,14 @@ import multiprocessing
 import os
 import signal
 import threading
-from typing import Dict, List, Tuple
 
 import pytest
 
 import agora_token as at
 from agora_token import (
-    AccessToken, AccessToken2, _backend,
+    AccessToken,
+    AccessToken2,
+    _backend,
 )  # fmt: skip
 from agora_token.services import LAYOUTS
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (c
 DRAWS = 300  # per process and per kind; from 10^8 values, chance collisions stay below 1 in 10^4
 
 
-def _draw_salts(n: int) -> Dict[str, List[int]]:
+def _draw_salts(n: int) -> dict[str, list[int]]:
     """Salts from the kernel directly, from kernel-built tokens and from the model."""
     kernel = _backend.kernel
     direct = [kernel.random_salt() for _ in range(n)]
@@ -37,10 +38,10 @@ def _draw_salts(n: int) -> Dict[str, List[int]]:
     return {"direct": direct, "built": built, "model": model, "006": legacy006}
 
 
-def _check_streams(streams: Dict[str, Dict[str, List[int]]]) -> None:
+def _check_streams(streams: dict[str, dict[str, list[int]]]) -> None:
     """No two processes share a stream: a copied buffer repeats dozens of salts, in order."""
     names = sorted(streams)
-    everything: List[int] = []
+    everything: list[int] = []
     for name in names:
         for kind, values in streams[name].items():
             assert values and all(1 <= v <= 99_999_999 for v in values), (name, kind)
@@ -64,7 +65,7 @@ def _child_report(write_fd: int) -> None:
         os._exit(0)
 
 
-def _read_child(pid: int, read_fd: int) -> Dict[str, List[int]]:
+def _read_child(pid: int, read_fd: int) -> dict[str, list[int]]:
     with os.fdopen(read_fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
@@ -73,7 +74,7 @@ def _read_child(pid: int, read_fd: int) -> Dict[str, List[int]]:
     return json.loads(data)
 
 
-def _fork_child() -> Tuple[int, int]:
+def _fork_child() -> tuple[int, int]:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -95,7 +96,7 @@ def test_os_fork_children_never_share_the_parent_salt_stream(kernel):
     _check_streams(streams)
 
 
-def _pool_task(_: int) -> Dict[str, List[int]]:
+def _pool_task(_: int) -> dict[str, list[int]]:
     return _draw_salts(DRAWS // 2)
 
 
@@ -106,7 +107,7 @@ def test_multiprocessing_fork_pool_never_shares_salt_streams(kernel):
     context = multiprocessing.get_context("fork")
     with context.Pool(3) as pool:
         results = pool.map(_pool_task, range(6), chunksize=1)
-    streams: Dict[str, Dict[str, List[int]]] = {"parent": _draw_salts(DRAWS // 2)}
+    streams: dict[str, dict[str, list[int]]] = {"parent": _draw_salts(DRAWS // 2)}
     # Tasks on one worker continue one stream: merge by content, then compare the workers' streams.
     for n, result in enumerate(results):
         streams[f"task{n}"] = result
@@ -129,7 +130,7 @@ def test_prefork_worker_pool_like_gunicorn(kernel):
     def worker(write_fd: int, refork: bool) -> None:
         signal.alarm(60)
         try:
-            results: Dict[str, List[int]] = {}
+            results: dict[str, list[int]] = {}
             grandchild = _fork_child() if refork else None
             lock = threading.Lock()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -20,14 +19,16 @@ import agora_token
 PACKAGE = Path(agora_token.__file__).resolve().parent
 
 
-def _root_imports(path: Path) -> List[str]:
+def _root_imports(path: Path) -> list[str]:
     """``name`` for every ``from <root> import name`` in ``path`` that is not a submodule of the root."""
     depth = len(path.relative_to(PACKAGE).parts) - 1  # 0 for a module directly in the package
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            to_root = (node.level == depth + 1 and not node.module) or (node.level == 0 and node.module == "agora_token")
+            to_root = (node.level == depth + 1 and not node.module) or (
+                node.level == 0 and node.module == "agora_token"
+            )
             if to_root:
                 for alias in node.names:
                     # A submodule: a source, a built kernel or its .pyx, a subpackage, or the file the build writes.
@@ -35,7 +36,11 @@ def _root_imports(path: Path) -> List[str]:
                     if not (submodule or alias.name == "_build_info"):
                         found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {alias.name}")
         elif isinstance(node, ast.Import):
-            found += [f"{path.relative_to(PACKAGE)}:{node.lineno}: import {a.name}" for a in node.names if a.name == "agora_token"]
+            found += [
+                f"{path.relative_to(PACKAGE)}:{node.lineno}: import {a.name}"
+                for a in node.names
+                if a.name == "agora_token"
+            ]
     return found
 
 
@@ -70,7 +75,7 @@ CITING = [PACKAGE, ROOT / "tests", ROOT / "fuzz", ROOT / "tools", ROOT / "benchm
 _CITATION = re.compile(r'docs/format\.md,\s*(?:#:?\s*)?"([^"]+)"')
 
 
-def _cited_headings() -> List[str]:
+def _cited_headings() -> list[str]:
     found = []
     for directory in CITING:
         for path in sorted(directory.rglob("*")):
@@ -85,7 +90,9 @@ def test_every_citation_of_the_format_names_a_heading_of_it():
     repository is cited)."""
     if not FORMAT.exists():
         pytest.skip("not a checkout: docs/format.md is not beside the tests")
-    headings = {line.lstrip("#").strip() for line in FORMAT.read_text(encoding="utf-8").splitlines() if line.startswith("#")}
+    headings = {
+        line.lstrip("#").strip() for line in FORMAT.read_text(encoding="utf-8").splitlines() if line.startswith("#")
+    }
     cited = _cited_headings()
     assert len(cited) > 20, "the citations were not found"
     assert sorted(set(cited) - headings) == []

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable
 
 import pytest
 
 from agora_token import (
-    AccessToken, AccessToken2, Rtm2Permissions, ServiceApaas, ServiceFpa, ServiceRtc, ServiceRtm,
-    ServiceRtm2, TokenError, _pure,
+    AccessToken,
+    AccessToken2,
+    Rtm2Permissions,
+    ServiceApaas,
+    ServiceFpa,
+    ServiceRtc,
+    ServiceRtm,
+    ServiceRtm2,
+    TokenError,
+    _pure,
 )  # fmt: skip
 from agora_token.services import LAYOUTS
 
@@ -27,12 +35,12 @@ pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (c
 
 
 # Each case and the message both kernels give for it, in the project's words on every Python: the
-# field's name and the limit of its wire width (docs/format.md, "Primitives": u16 lengths and counts, u32 times and salts,
-# map<u16,u32> privileges, 16-bit words in service fields).
+# field's name and the limit of its wire width (docs/format.md, "Primitives": u16 lengths and counts,
+# u32 times and salts, map<u16,u32> privileges, 16-bit words in service fields).
 U16 = "from 0 to 65535"
 U32 = "from 0 to 4294967295"
 BYTES = "must be at most 65535 bytes of UTF-8"
-KERNEL_LIMITS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
+KERNEL_LIMITS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "007 app_id 65536 bytes": (f"app_id {BYTES}", lambda k: k.build_007("x" * 65536, CERT, 1, 1, 1, [])),
     "007 field 65536 bytes": (
         f"service field {BYTES}",
@@ -99,7 +107,7 @@ KERNEL_LIMITS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
     "sign_007 salt 2**32": (f"salt must be {U32}", lambda k: k.sign_007(CERT, 1, 2**32, b"")),
 }
 
-KERNEL_TYPES: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
+KERNEL_TYPES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "007 issue_ts float": ("issue_ts must be an int, not float", lambda k: k.build_007(APP_ID, CERT, 1.0, 1, 1, [])),
     "007 privilege value str": (
         "privilege value must be an int, not str",
@@ -159,7 +167,7 @@ def test_largest_values_that_fit_round_trip_untruncated(kernel):
 
 
 def test_model_refuses_values_that_do_not_fit_their_field():
-    cases: List[Callable[[], Any]] = [
+    cases: list[Callable[[], Any]] = [
         lambda: ServiceRtm("x" * 65536),
         lambda: ServiceRtc("\u00e9" * 32768, 1),
         lambda: ServiceRtc("c", 2**32),

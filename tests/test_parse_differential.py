@@ -18,7 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agora_token import (
-    AccessToken, AccessToken2, TokenError,
+    AccessToken,
+    AccessToken2,
+    TokenError,
 )  # fmt: skip
 from agora_token.describe import describe
 from agora_token.render import render

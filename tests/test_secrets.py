@@ -10,13 +10,18 @@ import logging
 import traceback
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable
 
 import pytest
 
 import agora_token as at
 from agora_token import (
-    AccessToken, AccessToken2, Rtm2Permissions, ServiceConvoAI, ServiceStt, legacy,
+    AccessToken,
+    AccessToken2,
+    Rtm2Permissions,
+    ServiceConvoAI,
+    ServiceStt,
+    legacy,
 )  # fmt: skip
 from agora_token.describe import describe
 from agora_token.render import render
@@ -32,7 +37,7 @@ def _no_secret(*texts: object) -> None:
         assert CERT.lower() not in low, f"the App Certificate leaked: {str(text)[:200]!r}"
 
 
-def _public_objects() -> List[object]:
+def _public_objects() -> list[object]:
     token = AccessToken2(APP_ID, CERT, issue_ts=1, salt=1)
     for service in every_service():
         token.add_service(service)
@@ -92,7 +97,7 @@ BAD_CERTS = [
     CERT[:16] + "\u00e9" + CERT[17:],
 ]
 
-BUILDERS: Dict[str, Tuple[Callable[..., str], tuple, Dict[str, Any]]] = {
+BUILDERS: dict[str, tuple[Callable[..., str], tuple, dict[str, Any]]] = {
     "rtc": (at.build_rtc_token, ("c",), {"uid": 1}),
     "rtc-006": (at.build_rtc_token, ("c",), {"uid": 1, "version": "006"}),
     "rtc-privileges": (
@@ -120,7 +125,7 @@ BUILDERS: Dict[str, Tuple[Callable[..., str], tuple, Dict[str, Any]]] = {
 BAD_ARGS = [{"expire": -1}, {"expire": 2_000_000_000}, {"salt": 2**40}, {"issue_ts": -5}, {"bogus": CERT}]
 
 
-def _exception_texts(exc: BaseException) -> List[str]:
+def _exception_texts(exc: BaseException) -> list[str]:
     return [str(exc), repr(exc), "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
             *(repr(a) for a in exc.args)]  # fmt: skip
 
@@ -145,14 +150,14 @@ def test_certificate_in_no_builder_exception(name):
                 _no_secret(text.replace(f"'bogus': '{CERT}'", ""))  # the caller's own kwarg is theirs
 
 
-def _parameters(func: Callable) -> List[str]:
+def _parameters(func: Callable) -> list[str]:
     import inspect
 
     return list(inspect.signature(func).parameters)
 
 
 def test_certificate_in_no_model_or_kernel_exception(kernel):
-    attempts: List[Callable[[], Any]] = [
+    attempts: list[Callable[[], Any]] = [
         lambda: AccessToken2(APP_ID, CERT + "0"),
         lambda: AccessToken2(APP_ID, CERT).build(),
         lambda: AccessToken2.parse(REAL_007[0]).verify(CERT + "x"),
@@ -217,7 +222,7 @@ def _log_everything(caplog: pytest.LogCaptureFixture) -> None:
 
 
 # Each failing command line and what its error must mention, so the error path meant is the one run.
-CLI_FAILURES: List[Tuple[List[str], str]] = [
+CLI_FAILURES: list[tuple[list[str], str]] = [
     (["rtc", "--channel", "c", "--uid", "1", "--app-certificate", CERT + "0"], "app_certificate must be 32"),
     (["rtc", "--channel", "c", "--uid", "1", "--app-certificate", CERT.lower() + "x"], "app_certificate must be 32"),
     (["rtc", "--channel", "c", "--uid", "-1"], "uid must be between"),
@@ -257,7 +262,7 @@ def test_certificate_in_no_cli_error(argv, reason, capsys, monkeypatch, tmp_path
 
 def test_signatures_are_checked_with_compare_digest(monkeypatch):
     """verify() goes through hmac.compare_digest, for 007, 006, compat and legacy tokens."""
-    calls: List[Tuple[int, int]] = []
+    calls: list[tuple[int, int]] = []
     real = hmac.compare_digest
 
     def spy(a: Any, b: Any) -> bool:

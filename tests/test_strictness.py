@@ -3,12 +3,15 @@ parser caps what it reads before decoding."""
 
 from __future__ import annotations
 
-
 import pytest
 
 import agora_token as at
 from agora_token import (
-    AccessToken, AccessToken2, TokenError, _pure, legacy,
+    AccessToken,
+    AccessToken2,
+    TokenError,
+    _pure,
+    legacy,
 )  # fmt: skip
 from agora_token.describe import describe
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import hmac
 import threading
 import zlib
-from typing import Callable, List, Tuple
+from typing import Callable
 
 import pytest
 
 from agora_token import (
-    AccessToken, AccessToken2, TokenError, _pure,
+    AccessToken,
+    AccessToken2,
+    TokenError,
+    _pure,
 )  # fmt: skip
 from agora_token.services import LAYOUTS
 
@@ -24,13 +27,13 @@ THREADS = 8
 PER_THREAD = 150
 
 
-def _expected_007(thread: int, i: int) -> Tuple[str, tuple]:
+def _expected_007(thread: int, i: int) -> tuple[str, tuple]:
     channel, uid = f"ch-{thread}-{i}", str(thread * 1000 + i)
     services = [(1, ((1, 600 + i), (2, 600)), (channel, uid)), (2, ((1, 60),), (f"user-{thread}",))]
     return channel, tuple(services)
 
 
-def _run_on_threads(work: Callable[[int], None]) -> List[threading.Thread]:
+def _run_on_threads(work: Callable[[int], None]) -> list[threading.Thread]:
     """Run ``work(t)`` on THREADS threads at once, give each 60 s to finish; return the ones still running,
     so a test that cares can fail on a hang instead of checking a half-filled result."""
     workers = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
@@ -58,8 +61,8 @@ def test_eight_threads_build_parse_verify_concurrently(kernel):
         for i in range(0, PER_THREAD, 5)
     }
     barrier = threading.Barrier(THREADS)
-    errors: List[str] = []
-    salts: List[List[int]] = [[] for _ in range(THREADS)]
+    errors: list[str] = []
+    salts: list[list[int]] = [[] for _ in range(THREADS)]
 
     def work(t: int) -> None:
         try:
@@ -106,7 +109,7 @@ def test_threads_parse_hostile_input_while_others_build(kernel):
     """Parsing errors on some threads (TokenError, freed buffers) never disturb builds on others."""
     hostile = ["007" + b64(zlib.compress(b"\0" * (2 << 20), 9)), "007!!", REAL_007[0][:-8], "006" + APP_ID + "AAAA"]
     good = {i: _pure.build_007(APP_ID, CERT, 1, 60, i + 1, [(2, ((1, 60),), (f"u{i}",))]) for i in range(100)}
-    errors: List[str] = []
+    errors: list[str] = []
     barrier = threading.Barrier(THREADS)
 
     def work(t: int) -> None:

@@ -9,8 +9,7 @@ import pytest
 
 from agora_token import AccessToken, AccessToken2, TokenError
 
-from .common import VECTORS
-from .common import payload, token006_from_vector, token007_from_vector, vectors
+from .common import VECTORS, payload, token006_from_vector, token007_from_vector, vectors
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 

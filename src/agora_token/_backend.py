@@ -9,11 +9,10 @@ the extension in ``_build_info``, so an install that fell back can say so at run
 from __future__ import annotations
 
 import os
-from typing import Literal, Optional, Tuple
+from typing import Literal, Optional
 
 from . import _pure
 from ._kernel_api import Kernel
-
 
 #: Which kernel runs: the C extension or the pure-Python mirror.
 BackendName = Literal["c", "python"]
@@ -32,7 +31,7 @@ def build_skip_reason() -> Optional[str]:
     return getattr(_build_info, "EXTENSION_SKIPPED", None)
 
 
-def _choose() -> Tuple[Kernel, BackendName, Optional[str]]:
+def _choose() -> tuple[Kernel, BackendName, Optional[str]]:
     if _truthy("AGORA_TOKEN_PURE_PYTHON"):
         return _pure, "python", "AGORA_TOKEN_PURE_PYTHON is set"
     try:

@@ -4,10 +4,11 @@ that names what to use instead."""
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Callable
 
 
-def renamed(module: str, old_names: Mapping[str, Tuple[str, object]]) -> Callable[[str], object]:
+def renamed(module: str, old_names: Mapping[str, tuple[str, object]]) -> Callable[[str], object]:
     """A module ``__getattr__`` for ``old_names``: old name -> (what to use now, the value)."""
 
     def __getattr__(name: str) -> object:

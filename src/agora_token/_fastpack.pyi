@@ -1,12 +1,13 @@
 """Type stub of the C token kernel; it mirrors ``_pure`` name for name and signature for signature."""
 
-from typing import Final, List, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 from .errors import TokenError as TokenError
 
-_Field = Union[str, int]
-_Privileges = Sequence[Tuple[int, int]]
-_Service = Tuple[int, _Privileges, Sequence[_Field]]
+_Field = str | int
+_Privileges = Sequence[tuple[int, int]]
+_Service = tuple[int, _Privileges, Sequence[_Field]]
 
 #: A parsed 007 token is refused when its payload inflates past this many bytes.
 MAX_PAYLOAD: Final[int]
@@ -28,10 +29,9 @@ EXACT_DEFLATE_MAX: Final[int]
 #: (EVP digests: a libcrypto without the deprecated API, or a build with -DFP_FORCE_EVP).
 HMAC_PATH: str
 
-def _exact_deflate(data: bytes) -> Optional[bytes]: ...
-def _deflate_probes() -> List[bytes]: ...
+def _exact_deflate(data: bytes) -> bytes | None: ...
+def _deflate_probes() -> list[bytes]: ...
 def _select_deflate(force_mismatch: bool = ...) -> str: ...
-
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
     """HMAC-SHA256 signature of a 007 token's signing info (docs/format.md, "The signing chain")."""
 
@@ -40,7 +40,7 @@ def build_007(
     app_certificate: str,
     issue_ts: int,
     expire: int,
-    salt: Optional[int],
+    salt: int | None,
     services: Sequence[_Service],
 ) -> str:
     """Pack, sign, deflate and base64 one 007 token; ``salt`` None draws a fresh salt."""
@@ -50,7 +50,7 @@ def build_007_user(
     app_certificate: str,
     issue_ts: int,
     expire: int,
-    salt: Optional[int],
+    salt: int | None,
     service_type: int,
     privileges: _Privileges,
     channel_name: str,
@@ -68,7 +68,7 @@ def build_007_each(
     privileges: _Privileges,
     channel_name: str,
     uids: Sequence[str],
-) -> List[str]:
+) -> list[str]:
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each; blocks of tokens are packed, signed, deflated and base64-encoded
     without the GIL, so threads building many tokens rarely wait for it."""
@@ -84,7 +84,7 @@ def build_006(
     app_certificate: str,
     channel_name: str,
     uid: str,
-    salt: Optional[int],
+    salt: int | None,
     ts: int,
     privileges: _Privileges,
 ) -> str:
@@ -98,8 +98,8 @@ def random_salt() -> int:
 
 def parse_007(
     token: str, layouts: Mapping[int, str]
-) -> Tuple[bytes, bytes, str, int, int, int, int, List[Tuple[int, Tuple[Tuple[int, int], ...], Tuple[_Field, ...]]]]:
+) -> tuple[bytes, bytes, str, int, int, int, int, list[tuple[int, tuple[tuple[int, int], ...], tuple[_Field, ...]]]]:
     """Decode a 007 token: ``(signature, signing_info, app_id, issue_ts, expire, salt, service_count, services)``."""
 
-def parse_006(token: str) -> Tuple[str, bytes, int, int, bytes, int, int, Tuple[Tuple[int, int], ...]]:
+def parse_006(token: str) -> tuple[str, bytes, int, int, bytes, int, int, tuple[tuple[int, int], ...]]:
     """Decode a 006 token: ``(app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges)``."""

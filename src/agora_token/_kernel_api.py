@@ -12,20 +12,21 @@ of the package: it sits below both kernels.
 
 from __future__ import annotations
 
-from typing import List, Mapping, Optional, Protocol, Sequence, Tuple, Union, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Optional, Protocol, Union, runtime_checkable
 
 #: A service field: a ``str`` is packed as a string, an ``int`` as a 16-bit word.
 Field = Union[str, int]
 #: ``(privilege id, value)`` pairs, ids ascending.
-Privileges = Sequence[Tuple[int, int]]
+Privileges = Sequence[tuple[int, int]]
 #: ``(service type, privileges, fields)``.
-Service = Tuple[int, Privileges, Sequence[Field]]
+Service = tuple[int, Privileges, Sequence[Field]]
 #: A parsed service: ``(service type, privileges, fields)``.
-ParsedService = Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Field, ...]]
+ParsedService = tuple[int, tuple[tuple[int, int], ...], tuple[Field, ...]]
 #: ``parse_007``: (signature, signing_info, app_id, issue_ts, expire, salt, service_count, services).
-Parsed007 = Tuple[bytes, bytes, str, int, int, int, int, List[ParsedService]]
+Parsed007 = tuple[bytes, bytes, str, int, int, int, int, list[ParsedService]]
 #: ``parse_006``: (app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges).
-Parsed006 = Tuple[str, bytes, int, int, bytes, int, int, Tuple[Tuple[int, int], ...]]
+Parsed006 = tuple[str, bytes, int, int, bytes, int, int, tuple[tuple[int, int], ...]]
 
 
 @runtime_checkable  # isinstance() then checks that every member is present (not the signatures)
@@ -57,7 +58,7 @@ class Kernel(Protocol):
         """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``."""
 
     def build_007_each(self, app_id: str, app_certificate: str, issue_ts: int, expire: int, service_type: int,
-                       privileges: Privileges, channel_name: str, uids: Sequence[str]) -> List[str]:  # fmt: skip
+                       privileges: Privileges, channel_name: str, uids: Sequence[str]) -> list[str]:  # fmt: skip
         """One 007 token per wire uid of ``uids``, each with a fresh salt."""
 
     def sign_006(self, app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:

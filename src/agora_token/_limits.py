@@ -14,4 +14,3 @@ SALT_MAX = 99999999
 #: The largest values of the wire's unsigned 16- and 32-bit fields.
 U16_MAX = 0xFFFF
 U32_MAX = 0xFFFFFFFF
-

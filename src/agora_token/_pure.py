@@ -32,13 +32,13 @@ import re
 import struct
 import threading
 import zlib
-from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Optional, TypeVar
 
 from . import _messages as _msg
 from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service
 from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, U16_MAX, U32_MAX
 from .errors import TokenError
-
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -146,12 +146,12 @@ _CACHE_MAX = 64
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 #: (certificate, issue_ts) -> HMAC(u32le(issue_ts), certificate): a second's tokens share it.
-_first_keys: Dict[Tuple[str, int], bytes] = {}
+_first_keys: dict[tuple[str, int], bytes] = {}
 #: certificate -> SHA-256 states keyed with its HMAC inner and outer pads (006).
-_pads: Dict[str, Tuple["hashlib._Hash", "hashlib._Hash"]] = {}
+_pads: dict[str, tuple[hashlib._Hash, hashlib._Hash]] = {}
 
 
-def _remember(cache: Dict[_K, _V], key: _K, value: _V) -> None:
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
     if len(cache) >= _CACHE_MAX:
         cache.clear()
     cache[key] = value
@@ -213,7 +213,9 @@ def build_007_user(
     of that service (the C kernel packs it without the tuples)."""
     _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
     _check_str(uid, "uid")
-    return build_007(app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, uid)),))
+    return build_007(
+        app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, uid)),)
+    )
 
 
 def build_007_each(
@@ -225,7 +227,7 @@ def build_007_each(
     privileges: Privileges,
     channel_name: str,
     uids: Sequence[str],
-) -> List[str]:
+) -> list[str]:
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each (the C kernel builds them in blocks without the GIL)."""
     uids = tuple(uids)
@@ -306,7 +308,7 @@ _SALT_LIMIT = (1 << 32) // SALT_MAX * SALT_MAX
 
 
 class _SaltDraws(threading.local):
-    draws: Iterator[Tuple[int]] = iter(())
+    draws: Iterator[tuple[int]] = iter(())
 
 
 _salt_draws = _SaltDraws()
@@ -359,8 +361,10 @@ class _Reader:
         except UnicodeDecodeError:
             raise TokenError(_msg.not_utf8(what)) from None
 
-    def privileges(self) -> Tuple[Tuple[int, int], ...]:
-        return tuple((self.u16("privilege id"), self.u32("privilege value")) for _ in range(self.u16("privilege count")))
+    def privileges(self) -> tuple[tuple[int, int], ...]:
+        return tuple(
+            (self.u16("privilege id"), self.u32("privilege value")) for _ in range(self.u16("privilege count"))
+        )
 
 
 def _decode_base64(text: str) -> bytes:
@@ -384,7 +388,7 @@ def _inflate(data: bytes) -> bytes:
     return content
 
 
-def _read_fields(reader: _Reader, codes: str) -> Tuple[Field, ...]:
+def _read_fields(reader: _Reader, codes: str) -> tuple[Field, ...]:
     fields: list[Field] = []
     for code in codes:
         if code == "s":
@@ -432,7 +436,7 @@ def parse_007(token: str, layouts: Mapping[int, str]) -> Parsed007:
     issue_ts = reader.u32("issue_ts")
     expire = reader.u32("expire")
     salt = reader.u32("salt")
-    services: List[ParsedService] = []
+    services: list[ParsedService] = []
     count = reader.u16("service count")
     for _ in range(count):
         service_type = reader.u16("service type")

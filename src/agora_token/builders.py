@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import Optional, Union
 
 from . import wire
 from ._bind import bind_first
@@ -54,7 +55,7 @@ def _grant_token(
     app_id: str,
     app_certificate: str,
     grant: wire.Grant,
-    fields: Tuple[Union[str, int], ...],
+    fields: tuple[Union[str, int], ...],
     expire: int,
     issue_ts: Optional[int],
     salt: Optional[int],
@@ -147,7 +148,7 @@ def build_rtc_tokens(
     expire: int = DEFAULT_EXPIRE,
     privilege_expire: Optional[int] = None,
     threads: Optional[int] = None,
-) -> List[str]:
+) -> list[str]:
     """One 007 RTC token per user of ``users`` (ints are uids, strs accounts), in order.
 
     The same checks as ``build_rtc_token``, done once for the shared arguments; the tokens share

@@ -14,15 +14,16 @@ import os
 import re
 import sys
 import time
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable, NoReturn, Optional
 
 from . import _backend, builders, legacy
 from ._version import __version__
 from .credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
 from .describe import describe
 from .errors import TokenError
-from .services import PermissionType, ResourceType, Rtm2Permissions
 from .render import render
+from .services import PermissionType, ResourceType, Rtm2Permissions
 from .validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_app_id, check_certificate, check_token_lifetime
 
 PROG = "agora-token"
@@ -111,7 +112,7 @@ def _read_certificate_file(path: str) -> str:
 # Argument types
 
 
-def _permission(text: str) -> Tuple[int, int, List[str]]:
+def _permission(text: str) -> tuple[int, int, list[str]]:
     """``RESOURCE:ACCESS[:NAME,NAME…]``, e.g. ``message_channels:read:chat1,chat2``."""
     parts = text.split(":", 2)
     if len(parts) < 2:
@@ -144,11 +145,11 @@ def _out(text: str) -> int:
     return 0
 
 
-def _common(args: argparse.Namespace) -> Dict[str, Any]:
+def _common(args: argparse.Namespace) -> dict[str, Any]:
     return {"issue_ts": args.issue_ts, "salt": args.salt}
 
 
-def _user(args: argparse.Namespace) -> Dict[str, Any]:
+def _user(args: argparse.Namespace) -> dict[str, Any]:
     return {"uid": args.uid, "account": args.account}
 
 
@@ -318,13 +319,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _problem_line(problem: Dict[str, Any]) -> str:
+def _problem_line(problem: dict[str, Any]) -> str:
     code = problem["error"]
     meaning = {109: "token expired", 110: "invalid token"}.get(code)
     return (f"error {code} ({meaning}): " if meaning else "") + str(problem["message"])
 
 
-def _expiry_text(report: Dict[str, Any]) -> str:
+def _expiry_text(report: dict[str, Any]) -> str:
     expires_at = report.get("expires_at_utc")
     return f"expires {expires_at}" if expires_at else "no expiry recorded"
 
@@ -339,7 +340,8 @@ def _credentials_parent(certificate_help: str) -> argparse.ArgumentParser:
     group.add_argument("--app-id", help=f"the App ID (default: from {ENV_APP_ID})")
     source = group.add_mutually_exclusive_group()
     source.add_argument(
-        "--app-certificate-file", metavar="FILE",
+        "--app-certificate-file",
+        metavar="FILE",
         help=f"read the App Certificate from FILE (default: from {ENV_CERTIFICATE})",
     )
     source.add_argument(

@@ -13,7 +13,7 @@ import unicodedata
 import zlib
 from datetime import datetime, timezone
 from enum import IntEnum
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Optional
 
 from . import legacy
 from .errors import TokenError
@@ -30,7 +30,7 @@ from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
 from .validation import check_account, check_uid, uid_string
 
-Report = Dict[str, Any]
+Report = dict[str, Any]
 
 #: How the SDK names the two errors a token causes (Agora's error codes).
 ERR_TOKEN_EXPIRED = 109
@@ -60,7 +60,7 @@ def duration(seconds: int) -> str:
     """A length of time in its two largest units: ``2 h 5 min``, ``3 d 4 h``, ``45 s``."""
     seconds = abs(int(seconds))
     units = (("year", 365 * 86400), ("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
-    parts: List[str] = []
+    parts: list[str] = []
     for name, size in units:
         if seconds >= size or (name == "s" and not parts):
             count, seconds = divmod(seconds, size)
@@ -93,7 +93,7 @@ def app_id_text(app_id: str) -> str:
     return app_id if app_id.isascii() and app_id.isalnum() else quote(app_id)
 
 
-def _enum_name(enum: Type[IntEnum], value: int) -> str:
+def _enum_name(enum: type[IntEnum], value: int) -> str:
     try:
         return enum(value).name.lower()
     except (ValueError, TypeError):  # an empty enum (ConvoAI, STT) raises TypeError
@@ -105,7 +105,7 @@ def words(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _problem(message: str, error: Optional[int] = None) -> Dict[str, Any]:
+def _problem(message: str, error: Optional[int] = None) -> dict[str, Any]:
     return {"error": error, "message": message}
 
 
@@ -154,7 +154,8 @@ def describe(
         )
     if app_id is not None and report["app_id"].lower() != app_id.lower():
         report["diagnosis"].insert(0, _problem(
-            f"the token is for App ID {app_id_text(report['app_id'])}, but the app uses {quote(app_id)}", ERR_INVALID_TOKEN
+            f"the token is for App ID {app_id_text(report['app_id'])}, but the app uses {quote(app_id)}",
+            ERR_INVALID_TOKEN,
         ))  # fmt: skip
     return report
 
@@ -186,7 +187,7 @@ class _Join:
     def user_text(self) -> str:
         return f"uid {self.uid}" if self.uid is not None else f"account {quote(self.account or '')}"
 
-    def as_dict(self) -> Optional[Dict[str, Any]]:
+    def as_dict(self) -> Optional[dict[str, Any]]:
         if not self.given:
             return None
         return {"channel": self.channel, "uid": self.uid, "account": self.account}
@@ -232,7 +233,7 @@ def _set_times(
         report["notes"].append(f"issued {duration(issue_ts - now)} in the future: is the issuing server's clock right?")
 
 
-def _privilege(pid: int, name: str, value: int, expires_at: int, now: int) -> Dict[str, Any]:
+def _privilege(pid: int, name: str, value: int, expires_at: int, now: int) -> dict[str, Any]:
     return {
         "id": pid,
         "name": name,
@@ -287,14 +288,14 @@ def _describe_007(token: AccessToken2, certificate: Optional[str], join: _Join, 
     return report
 
 
-def _service_007(service: Service, token: AccessToken2, now: int) -> Dict[str, Any]:
+def _service_007(service: Service, token: AccessToken2, now: int) -> dict[str, Any]:
     stype = service.service_type
     privileges = []
     for pid, value in sorted(service.privileges.items()):
         # 0 means "no limit of its own": the privilege lasts as long as the token.
         expires_at = token.issue_ts + value if value else token.issue_ts + token.expire
         privileges.append(_privilege(pid, _enum_name(service.Privilege, pid), value, expires_at, now))
-    entry: Dict[str, Any] = {
+    entry: dict[str, Any] = {
         "type": int(stype),
         "name": _enum_name(ServiceType, stype),
         "display_name": service.display_name or f"type {stype}",
@@ -415,7 +416,7 @@ def _join_006(report: Report, token: AccessToken, join: _Join, rtm_only: bool) -
     def crc(text: str) -> int:
         return zlib.crc32(text.encode())  # CRC-32/IEEE of the UTF-8 bytes, as 006 stores it
 
-    checks: Dict[str, bool] = {}
+    checks: dict[str, bool] = {}
     if join.channel is not None:
         checks["channel_crc"] = crc(join.channel) == token.crc_channel_name
         if not checks["channel_crc"]:
@@ -444,7 +445,7 @@ def _describe_legacy(token: legacy.LegacyToken, certificate: Optional[str], join
     report = _base(token.format, token.name, token.app_id, token.salt, token.signature)
     expires_at = token.expired_ts or None  # 0: the key has no expiry of its own
     _set_times(report, token.issue_ts, token.expired_ts, expires_at, now)
-    service: Dict[str, Any] = {"type": token.service, "privileges": []}
+    service: dict[str, Any] = {"type": token.service, "privileges": []}
     if token.format == "dk5":
         service["name"] = _enum_name(legacy.DynamicKey5Service, token.service or 0)
         if token.extra:
@@ -479,7 +480,7 @@ def _verify_legacy(report: Report, token: legacy.LegacyToken, certificate: Optio
     if certificate is None:
         report["signature_note"] = "not checked: no App Certificate given"
         return
-    inputs: Dict[str, Any] = {"channel": join.channel, "uid": join.uid, "account": join.account}
+    inputs: dict[str, Any] = {"channel": join.channel, "uid": join.uid, "account": join.account}
     if token.format == "signaling" and join.account is None and join.uid is not None:
         inputs["account"] = str(join.uid)
     if token.format != "signaling" and join.account is not None:

@@ -7,7 +7,7 @@ UTC and relative to now. The report itself, and the words it shares with this pa
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from .describe import ERROR_TEXT, Report, app_id_text, duration, quote, words
 
@@ -22,8 +22,7 @@ def since(ts: int, now: int) -> str:
     return f"{duration(now - ts)} ago" if ts <= now else f"in {duration(ts - now)}, in the future"
 
 
-
-def render(report: Report, now: Optional[int] = None) -> List[str]:
+def render(report: Report, now: Optional[int] = None) -> list[str]:
     """The report as lines for a terminal; every string taken from the token is quoted and escaped."""
     now = int(time.time()) if now is None else int(now)
     lines = [f"Token:      {report['version']} ({report['format']})", f"App ID:     {app_id_text(report['app_id'])}"]
@@ -75,7 +74,7 @@ def _signature_text(report: Report) -> str:
     return f"{state}; {report['signature_note']}"
 
 
-def _service_lines(service: Dict[str, Any], report: Report, now: int) -> List[str]:
+def _service_lines(service: dict[str, Any], report: Report, now: int) -> list[str]:
     type_text = f" (type {service['type']})" if service["type"] is not None else ""
     lines = [f"  {service['display_name']}{type_text}"]
     skip = {"type", "name", "display_name", "privileges"}
@@ -110,7 +109,7 @@ def _field_text(name: str, value: Any) -> str:
     return str(value)
 
 
-def _privilege_text(privilege: Dict[str, Any], report: Report, now: int) -> str:
+def _privilege_text(privilege: dict[str, Any], report: Report, now: int) -> str:
     value = privilege["value"]
     when = f"{privilege['expires_at_utc']} ({until(privilege['expires_at'], now)})"
     if report["version"] == "007":

@@ -14,8 +14,9 @@ Adding a service type: its ``ServiceType`` member and its class here, its name i
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
-from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, ClassVar, Optional, Union
 
 from .validation import check_int, check_text, check_u16, check_u32, uid_string
 
@@ -38,7 +39,7 @@ class RtmPrivilege(IntEnum):
 
 
 @functools.lru_cache(maxsize=256)  # a server repeats a few lifetimes: skip rebuilding the tuples
-def rtc_privileges(publisher: bool, expire: int) -> Tuple[Tuple[int, int], ...]:
+def rtc_privileges(publisher: bool, expire: int) -> tuple[tuple[int, int], ...]:
     """What an RTC role may do, in wire order: join, and for a publisher the three publish privileges.
 
     The ids are the same in 006 and 007 tokens, so both formats take their role rule from here.
@@ -108,7 +109,7 @@ class ServiceType(IntEnum):
 
 #: Every service class by wire type, filled by ``Service.__init_subclass__`` as the classes below are
 #: defined (so there is no second list to keep in step); ``LAYOUTS`` is built from it at the end.
-SERVICE_CLASSES: Dict[int, Type["Service"]] = {}
+SERVICE_CLASSES: dict[int, type[Service]] = {}
 
 
 class Service:
@@ -125,19 +126,19 @@ class Service:
     #: Wire layout of the fields after the privileges: s string, h int16, p RTM2 permissions.
     layout: ClassVar[str] = ""
     #: Names of the fields, in wire order, as attributes of the instance.
-    field_names: ClassVar[Tuple[str, ...]] = ()
-    Privilege: ClassVar[Type[IntEnum]] = NoPrivilege
+    field_names: ClassVar[tuple[str, ...]] = ()
+    Privilege: ClassVar[type[IntEnum]] = NoPrivilege
 
     __slots__ = ("privileges",)
 
     def __init__(self) -> None:
-        self.privileges: Dict[int, int] = {}
+        self.privileges: dict[int, int] = {}
 
     def __init_subclass__(
         cls,
         service_type: Optional[ServiceType] = None,
         name: Optional[str] = None,
-        privileges: Optional[Type[IntEnum]] = None,
+        privileges: Optional[type[IntEnum]] = None,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -156,22 +157,22 @@ class Service:
         """Grant ``privilege`` for ``expire`` seconds after the token's issue time (0: with the token)."""
         self.privileges[check_u16("privilege", privilege)] = check_u32("expire", expire)
 
-    def _wire_fields(self) -> Tuple[Field, ...]:
+    def _wire_fields(self) -> tuple[Field, ...]:
         return tuple(getattr(self, name) for name in self.field_names)
 
-    def to_wire(self) -> Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Field, ...]]:
+    def to_wire(self) -> tuple[int, tuple[tuple[int, int], ...], tuple[Field, ...]]:
         """The service as the kernel packs it."""
         return self.service_type, tuple(sorted(self.privileges.items())), self._wire_fields()
 
     @classmethod
-    def _from_wire(cls, privileges: Iterable[Tuple[int, int]], fields: Sequence[Field]) -> "Service":
+    def _from_wire(cls, privileges: Iterable[tuple[int, int]], fields: Sequence[Field]) -> Service:
         service = cls.__new__(cls)
         service.privileges = dict(privileges)
         for name, value in zip(cls.field_names, fields):
             object.__setattr__(service, name, value)
         return service
 
-    def fields(self) -> Dict[str, Any]:
+    def fields(self) -> dict[str, Any]:
         """The type's own fields by name."""
         return {name: getattr(self, name) for name in self.field_names}
 
@@ -298,9 +299,9 @@ class Rtm2Permissions:
     __slots__ = ("_entries",)
 
     def __init__(self) -> None:
-        self._entries: Dict[int, Dict[int, List[str]]] = {}
+        self._entries: dict[int, dict[int, list[str]]] = {}
 
-    def add(self, resource_type: int, permission_type: int, resources: Iterable[str]) -> "Rtm2Permissions":
+    def add(self, resource_type: int, permission_type: int, resources: Iterable[str]) -> Rtm2Permissions:
         """Set the resources of one (resource type, permission type) pair, replacing earlier ones."""
         resource_type = check_u16("resource_type", resource_type)
         permission_type = check_u16("permission_type", permission_type)
@@ -312,15 +313,13 @@ class Rtm2Permissions:
         self._entries.setdefault(resource_type, {})[permission_type] = items
         return self
 
-    def as_dict(self) -> Dict[int, Dict[int, List[str]]]:
+    def as_dict(self) -> dict[int, dict[int, list[str]]]:
         """A copy, resource and permission types ascending."""
-        return {
-            rt: {pt: list(res) for pt, res in sorted(perms.items())} for rt, perms in sorted(self._entries.items())
-        }
+        return {rt: {pt: list(res) for pt, res in sorted(perms.items())} for rt, perms in sorted(self._entries.items())}
 
-    def to_wire(self) -> Tuple[Field, ...]:
+    def to_wire(self) -> tuple[Field, ...]:
         """The flat word/string sequence the kernel packs (docs/format.md, "RTM2 permissions")."""
-        out: List[Field] = [len(self._entries)]
+        out: list[Field] = [len(self._entries)]
         for rt, perms in sorted(self._entries.items()):
             out += (rt, len(perms))
             for pt, resources in sorted(perms.items()):
@@ -329,7 +328,7 @@ class Rtm2Permissions:
         return tuple(out)
 
     @classmethod
-    def from_wire(cls, words: Sequence[Field]) -> "Rtm2Permissions":
+    def from_wire(cls, words: Sequence[Field]) -> Rtm2Permissions:
         """Read back what ``to_wire`` wrote."""
         permissions = cls()
         it = iter(words)
@@ -376,11 +375,11 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
         self.user_id = rtm2_user_id(user_id)
         self.permissions = check_permissions(permissions) if permissions is not None else Rtm2Permissions()
 
-    def _wire_fields(self) -> Tuple[Field, ...]:
+    def _wire_fields(self) -> tuple[Field, ...]:
         return (self.user_id, *self.permissions.to_wire())
 
     @classmethod
-    def _from_wire(cls, privileges: Iterable[Tuple[int, int]], fields: Sequence[Field]) -> "Service":
+    def _from_wire(cls, privileges: Iterable[tuple[int, int]], fields: Sequence[Field]) -> Service:
         return super()._from_wire(privileges, (fields[0], Rtm2Permissions.from_wire(fields[1:])))
 
 

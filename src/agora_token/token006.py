@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import time
 from enum import IntEnum
-from typing import Dict, Optional, Union
+from typing import Optional, Union
 
 from . import _backend
 from ._deprecation import renamed
@@ -27,8 +27,9 @@ class AccessToken:
     """A 006 token for one channel and uid; privilege values are absolute Unix times.
 
     ``salt`` defaults to a fresh random value and ``ts`` (when the token itself expires) to 24 h
-    from now (``MAX_LIFETIME``, as in Agora's code); pass them for deterministic output. A parsed token knows only the CRCs of its channel
-    and uid, so ``channel_name`` and ``uid`` are ``None`` until ``verify`` is given them.
+    from now (``MAX_LIFETIME``, as in Agora's code); pass them for deterministic output. A parsed
+    token knows only the CRCs of its channel and uid, so ``channel_name`` and ``uid`` are ``None``
+    until ``verify`` is given them.
     """
 
     __slots__ = (
@@ -61,7 +62,7 @@ class AccessToken:
         self.uid: Optional[str] = uid_string(uid)
         self.salt = _backend.kernel.random_salt() if salt is None else check_u32("salt", salt)
         self.ts = int(time.time()) + MAX_LIFETIME if ts is None else check_u32("ts", ts)
-        self.privileges: Dict[int, int] = {}
+        self.privileges: dict[int, int] = {}
         self.crc_channel_name: Optional[int] = None
         self.crc_uid: Optional[int] = None
         self._signature: Optional[bytes] = None
@@ -86,7 +87,7 @@ class AccessToken:
         )
 
     @classmethod
-    def parse(cls, token: str) -> "AccessToken":
+    def parse(cls, token: str) -> AccessToken:
         """Decode a 006 token; raises ``TokenError`` if it is malformed."""
         app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges = _backend.kernel.parse_006(token)
         parsed = cls.__new__(cls)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import List, Optional
+from typing import Optional
 
 from . import _backend
 from ._deprecation import renamed
@@ -43,7 +43,7 @@ class AccessToken2:
         self.issue_ts = int(time.time()) if issue_ts is None else check_u32("issue_ts", issue_ts)
         self.expire = check_u32("expire", expire)
         self.salt = _backend.kernel.random_salt() if salt is None else check_u32("salt", salt)
-        self.services: List[Service] = []
+        self.services: list[Service] = []
         self._signature: Optional[bytes] = None
         self._signing_info: Optional[bytes] = None
         self._service_count: Optional[int] = None
@@ -56,7 +56,7 @@ class AccessToken2:
             raise ValueError("a token holds at most 65535 services")
         self.services.append(service)
 
-    def get_services(self, service_type: int) -> List[Service]:
+    def get_services(self, service_type: int) -> list[Service]:
         """Every service of ``service_type``, in token order."""
         return [s for s in self.services if s.service_type == service_type]
 
@@ -73,7 +73,7 @@ class AccessToken2:
         )
 
     @classmethod
-    def parse(cls, token: str) -> "AccessToken2":
+    def parse(cls, token: str) -> AccessToken2:
         """Decode a 007 token; raises ``TokenError`` if it is malformed.
 
         Parsing stops at a service type this package does not know, as every official parser does;
@@ -128,4 +128,6 @@ def _service_type(service: Service) -> int:
 __all__ = ["OFFICIAL_DEFAULT_EXPIRE", "AccessToken2", "TokenError"]
 
 # Renamed: "DEFAULT_EXPIRE" also named the builders' hour (``agora_token.DEFAULT_EXPIRE``).
-__getattr__ = renamed(__name__, {"DEFAULT_EXPIRE": ("agora_token.token007.OFFICIAL_DEFAULT_EXPIRE", OFFICIAL_DEFAULT_EXPIRE)})
+__getattr__ = renamed(
+    __name__, {"DEFAULT_EXPIRE": ("agora_token.token007.OFFICIAL_DEFAULT_EXPIRE", OFFICIAL_DEFAULT_EXPIRE)}
+)

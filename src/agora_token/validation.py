@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import IntEnum
-from typing import Literal, Optional, Set, Tuple, Union
+from typing import Literal, Optional, Union
 
 from . import _messages
 from ._limits import U16_MAX, U32_MAX
@@ -188,9 +188,7 @@ def check_lifetime(name: str, value: object) -> int:
         if value >= 10**20:
             raise ValueError(f"{name} must be at most {MAX_LIFETIME} s (24 h), got {shown(value)}")
         if value >= _LOOKS_ABSOLUTE:
-            raise ValueError(
-                f"{name} is seconds from now, but {value} looks like an absolute Unix timestamp"
-            )
+            raise ValueError(f"{name} is seconds from now, but {value} looks like an absolute Unix timestamp")
         raise ValueError(f"{name} is {value} s; Agora caps tokens at {MAX_LIFETIME} s (24 h)")
     return value
 
@@ -232,7 +230,7 @@ def check_version(version: object) -> Version:
 
 #: (app_id, app_certificate) pairs already found well-formed, so a server that mints tokens for one
 #: app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
-_WELL_FORMED: Set[Tuple[object, object]] = set()
+_WELL_FORMED: set[tuple[object, object]] = set()
 _WELL_FORMED_MAX = 64
 
 
@@ -262,7 +260,7 @@ def check_credentials(app_id: object, app_certificate: object) -> None:
 def check_credentials_and_times(
     app_id: object, app_certificate: object, expire: object, issue_ts: object, salt: object,
     default: int = DEFAULT_EXPIRE,
-) -> Tuple[int, Optional[int], Optional[int]]:  # fmt: skip
+) -> tuple[int, Optional[int], Optional[int]]:  # fmt: skip
     """What every builder takes: the credentials checked, then ``(expire, issue_ts, salt)``.
 
     ``expire`` 0 is ``default``; a None issue time or salt stays None (now, a fresh salt: the
@@ -338,7 +336,7 @@ def check_user(uid: object, account: object) -> Uid:
     return check_uid(uid) if account is None else check_account(account)
 
 
-def check_grants(switches: Tuple[Tuple[int, str, object], ...]) -> Tuple[int, ...]:
+def check_grants(switches: tuple[tuple[int, str, object], ...]) -> tuple[int, ...]:
     """The privileges switched on, of ``(privilege, name, switch)``: each switch a bool proper; none
     at all is refused (a token that grants nothing)."""
     granted = tuple(privilege for privilege, name, on in switches if require_bool(name, on))

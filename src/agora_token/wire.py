@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Optional
 
 from . import _backend
 from ._kernel_api import Field
 from ._limits import U32_MAX
 from .services import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtmPrivilege, ServiceType, rtc_privileges
 
-Privileges = Tuple[Tuple[int, int], ...]
+Privileges = tuple[tuple[int, int], ...]
 #: A service type and the one privilege a token of ``grant_007`` gives.
-Grant = Tuple[ServiceType, int]
-Services = Tuple[Tuple[int, Privileges, Tuple[Field, ...]], ...]
+Grant = tuple[ServiceType, int]
+Services = tuple[tuple[int, Privileges, tuple[Field, ...]], ...]
 
 # Privilege ids as exact ints: the C kernel packs exact ints on its fast path (an IntEnum member
 # takes the general one). Service types go as ServiceType members: the kernel reads them as ints.
@@ -82,7 +83,7 @@ def grant_007(
     app_id: str,
     app_certificate: str,
     grant: Grant,
-    fields: Tuple[Field, ...],
+    fields: tuple[Field, ...],
     privilege_expire: int,
     expire: int,
     issue_ts: Optional[int] = None,
@@ -165,14 +166,14 @@ def rtc_007_each(
     expire: int,
     privilege_expire: int,
     threads: int,
-) -> List[str]:
+) -> list[str]:
     """One 007 RTC token per wire uid of ``uids``, in order: one issue time, a salt each, the work
     spread over ``threads`` threads (the C kernel builds each thread's share in blocks without the GIL)."""
     issue_ts = int(time.time())
     privileges = rtc_privileges(publisher, privilege_expire)
     kernel = _backend.kernel
 
-    def build(chunk: Sequence[str]) -> List[str]:
+    def build(chunk: Sequence[str]) -> list[str]:
         return kernel.build_007_each(app_id, app_certificate, issue_ts, expire, _RTC, privileges, channel_name, chunk)
 
     if threads == 1 or len(uids) < 64:
@@ -212,7 +213,9 @@ def rtc_006(
 _RTM_LOGIN_006 = 1000
 
 
-def rtm_006(app_id: str, app_certificate: str, user_id: str, expire_ts: int, ts: int, salt: Optional[int] = None) -> str:
+def rtm_006(
+    app_id: str, app_certificate: str, user_id: str, expire_ts: int, ts: int, salt: Optional[int] = None
+) -> str:
     """A 006 RTM token: the user id stands in the channel's place, the uid is empty, login until ``expire_ts``."""
     privileges = ((_RTM_LOGIN_006, expire_ts),)
     return _backend.kernel.build_006(app_id, app_certificate, user_id, "", salt, ts, privileges)
@@ -230,9 +233,9 @@ OFFICIAL_RULES = "official"
 RTC_TABLE_MAX = 1024
 #: What checked arguments mean: (is 006, token lifetime, 007 privileges, privilege lifetime,
 #: publisher); lifetimes in seconds from the build time.
-RtcMeaning = Tuple[bool, int, Privileges, int, bool]
+RtcMeaning = tuple[bool, int, Privileges, int, bool]
 #: Checked RTC arguments, all but the user, keyed as ``rtc_token`` looks them up, and their meaning.
-RTC_TABLE: Dict[Tuple[object, ...], RtcMeaning] = {}
+RTC_TABLE: dict[tuple[object, ...], RtcMeaning] = {}
 
 
 def rtc_token(
@@ -266,7 +269,9 @@ def rtc_token(
     now = int(time.time())
     if meaning[0]:  # 006: absolute times
         privileges = rtc_privileges(meaning[4], now + meaning[3])
-        return _backend.kernel.build_006(app_id, app_certificate, channel_name, user, None, now + meaning[1], privileges)
+        return _backend.kernel.build_006(
+            app_id, app_certificate, channel_name, user, None, now + meaning[1], privileges
+        )
     return _backend.kernel.build_007_user(app_id, app_certificate, now, meaning[1], None, _RTC, meaning[2],
                                           channel_name, user)  # fmt: skip
 
@@ -280,7 +285,7 @@ def remember_rtc(
     expire: object,
     privilege_expire: object,
     version: object,
-    meaning: Tuple[bool, int, int, bool],
+    meaning: tuple[bool, int, int, bool],
 ) -> None:
     """Record that ``rules`` checked these RTC arguments (all but the user, as the caller passed them)
     and that they mean ``(is 006, token lifetime, privilege lifetime, publisher)``."""

@@ -9,7 +9,7 @@ certificate is not 32 hexadecimal characters instead of signing with it.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 from ..token006 import AccessToken as _CoreAccessToken
 from ..validation import MAX_LIFETIME
@@ -44,7 +44,7 @@ class AccessToken:
         self.channelName = channelName
         self.ts = now() + MAX_LIFETIME
         self.salt = random_salt()
-        self.messages: Dict[int, int] = {}
+        self.messages: dict[int, int] = {}
         self.uidStr = uid_str(uid)
 
     def addPrivilege(self, privilege: int, expireTimestamp: int) -> None:

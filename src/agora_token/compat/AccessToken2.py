@@ -9,7 +9,7 @@ ever printed.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, Union
+from typing import Any, ClassVar, Optional, Union
 
 from .. import services as _services
 from ..token007 import OFFICIAL_DEFAULT_EXPIRE
@@ -73,7 +73,7 @@ class Service(_services.Service):
         if service_type is not None:  # official code names its own types this way
             self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
 
-    def to_wire(self) -> Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Union[str, int], ...]]:
+    def to_wire(self) -> tuple[int, tuple[tuple[int, int], ...], tuple[Union[str, int], ...]]:
         """The service as the kernel packs it (its type as a plain int)."""
         service_type, privileges, fields = super().to_wire()
         return int(service_type), privileges, fields
@@ -145,7 +145,7 @@ class ServiceRtm2(_services.ServiceRtm2, Service):
         __slots__ = ()
 
         @property
-        def details(self) -> Dict[int, Dict[int, List[str]]]:
+        def details(self) -> dict[int, dict[int, list[str]]]:
             """A copy of ``{resource_type: {permission_type: [resources]}}``."""
             return self.as_dict()
 
@@ -164,7 +164,7 @@ class ServiceRtm2(_services.ServiceRtm2, Service):
         return self.permissions  # type: ignore[no-any-return]
 
     @classmethod
-    def _from_wire(cls, privileges: Any, fields: Any) -> "_services.Service":
+    def _from_wire(cls, privileges: Any, fields: Any) -> _services.Service:
         service = super()._from_wire(privileges, fields)
         service.permissions = ServiceRtm2.Permissions.from_wire(fields[1:])  # type: ignore[attr-defined]
         return service
@@ -178,7 +178,7 @@ class ServiceStt(_services.ServiceStt, Service):
     """Speech-to-text (no privileges, no fields)."""
 
 
-def _official_classes() -> Dict[int, Type[Service]]:
+def _official_classes() -> dict[int, type[Service]]:
     """The compat class of every core service type, by type (one made here for a type without one above)."""
     found = {cls.kServiceType: cls for cls in Service.__subclasses__() if cls.kServiceType in _services.SERVICE_CLASSES}
     for service_type, core in _services.SERVICE_CLASSES.items():
@@ -197,16 +197,18 @@ class AccessToken:
     pin the salt that way keep working.
     """
 
-    kServices: ClassVar[Dict[int, Type[Service]]] = _official_classes()
+    kServices: ClassVar[dict[int, type[Service]]] = _official_classes()
 
-    def __init__(self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = OFFICIAL_DEFAULT_EXPIRE) -> None:
+    def __init__(
+        self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = OFFICIAL_DEFAULT_EXPIRE
+    ) -> None:
         """A token for ``app_id``; ``expire`` is its lifetime in seconds from ``issue_ts`` (0: now)."""
         self.__app_id = app_id
         self.__app_cert = app_certificate
         self.__issue_ts = issue_ts if issue_ts != 0 else now()
         self.__expire = expire
         self.__salt = random_salt()
-        self.services: List[_services.Service] = []
+        self.services: list[_services.Service] = []
         self.__parsed: Optional[_CoreAccessToken2] = None
 
     def add_service(self, service: _services.Service) -> None:
@@ -215,7 +217,7 @@ class AccessToken:
             raise TypeError(f"service must be a Service, not {type(service).__name__}")
         self.services.append(service)
 
-    def get_services(self, service_type: int) -> List[_services.Service]:
+    def get_services(self, service_type: int) -> list[_services.Service]:
         """Every service of ``service_type``, in the order added (or found in the parsed token)."""
         return [service for service in self.services if service.service_type == service_type]
 

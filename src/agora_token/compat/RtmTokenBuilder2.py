@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import wire
 from .. import services as _services
+from .. import wire
 from ..validation import check_text, credentials_well_formed
 from . import AccessToken2 as _AccessToken2
 from ._common import expire_value, pins

@@ -5,16 +5,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from typing import Any, Iterator, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any, Optional
 
 from .. import _backend
 from ..validation import check_u32, is_hex32, uid_string
 
 #: ``PINS``' value outside any ``pinned()`` block: this very object, so ``PINS.get() is UNPINNED``
 #: is the cheapest test for a token server's common case.
-UNPINNED: Tuple[Optional[int], Optional[int]] = (None, None)
+UNPINNED: tuple[Optional[int], Optional[int]] = (None, None)
 #: (issue_ts, salt) pinned by ``pinned()`` in this thread or task; None for a value left free.
-PINS: contextvars.ContextVar[Tuple[Optional[int], Optional[int]]] = contextvars.ContextVar(
+PINS: contextvars.ContextVar[tuple[Optional[int], Optional[int]]] = contextvars.ContextVar(
     "agora_token_compat_pins", default=UNPINNED
 )
 
@@ -68,12 +69,12 @@ def pinned(issue_ts: Optional[int] = None, salt: Optional[int] = None) -> Iterat
         PINS.reset(token)
 
 
-def pins() -> Tuple[Optional[int], Optional[int]]:
+def pins() -> tuple[Optional[int], Optional[int]]:
     """The pinned ``(issue_ts, salt)``; None for each value not pinned (the kernel then chooses)."""
     return PINS.get()
 
 
-def times() -> Tuple[int, Optional[int]]:
+def times() -> tuple[int, Optional[int]]:
     """The pinned issue time, else now, and the pinned salt, else None (the kernel then draws one).
 
     Now is read through ``time.time`` at each call, so a frozen clock (``unittest.mock``,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Tuple
-
 from .. import builders as _builders
 from .. import wire
 from ..validation import check_int, check_text, credentials_well_formed
@@ -17,7 +15,7 @@ def get_md5(data: str) -> str:
     return _builders.chat_user_id(data)
 
 
-def _checked(room_uuid: str, user_uuid: str, role: int, expire: int) -> Tuple[str, str, int, int]:
+def _checked(room_uuid: str, user_uuid: str, role: int, expire: int) -> tuple[str, str, int, int]:
     """The official builders' APaaS fields and lifetime, checked as the core service checks them."""
     room_uuid = check_text("room_uuid", room_uuid)
     return room_uuid, check_text("user_uuid", user_uuid), check_int("role", role, -0x8000, 0x7FFF), expire_value(expire)
