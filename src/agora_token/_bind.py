@@ -29,5 +29,6 @@ def bind_first(impl: Callable[Concatenate[_T, _P], str], first: _T, name: str, d
     build.__name__ = build.__qualname__ = name
     build.__module__ = impl.__module__  # where it is bound: for pickle, help() and the docs
     build.__doc__ = doc
+    # A function has no declared __signature__, but inspect reads one set on it.
     build.__signature__ = inspect.signature(functools.partial(impl, first))  # type: ignore[attr-defined]
     return build

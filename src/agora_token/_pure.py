@@ -37,7 +37,10 @@ from typing import Optional, TypeVar
 
 from . import _messages as _msg
 from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service
-from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, U16_MAX, U32_MAX
+from ._limits import MAX_PAYLOAD as MAX_PAYLOAD  # the kernel's constants (Kernel): exported
+from ._limits import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH
+from ._limits import SALT_MAX as SALT_MAX
+from ._limits import U16_MAX, U32_MAX
 from .errors import TokenError
 
 _U16 = struct.Struct("<H")

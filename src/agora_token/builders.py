@@ -264,7 +264,7 @@ def build_rtc_rtm_token_with_privileges(
 def build_rtm_token(
     app_id: str,
     app_certificate: str,
-    user_id: str,
+    user_id: Union[str, int],
     *,
     expire: int = DEFAULT_EXPIRE,
     permissions: Optional[Rtm2Permissions] = None,

@@ -76,8 +76,15 @@ def _app_id(args: argparse.Namespace) -> str:
         raise UsageError(f"{exc} (from {source})") from None
 
 
-def _certificate(args: argparse.Namespace, required: bool = True) -> Optional[str]:
+def _certificate(args: argparse.Namespace) -> str:
     """The App Certificate from the flag, the file or the environment, checked; never echoed."""
+    certificate = _optional_certificate(args, required=True)
+    assert certificate is not None  # required: a missing one raised UsageError
+    return certificate
+
+
+def _optional_certificate(args: argparse.Namespace, required: bool = False) -> Optional[str]:
+    """``_certificate``, or None when none is given at all and ``required`` is false (``inspect``)."""
     if args.app_certificate is not None:
         value, source = args.app_certificate, "--app-certificate"
     elif args.app_certificate_file is not None:
@@ -283,7 +290,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     token = "".join(token.split())  # tolerate a token pasted across lines
     if not token:
         raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
-    certificate = _certificate(args, required=False)
+    certificate = _optional_certificate(args)
     report = describe(
         token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
         app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
@@ -409,6 +416,8 @@ def _add_rtc_rtm(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``agora-token`` argument parser; ``argv`` tells whether ``serve``'s options are needed."""
+    global _SERVER_IMPORT_ERROR
+    _SERVER_IMPORT_ERROR = None  # set again below if ``serve`` is asked for and cannot be offered
     parser = _Parser(
         prog=PROG,
         allow_abbrev=False,
@@ -591,9 +600,7 @@ def _error(message: str) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``agora-token`` with ``argv`` (default: the process's arguments); return the exit status."""
-    global _SERVER_IMPORT_ERROR
     argv = list(sys.argv[1:] if argv is None else argv)
-    _SERVER_IMPORT_ERROR = None
     try:
         parser = build_parser(argv)
         if _SERVER_IMPORT_ERROR is not None:

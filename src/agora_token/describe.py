@@ -21,6 +21,7 @@ from .services import (
     PermissionType,
     ResourceType,
     RtcPrivilege,
+    Rtm2Permissions,
     Service,
     ServiceRtc,
     ServiceRtm2,
@@ -302,13 +303,16 @@ def _service_007(service: Service, token: AccessToken2, now: int) -> dict[str, A
         "privileges": privileges,
     }
     for name, value in service.fields().items():
-        if isinstance(service, ServiceRtm2) and name == "permissions":
-            value = {
-                _enum_name(ResourceType, rt): {_enum_name(PermissionType, pt): res for pt, res in perms.items()}
-                for rt, perms in value.as_dict().items()
-            }
-        entry[name] = value
+        entry[name] = _permissions(value) if isinstance(service, ServiceRtm2) and name == "permissions" else value
     return entry
+
+
+def _permissions(permissions: Rtm2Permissions) -> dict[str, dict[str, list[str]]]:
+    """RTM2 permissions by resource and permission type names."""
+    return {
+        _enum_name(ResourceType, rt): {_enum_name(PermissionType, pt): res for pt, res in perms.items()}
+        for rt, perms in permissions.as_dict().items()
+    }
 
 
 def _join_007(report: Report, token: AccessToken2, join: _Join) -> None:

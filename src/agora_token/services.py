@@ -166,9 +166,15 @@ class Service:
 
     @classmethod
     def _from_wire(cls, privileges: Iterable[tuple[int, int]], fields: Sequence[Field]) -> Service:
+        """A service as a parser read it: ``fields`` are the wire values, in ``layout`` order."""
+        return cls._from_values(privileges, fields)
+
+    @classmethod
+    def _from_values(cls, privileges: Iterable[tuple[int, int]], values: Sequence[object]) -> Service:
+        """A service with these privileges and field values (by ``field_names``), unchecked."""
         service = cls.__new__(cls)
         service.privileges = dict(privileges)
-        for name, value in zip(cls.field_names, fields):
+        for name, value in zip(cls.field_names, values):
             object.__setattr__(service, name, value)
         return service
 
@@ -181,7 +187,7 @@ class Service:
             return NotImplemented
         return self.privileges == other.privileges and self._wire_fields() == other._wire_fields()
 
-    __hash__ = None  # type: ignore[assignment]  # mutable
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as object's hash would be wrong
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.fields().items())
@@ -345,7 +351,7 @@ class Rtm2Permissions:
             return NotImplemented
         return self.as_dict() == other.as_dict()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as object's hash would be wrong
 
     def __repr__(self) -> str:
         return f"Rtm2Permissions({self.as_dict()})"
@@ -380,7 +386,7 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
 
     @classmethod
     def _from_wire(cls, privileges: Iterable[tuple[int, int]], fields: Sequence[Field]) -> Service:
-        return super()._from_wire(privileges, (fields[0], Rtm2Permissions.from_wire(fields[1:])))
+        return cls._from_values(privileges, (fields[0], Rtm2Permissions.from_wire(fields[1:])))
 
 
 class ServiceConvoAI(Service, service_type=ServiceType.CONVOAI, name="Conversational AI"):

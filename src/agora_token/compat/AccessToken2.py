@@ -71,6 +71,7 @@ class Service(_services.Service):
         if service_type is None and type(self) is Service:
             raise TypeError("Service() needs a service_type (an int)")
         if service_type is not None:  # official code names its own types this way
+            # The class attribute is a ClassVar; this instance names another type, as the official code lets it.
             self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
 
     def to_wire(self) -> tuple[int, tuple[tuple[int, int], ...], tuple[Union[str, int], ...]]:
@@ -161,12 +162,13 @@ class ServiceRtm2(_services.ServiceRtm2, Service):
 
     def get_permissions(self) -> _services.Rtm2Permissions:
         """The resource permissions."""
-        return self.permissions  # type: ignore[no-any-return]
+        return self.permissions
 
     @classmethod
     def _from_wire(cls, privileges: Any, fields: Any) -> _services.Service:
         service = super()._from_wire(privileges, fields)
-        service.permissions = ServiceRtm2.Permissions.from_wire(fields[1:])  # type: ignore[attr-defined]
+        assert isinstance(service, ServiceRtm2)  # cls's own _from_wire made it
+        service.permissions = ServiceRtm2.Permissions.from_wire(fields[1:])
         return service
 
 
