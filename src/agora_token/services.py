@@ -1,4 +1,4 @@
-"""The ten 007 service types (docs/format.md, "Services"): what each carries and how it reaches the kernel.
+"""The 007 service types (docs/format.md, "Services"): what each carries and how it reaches the kernel.
 
 A service is a set of privileges (id → seconds from the token's issue time) plus its own fields.
 Each class declares its wire type, display name and privilege enum (class keywords) and its fields
