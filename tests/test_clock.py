@@ -25,18 +25,16 @@ import agora_token as at
 from agora_token import AccessToken, AccessToken2, legacy
 from agora_token.compat import AccessToken as c006
 from agora_token.compat import AccessToken2 as c007
-from agora_token.compat import (
-    ChatTokenBuilder2,
-    RtcTokenBuilder,
-    RtcTokenBuilder2,
-    RtmTokenBuilder,
-    RtmTokenBuilder2,
-    apaas_token_builder,
-    convoai_token_builder,
-    education_token_builder,
-    fpa_token_builder,
-    stt_token_builder,
-)
+from agora_token.compat.apaas_token_builder import ApaasTokenBuilder as _apaas
+from agora_token.compat.ChatTokenBuilder2 import ChatTokenBuilder as _chat
+from agora_token.compat.convoai_token_builder import ConvoAITokenBuilder
+from agora_token.compat.education_token_builder import EducationTokenBuilder as _edu
+from agora_token.compat.fpa_token_builder import FpaTokenBuilder
+from agora_token.compat.RtcTokenBuilder import RtcTokenBuilder as _rtc006
+from agora_token.compat.RtcTokenBuilder2 import RtcTokenBuilder as _rtc2
+from agora_token.compat.RtmTokenBuilder import RtmTokenBuilder as _rtm006
+from agora_token.compat.RtmTokenBuilder2 import RtmTokenBuilder as _rtm2
+from agora_token.compat.stt_token_builder import SttTokenBuilder
 
 from .common import APP_ID, CERT
 
@@ -107,15 +105,10 @@ def _rtc_006_twice() -> str:
 
 
 def _compat_rtc_twice() -> str:
-    RtcTokenBuilder2.RtcTokenBuilder.build_token_with_uid(APP_ID, CERT, "clock-room", 1, 1, 600, 600)
-    return RtcTokenBuilder2.RtcTokenBuilder.build_token_with_uid(APP_ID, CERT, "clock-room", 2, 1, 600, 600)
+    _rtc2.build_token_with_uid(APP_ID, CERT, "clock-room", 1, 1, 600, 600)
+    return _rtc2.build_token_with_uid(APP_ID, CERT, "clock-room", 2, 1, 600, 600)
 
 
-_rtc2 = RtcTokenBuilder2.RtcTokenBuilder
-_rtm2 = RtmTokenBuilder2.RtmTokenBuilder
-_chat = ChatTokenBuilder2.ChatTokenBuilder
-_apaas = apaas_token_builder.ApaasTokenBuilder
-_edu = education_token_builder.EducationTokenBuilder
 _permissions = at.Rtm2Permissions().add(0, 0, ["room"])
 
 #: Every builder, by family: (build one token now, its issue time as the token says).
@@ -193,26 +186,22 @@ BUILDERS: dict[str, tuple[Callable[[], str], Callable[[str], int]]] = {
         _issued_007,
     ),
     "compat education build_app_token": (lambda: _edu.build_app_token(APP_ID, CERT, 600), _issued_007),
-    "compat FpaTokenBuilder": (lambda: fpa_token_builder.FpaTokenBuilder.build_token(APP_ID, CERT), _issued_007),
+    "compat FpaTokenBuilder": (lambda: FpaTokenBuilder.build_token(APP_ID, CERT), _issued_007),
     "compat ConvoAITokenBuilder": (
-        lambda: convoai_token_builder.ConvoAITokenBuilder.build_token(
-            APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "alice", 600
-        ),
+        lambda: ConvoAITokenBuilder.build_token(APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "alice", 600),
         _issued_007,
     ),
     "compat SttTokenBuilder": (
-        lambda: stt_token_builder.SttTokenBuilder.build_token(
-            APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "a", 600
-        ),
+        lambda: SttTokenBuilder.build_token(APP_ID, CERT, "room", 1, 1, 600, 60, 60, 60, 60, "a", 600),
         _issued_007,
     ),
     "compat AccessToken2 class": (_compat_007_class, _issued_007),
     "compat RtcTokenBuilder (006)": (
-        lambda: RtcTokenBuilder.RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, "room", 1, 1, 0),
+        lambda: _rtc006.buildTokenWithUid(APP_ID, CERT, "room", 1, 1, 0),
         _issued_006(DAY),
     ),
     "compat RtmTokenBuilder (006)": (
-        lambda: RtmTokenBuilder.RtmTokenBuilder.buildToken(APP_ID, CERT, "alice", 1, 0),
+        lambda: _rtm006.buildToken(APP_ID, CERT, "alice", 1, 0),
         _issued_006(DAY),
     ),
     "compat AccessToken class (006)": (_compat_006_class, _issued_006(DAY)),

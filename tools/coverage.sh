@@ -17,13 +17,14 @@
 set -euo pipefail
 
 . "$(dirname "$0")/_python.sh"  # sets ROOT and PYTHON
+. "$(dirname "$0")/_scratch.sh"  # scratch_build, scratch_kernel
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 
 # The whole checkout (the suite also tests the build, the docs and the examples), without its
 # environments and build products.
 tar -C "$ROOT" --exclude=./.git --exclude=./.venv --exclude=./build --exclude='*.so' --exclude=__pycache__ \
-    --exclude=.hypothesis --exclude=.mypy_cache --exclude=.ruff_cache -cf - . | tar -C "$SCRATCH" -xf -
+    --exclude=.hypothesis --exclude=.mypy_cache --exclude=.ruff_cache --exclude=./.matrix -cf - . | tar -C "$SCRATCH" -xf -
 find "$SCRATCH/src" \( -name '*.so' -o -name '*.pyd' -o -name '_fastpack.c' -o -name __pycache__ \) -prune -exec rm -rf {} +
 # Line tracing is a Cython directive: on in this copy only (it slows the kernel down). A trace event
 # needs the GIL, which the kernel drops by hand around long C work (_release_gil_from): this copy
@@ -34,19 +35,9 @@ sed -i.orig -e '1i # cython: linetrace=True' -e 's/        return PyEval_SaveThr
 rm "$KERNEL.orig"
 
 echo "== building _fastpack with line tracing"
-(cd "$SCRATCH" && CFLAGS="${CFLAGS:+$CFLAGS }-DCYTHON_TRACE=1 -DCYTHON_TRACE_NOGIL=1" AGORA_TOKEN_REQUIRE_EXTENSION=1 \
-    "$PYTHON" setup.py -q build_ext --inplace >"$SCRATCH/build.log" 2>&1) \
-    || { tail -n 30 "$SCRATCH/build.log" >&2; echo "coverage: the build failed" >&2; exit 1; }
-
-export PYTHONPATH="$SCRATCH/src"
-export AGORA_TOKEN_REQUIRE_EXTENSION=1
+scratch_build coverage "-DCYTHON_TRACE=1 -DCYTHON_TRACE_NOGIL=1"
 cd "$SCRATCH"
-"$PYTHON" - <<'PY'
-import os
-import agora_token._fastpack as f
-assert f.__file__.startswith(os.environ["PYTHONPATH"]), f"not the scratch build: {f.__file__}"
-print(f"== kernel {f.__file__}")
-PY
+scratch_kernel
 TESTS=("${@:-tests}")
 "$PYTHON" -m coverage erase
 "$PYTHON" -m coverage run -m pytest -q -p no:cacheprovider "${TESTS[@]}"

@@ -90,13 +90,14 @@ def dk5_truncated(what: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # The C kernel's failures that no input causes (its libraries or the OS failed)
 
+
+def unknown_status(status: int) -> str:
+    """A C status the kernel does not know: a bug in the kernel, never the caller's input."""
+    return f"the C kernel returned an unknown status {status}"
+
+
 HMAC_FAILED = "OpenSSL could not compute HMAC-SHA256"
 ZLIB_FAILED = "zlib failed to set up, deflate or inflate"
 NO_RANDOM = "the operating system gave no random bytes"
 #: The exact deflate (fp_deflate.c) refused an input within its size: a bug in it, never the input's.
 EXACT_DEFLATE_REFUSED = "fp_deflate refused an input it should take"
-
-
-def unknown_status(status: int) -> str:
-    """A C status the kernel does not know: a bug in the kernel, never the caller's input."""
-    return f"the C kernel returned an unknown status {status}"

@@ -20,7 +20,7 @@ from typing import Any, Callable, NoReturn, Optional
 from . import _backend, builders, legacy
 from ._version import __version__
 from .credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
-from .describe import describe
+from .describe import ERROR_TEXT, Report, describe
 from .errors import TokenError
 from .render import render
 from .services import PermissionType, ResourceType, Rtm2Permissions
@@ -285,16 +285,21 @@ def _cmd_signaling(args: argparse.Namespace) -> int:
     return _out(legacy.build_signaling_token(_app_id(args), _certificate(args), args.account, _legacy_expired_ts(args)))
 
 
-def _cmd_inspect(args: argparse.Namespace) -> int:
-    token = sys.stdin.read() if args.token == "-" else args.token
-    token = "".join(token.split())  # tolerate a token pasted across lines
+def _report(args: argparse.Namespace, certificate_required: bool) -> tuple[Report, Optional[str]]:
+    """The report of the token given (inspect, verify), and the certificate it was checked with."""
+    token = "".join((sys.stdin.read() if args.token == "-" else args.token).split())  # pasted across lines
     if not token:
         raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
-    certificate = _optional_certificate(args)
+    certificate = _optional_certificate(args, required=certificate_required)
     report = describe(
         token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
         app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
     )  # fmt: skip
+    return report, certificate
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    report, certificate = _report(args, certificate_required=False)
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
@@ -307,14 +312,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    token = "".join((sys.stdin.read() if args.token == "-" else args.token).split())
-    if not token:
-        raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
-    certificate = _certificate(args)
-    report = describe(
-        token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
-        app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
-    )  # fmt: skip
+    report, _ = _report(args, certificate_required=True)
     problems = [_problem_line(p) for p in report["diagnosis"]]
     if report["signature_valid"] is None and not problems:
         problems.append(f"the signature could not be checked: {report.get('signature_note') or 'unknown reason'}")
@@ -328,7 +326,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _problem_line(problem: dict[str, Any]) -> str:
     code = problem["error"]
-    meaning = {109: "token expired", 110: "invalid token"}.get(code)
+    meaning = ERROR_TEXT.get(code)
     return (f"error {code} ({meaning}): " if meaning else "") + str(problem["message"])
 
 
