@@ -31,7 +31,6 @@ from .validation import (
     MAX_LIFETIME,
     PUBLISHING_ROLES,
     RoleLike,
-    RtcRole,
     Version,
     check_account,
     check_channel,
@@ -49,6 +48,7 @@ from .validation import (
     check_version,
     uid_string,
 )
+from .validation import RtcRole as RtcRole  # the builders' role type (agora_token.server imports it from here)
 
 
 def _grant_token(
