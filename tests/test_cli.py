@@ -22,11 +22,8 @@ import pytest
 from agora_token import AccessToken, AccessToken2, ServiceType, legacy
 from agora_token.cli import main
 
-from .common import UNKNOWN_SERVICE_TYPE, VECTORS
+from .common import APP_ID, CERT, OTHER_CERT, UNKNOWN_SERVICE_TYPE, VECTORS
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
-OTHER_CERT = "0123456789abcdef0123456789abcdef"
 SCRIPT = Path(sys.executable).with_name("agora-token" + (".exe" if os.name == "nt" else ""))
 NOW = 1_700_000_000
 

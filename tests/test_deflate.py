@@ -17,7 +17,7 @@ import pytest
 
 from agora_token import AccessToken2, _pure
 
-from .common import payload
+from .common import APP_ID, CERT, payload
 from .differential import agree
 
 try:
@@ -25,8 +25,6 @@ try:
 except ImportError:  # every test here is c_extension: conftest.py skips or fails it
     _fastpack = None  # type: ignore[assignment]
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 RTC = ((1, ((1, 600), (2, 600), (3, 600), (4, 600)), ("room", "12345")),)
 SLICE = int(os.environ.get("AGORA_TOKEN_DEFLATE_SLICE", "200000"))
 

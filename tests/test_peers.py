@@ -20,12 +20,11 @@ from hypothesis import strategies as st
 
 from agora_token import AccessToken2, Service
 
-from .common import payload
+from .common import APP_ID, payload
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 
 REQUIRE_PEERS = os.environ.get("AGORA_TOKEN_REQUIRE_PEERS") == "1"
-APP_ID = "970CA35de60c44645bbae8a215061b33"
 
 hex32 = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)

@@ -7,12 +7,9 @@ import pytest
 from agora_token import AccessToken, AccessToken2, Rtm2Permissions, ServiceRtc, ServiceRtm, TokenError, _backend
 from agora_token.services import LAYOUTS
 
-from .common import UNKNOWN_SERVICE_TYPE, every_service
+from .common import APP_ID, CERT, UNKNOWN_SERVICE_TYPE, every_service
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
-
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
 
 @pytest.mark.parametrize("service", every_service(), ids=lambda s: type(s).__name__)
