@@ -38,18 +38,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Optional
 
 from agora_token import AccessToken2
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 HOST = "127.0.0.1"
-SERVE = ("import argparse, sys; from {package} import add_serve_arguments, serve; "
-         "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))")
+SERVE = (
+    "import argparse, sys; from {package} import add_serve_arguments, serve; "
+    "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))"
+)
 #: The server package the cases start (``--server-package``: e.g. a baseline from benchmarks/baseline.py).
 SERVER_PACKAGE = ["agora_token.server"]
-Result = Tuple[bool, str]
+Result = tuple[bool, str]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -65,8 +67,8 @@ def free_port() -> int:
 class Server:
     """``agora-token serve`` (or another command) in a subprocess, its stderr in a temporary file."""
 
-    def __init__(self, args: Optional[List[str]] = None, nofile: Optional[int] = None,
-                 argv: Optional[List[str]] = None, env: Optional[Dict[str, str]] = None) -> None:  # fmt: skip
+    def __init__(self, args: Optional[list[str]] = None, nofile: Optional[int] = None,
+                 argv: Optional[list[str]] = None, env: Optional[dict[str, str]] = None) -> None:  # fmt: skip
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="agora-attack-", suffix=".log")
         environ = dict(os.environ, APP_ID=APP_ID, APP_CERTIFICATE=APP_CERTIFICATE, **(env or {}))
@@ -126,7 +128,7 @@ class Server:
             os.unlink(self.log_path)
 
 
-def children(pid: int) -> List[int]:
+def children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -137,7 +139,7 @@ def children(pid: int) -> List[int]:
 
 
 def http(port: int, method: str, target: str, body: bytes = b"", headers: str = "",
-         host: str = HOST, timeout: float = 15) -> Tuple[int, bytes, bytes]:  # fmt: skip
+         host: str = HOST, timeout: float = 15) -> tuple[int, bytes, bytes]:  # fmt: skip
     """One request on a fresh connection: (status, head, body); (0, b"", b"") if the server closed first."""
     with socket.create_connection((HOST, port), timeout=timeout) as conn:
         conn.settimeout(timeout)
@@ -171,7 +173,7 @@ def metric(text: str, name: str) -> float:
 # the cases
 
 
-async def _hold(port: int, slow: bool, closed: List[float], start: float, until: float) -> None:
+async def _hold(port: int, slow: bool, closed: list[float], start: float, until: float) -> None:
     """One attacking connection: idle, or slowloris (a header line every 3 s); notes when the server closes it."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 20)
@@ -196,7 +198,7 @@ async def _hold(port: int, slow: bool, closed: List[float], start: float, until:
         writer.close()
 
 
-def case_flood(args: argparse.Namespace) -> List[Tuple[str, Result]]:
+def case_flood(args: argparse.Namespace) -> list[tuple[str, Result]]:
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -205,8 +207,8 @@ def case_flood(args: argparse.Namespace) -> List[Tuple[str, Result]]:
     try:
         idle_n, slow_n = 1100, 200
 
-        async def run() -> Tuple[List[float], List[Tuple[bool, float]]]:
-            closed: List[float] = []
+        async def run() -> tuple[list[float], list[tuple[bool, float]]]:
+            closed: list[float] = []
             start = time.monotonic()
             until = start + 30
             holders = [asyncio.ensure_future(_hold(server.port, i >= idle_n, closed, start, until))
@@ -217,7 +219,8 @@ def case_flood(args: argparse.Namespace) -> List[Tuple[str, Result]]:
                 t = time.monotonic()
                 try:
                     status, _, body = await asyncio.get_running_loop().run_in_executor(
-                        None, lambda i=i: http(server.port, "GET", f"/rtm/fresh-{i}/", timeout=15))
+                        None, lambda i=i: http(server.port, "GET", f"/rtm/fresh-{i}/", timeout=15)
+                    )
                     good = status == 200 and valid_token(body, "rtmToken")
                 except OSError:
                     good = False
@@ -240,7 +243,7 @@ def case_flood(args: argparse.Namespace) -> List[Tuple[str, Result]]:
     ]  # fmt: skip
 
 
-def case_big_headers(args: argparse.Namespace) -> List[Tuple[str, Result]]:
+def case_big_headers(args: argparse.Namespace) -> list[tuple[str, Result]]:
     server = Server()
     try:
         time.sleep(0.5)
@@ -266,7 +269,7 @@ def case_big_headers(args: argparse.Namespace) -> List[Tuple[str, Result]]:
                 writer.close()
             return sent
 
-        async def all_six() -> List[int]:
+        async def all_six() -> list[int]:
             release = asyncio.Event()
             tasks = [asyncio.ensure_future(one(release)) for _ in range(6)]
             for _ in range(20):  # up to 2 s: sample while all six are open (or were refused)
@@ -280,11 +283,19 @@ def case_big_headers(args: argparse.Namespace) -> List[Tuple[str, Result]]:
         alive = http(server.port, "GET", "/ping")[0] == 200
     finally:
         server.stop()
-    return [("big-headers", (growth < 50 and alive, f"RSS +{growth:.1f} MiB after 6 unterminated 10 MiB headers "
-                                                     f"(the server took at most {max(sent) / 1024:.0f} KiB of one)"))]
+    return [
+        (
+            "big-headers",
+            (
+                growth < 50 and alive,
+                f"RSS +{growth:.1f} MiB after 6 unterminated 10 MiB headers "
+                f"(the server took at most {max(sent) / 1024:.0f} KiB of one)",
+            ),
+        )
+    ]
 
 
-def case_logs_and_answers(args: argparse.Namespace) -> List[Tuple[str, Result]]:
+def case_logs_and_answers(args: argparse.Namespace) -> list[tuple[str, Result]]:
     server = Server()
     encoded = "".join(f"%{ord(c):02X}" for c in APP_CERTIFICATE)
     results = []
@@ -301,8 +312,9 @@ def case_logs_and_answers(args: argparse.Namespace) -> List[Tuple[str, Result]]:
         after = http(server.port, "GET", "/metrics")[2].decode()
         utf8 = http(server.port, "GET", "/rtm/%ff/")
         host = http(server.port, "GET", "/ping/", host="evil.example")
-        number = http(server.port, "POST", "/getToken",
-                      b'{"tokenType": "rtc", "channel": "c", "expire": ' + b"9" * 5000 + b"}")
+        number = http(
+            server.port, "POST", "/getToken", b'{"tokenType": "rtc", "channel": "c", "expire": ' + b"9" * 5000 + b"}"
+        )
         deep = http(server.port, "POST", "/getToken", b"[" * 5000 + b"]" * 5000)
         time.sleep(0.3)
         log = server.raw_log()
@@ -324,19 +336,29 @@ def case_logs_and_answers(args: argparse.Namespace) -> List[Tuple[str, Result]]:
                                    f"internal errors +{internal:.0f}, {tracebacks} tracebacks, counted as "
                                    f"client_disconnected: {gone:.0f}")))  # fmt: skip
     message = json.loads(utf8[2] or b"{}").get("error", "")
-    results.append(("utf8-path", (utf8[0] == 400 and message.startswith("uid "),
-                                  f"/rtm/%ff/ -> {utf8[0]} {message!r}")))
+    results.append(
+        ("utf8-path", (utf8[0] == 400 and message.startswith("uid "), f"/rtm/%ff/ -> {utf8[0]} {message!r}"))
+    )
     location = [line for line in host[1].split(b"\r\n") if line.lower().startswith(b"location")]
-    results.append(("host", (not location and b"evil" not in host[1],
-                             f"/ping/ with Host: evil.example -> {host[0]}, Location: {location or 'none'}")))
-    for name, answer, want in (("json-number", number, "malformed JSON body: a number is longer than 64 digits"),
-                               ("json-depth", deep, "malformed JSON body: nested more than 32 levels deep")):
+    results.append(
+        (
+            "host",
+            (
+                not location and b"evil" not in host[1],
+                f"/ping/ with Host: evil.example -> {host[0]}, Location: {location or 'none'}",
+            ),
+        )
+    )
+    for name, answer, want in (
+        ("json-number", number, "malformed JSON body: a number is longer than 64 digits"),
+        ("json-depth", deep, "malformed JSON body: nested more than 32 levels deep"),
+    ):
         said = json.loads(answer[2] or b"{}").get("error", "")
         results.append((name, (answer[0] == 400 and said == want, f"{answer[0]} {said!r}")))
     return results
 
 
-def case_h11_methods(args: argparse.Namespace) -> List[Tuple[str, Result]]:
+def case_h11_methods(args: argparse.Namespace) -> list[tuple[str, Result]]:
     server = Server(["--http", "h11", "--no-access-log"])
     try:
         before = len(http(server.port, "GET", "/metrics")[2])
@@ -358,9 +380,16 @@ def case_h11_methods(args: argparse.Namespace) -> List[Tuple[str, Result]]:
         other = metric(text.decode(), 'agora_token_http_requests_total{method="other",route="/ping",status="405"}')
     finally:
         server.stop()
-    return [("h11-methods", (after - before < 4096 and other == 8000,
-                             f"/metrics {before} -> {after} bytes after 8,000 distinct methods "
-                             f"({other:.0f} counted as method=\"other\")"))]
+    return [
+        (
+            "h11-methods",
+            (
+                after - before < 4096 and other == 8000,
+                f"/metrics {before} -> {after} bytes after 8,000 distinct methods "
+                f'({other:.0f} counted as method="other")',
+            ),
+        )
+    ]
 
 
 def recv_answer(conn: socket.socket) -> bool:
@@ -381,7 +410,7 @@ def recv_answer(conn: socket.socket) -> bool:
     return True
 
 
-def case_gunicorn(args: argparse.Namespace) -> List[Tuple[str, Result]]:
+def case_gunicorn(args: argparse.Namespace) -> list[tuple[str, Result]]:
     if shutil.which("gunicorn") is None and not _has_module("gunicorn"):
         return [("gunicorn", (False, "gunicorn is not installed"))]
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:agora_token.server.gunicorn_conf",
@@ -412,7 +441,7 @@ def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-MIXED_BAD: List[Tuple[str, str, bytes]] = [
+MIXED_BAD: list[tuple[str, str, bytes]] = [
     ("GET", "/rtm/%ff/", b""),
     ("GET", "/rtc/room/admin/uid/1/", b""),
     ("GET", "/rtc/room/publisher/uid/x/?expiry=-1", b""),
@@ -426,7 +455,7 @@ MIXED_BAD: List[Tuple[str, str, bytes]] = [
 ]
 
 
-def case_mixed(args: argparse.Namespace) -> List[Tuple[str, Result]]:
+def case_mixed(args: argparse.Namespace) -> list[tuple[str, Result]]:
     server = Server(["--no-access-log"])
     counts = {"ok": 0, "bad": 0, "5xx": 0, "unverified": 0, "wrong": 0}
 
@@ -477,7 +506,7 @@ def case_mixed(args: argparse.Namespace) -> List[Tuple[str, Result]]:
                              f"{counts['wrong']} wrong answers"))]  # fmt: skip
 
 
-CASES: Dict[str, Callable[[argparse.Namespace], List[Tuple[str, Result]]]] = {
+CASES: dict[str, Callable[[argparse.Namespace], list[tuple[str, Result]]]] = {
     "flood": case_flood,
     "big-headers": case_big_headers,
     "logs": case_logs_and_answers,
@@ -487,13 +516,16 @@ CASES: Dict[str, Callable[[argparse.Namespace], List[Tuple[str, Result]]]] = {
 }
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     """Run the chosen cases (default: all); exit 1 if any FAILs."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"cases to run: {', '.join(CASES)} (default: all)")
     parser.add_argument("--mixed-seconds", type=float, default=30.0, help="length of the mixed case (30)")
-    parser.add_argument("--server-package", default="agora_token.server",
-                        help="package whose serve() is attacked (default: %(default)s)")
+    parser.add_argument(
+        "--server-package",
+        default="agora_token.server",
+        help="package whose serve() is attacked (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     SERVER_PACKAGE[0] = args.server_package
     unknown = [c for c in args.cases if c not in CASES]

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 PACKAGE = "agora_token_baseline_server"
 SOURCE = "src/agora_token/server"
@@ -41,7 +41,7 @@ def extract(rev: str, target: Path, repo: Path) -> Path:
     return out
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     """Extract and print the PYTHONPATH entry."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("rev", help="git revision, e.g. main")

@@ -8,9 +8,8 @@ Run ``python benchmarks/run.py`` for the table with ratios, or ``pytest benchmar
 
 from __future__ import annotations
 
-import pytest
-
 import impls
+import pytest
 
 pytest.importorskip("pytest_benchmark")
 pytest.importorskip("agoraiotools")

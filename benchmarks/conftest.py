@@ -1,8 +1,8 @@
 """Options for the token benchmarks; independent of tests/conftest.py (no backend fixture here).
 
-    pytest benchmarks/bench_tokens.py                         # all rows, default rounds
-    pytest benchmarks/bench_tokens.py --token-rounds 50       # quicker
-    pytest benchmarks/bench_tokens.py --token-order reverse   # run the rows in reverse order
+pytest benchmarks/bench_tokens.py                         # all rows, default rounds
+pytest benchmarks/bench_tokens.py --token-rounds 50       # quicker
+pytest benchmarks/bench_tokens.py --token-order reverse   # run the rows in reverse order
 """
 
 from __future__ import annotations

@@ -15,13 +15,20 @@ import argparse
 import statistics
 import sys
 import time
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable
 
 import agora_token as at
 from agora_token import AccessToken2, _backend
-from agora_token.compat import ChatTokenBuilder2, RtcTokenBuilder2, RtmTokenBuilder2
-from agora_token.compat import apaas_token_builder, convoai_token_builder, education_token_builder
-from agora_token.compat import fpa_token_builder, stt_token_builder
+from agora_token.compat import (
+    ChatTokenBuilder2,
+    RtcTokenBuilder2,
+    RtmTokenBuilder2,
+    apaas_token_builder,
+    convoai_token_builder,
+    education_token_builder,
+    fpa_token_builder,
+    stt_token_builder,
+)
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -40,7 +47,7 @@ _edu = education_token_builder.EducationTokenBuilder
 _permissions = at.Rtm2Permissions().add(1, 1, ["room-1", "room-2"])
 
 
-def _rtc_rtm(pythonic: Callable[..., str], dropin: Callable[..., str]) -> Tuple[Build, Build]:
+def _rtc_rtm(pythonic: Callable[..., str], dropin: Callable[..., str]) -> tuple[Build, Build]:
     """An RTC+RTM-shaped pair: RTC as uid i, RTM as user-i, every lifetime EXPIRE."""
     return (
         lambda i: pythonic(APP_ID, CERT, CHANNEL, uid=i, rtm_user_id=f"user-{i}", expire=EXPIRE),
@@ -48,7 +55,7 @@ def _rtc_rtm(pythonic: Callable[..., str], dropin: Callable[..., str]) -> Tuple[
     )
 
 
-def _user(pythonic: Callable[..., str], dropin: Callable[..., str], *extra: Any) -> Tuple[Build, Build]:
+def _user(pythonic: Callable[..., str], dropin: Callable[..., str], *extra: Any) -> tuple[Build, Build]:
     """A pair for user-i (after ``extra`` arguments, e.g. a room), for EXPIRE seconds."""
     return (
         lambda i: pythonic(APP_ID, CERT, *extra[:1], f"user-{i}", *extra[1:], expire=EXPIRE),
@@ -56,13 +63,13 @@ def _user(pythonic: Callable[..., str], dropin: Callable[..., str], *extra: Any)
     )
 
 
-def _app(pythonic: Callable[..., str], dropin: Callable[..., str]) -> Tuple[Build, Build]:
+def _app(pythonic: Callable[..., str], dropin: Callable[..., str]) -> tuple[Build, Build]:
     """A pair of app-level tokens (no user), for EXPIRE seconds."""
     return lambda i: pythonic(APP_ID, CERT, expire=EXPIRE), lambda i: dropin(APP_ID, CERT, EXPIRE)
 
 
 #: builder -> (Pythonic call, drop-in call): both build the same token for user i.
-PAIRS: Dict[str, Tuple[Build, Build]] = {
+PAIRS: dict[str, tuple[Build, Build]] = {
     "RTC (build_token_with_uid)": (
         lambda i: at.build_rtc_token(APP_ID, CERT, CHANNEL, uid=i, expire=EXPIRE, privilege_expire=EXPIRE),
         lambda i: _rtc.build_token_with_uid(APP_ID, CERT, CHANNEL, i, 1, EXPIRE, EXPIRE),
@@ -75,7 +82,9 @@ PAIRS: Dict[str, Tuple[Build, Build]] = {
     "Chat user (build_user_token)": _user(at.build_chat_user_token, _chat.build_user_token),
     "Chat app (build_app_token)": _app(at.build_chat_app_token, _chat.build_app_token),
     "RTC+RTM (build_token_with_rtm2)": _rtc_rtm(at.build_rtc_rtm_token, _rtc.build_token_with_rtm2),
-    "APaaS room user (build_room_user_token)": _user(at.build_apaas_room_user_token, _apaas.build_room_user_token, ROOM, 1),
+    "APaaS room user (build_room_user_token)": _user(
+        at.build_apaas_room_user_token, _apaas.build_room_user_token, ROOM, 1
+    ),
     "APaaS user (build_user_token)": _user(at.build_apaas_user_token, _apaas.build_user_token),
     "APaaS app (build_app_token)": _app(at.build_apaas_app_token, _apaas.build_app_token),
     "Education room user (build_room_user_token)": _user(
@@ -117,7 +126,7 @@ def main() -> int:
     print()
     print("| builder | Pythonic µs/token | drop-in µs/token | drop-in / Pythonic |")
     print("|---|---:|---:|---:|")
-    worst: List[Tuple[float, str]] = []
+    worst: list[tuple[float, str]] = []
     user = 1
     for label, (pythonic, dropin) in PAIRS.items():
         if not same_token(pythonic(user), dropin(user)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Optional
 
 import agora_token as at
 from agora_token import _backend, _pure
@@ -57,7 +57,7 @@ IMPLS = [
 _ids = itertools.count(10_000_001)  # shared by every benchmark: no two calls see the same uid
 
 
-def make_inputs(workload: str, n: int) -> List[Any]:
+def make_inputs(workload: str, n: int) -> list[Any]:
     """``n`` fresh inputs: uids, or (uid, rtm user id) pairs, or RTM user ids."""
     ids = list(itertools.islice(_ids, n))
     if workload == "rtm-007":
@@ -71,8 +71,8 @@ def make_inputs(workload: str, n: int) -> List[Any]:
 # agora-token-builder). A peer is named (module, class, function) and imported only when asked for, by
 # module path (agoraiotools' __init__ shadows its module names with classes); None where it has no such
 # call.
-_Where = Tuple[str, str, str]
-_FUNCTIONS: Dict[str, Tuple[Callable[..., str], Callable[..., str], _Where, Optional[_Where]]] = {
+_Where = tuple[str, str, str]
+_FUNCTIONS: dict[str, tuple[Callable[..., str], Callable[..., str], _Where, Optional[_Where]]] = {
     "rtc-007": (
         at.build_rtc_token, compat007.RtcTokenBuilder.build_token_with_uid,
         ("agoraiotools.RtcTokenBuilder2", "RtcTokenBuilder", "build_token_with_uid"), None,
@@ -116,7 +116,7 @@ def _function(workload: str, impl: str) -> Optional[Callable[..., str]]:
     return getattr(getattr(importlib.import_module(module), cls), name)
 
 
-def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
+def _batch_fn(workload: str, impl: str) -> Optional[Callable[[list[Any]], Any]]:
     """The batch function: the same plain loop around each implementation's own call.
 
     Written out per workload (not ``for x in xs: one(x)``) so the measured time has no extra
@@ -131,14 +131,14 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
     if workload == "rtc-007":
         if pythonic:
 
-            def run(xs: List[int]) -> str:
+            def run(xs: list[int]) -> str:
                 for uid in xs:
                     t = f(A, C, CH, uid=uid, role=R, expire=E)
                 return t
 
             return run
 
-        def run(xs: List[int]) -> str:
+        def run(xs: list[int]) -> str:
             for uid in xs:
                 t = f(A, C, CH, uid, P, E, E)
             return t
@@ -147,7 +147,7 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
     if workload == "rtc-006":
         if pythonic:
 
-            def run(xs: List[int]) -> str:
+            def run(xs: list[int]) -> str:
                 for uid in xs:
                     t = f(A, C, CH, uid=uid, role=R, expire=E, version="006")
                 return t
@@ -155,7 +155,7 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
             return run
         ts = int(time.time()) + E
 
-        def run(xs: List[int]) -> str:
+        def run(xs: list[int]) -> str:
             for uid in xs:
                 t = f(A, C, CH, uid, P, ts)
             return t
@@ -164,14 +164,14 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
     if workload == "rtm-007":
         if pythonic:
 
-            def run(xs: List[str]) -> str:
+            def run(xs: list[str]) -> str:
                 for user in xs:
                     t = f(A, C, user, expire=E)
                 return t
 
             return run
 
-        def run(xs: List[str]) -> str:
+        def run(xs: list[str]) -> str:
             for user in xs:
                 t = f(A, C, user, E)
             return t
@@ -180,14 +180,14 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
     if workload == "rtc+rtm-007":
         if pythonic:
 
-            def run(xs: List[Tuple[int, str]]) -> str:
+            def run(xs: list[tuple[int, str]]) -> str:
                 for uid, user in xs:
                     t = f(A, C, CH, uid=uid, rtm_user_id=user, role=R, expire=E)
                 return t
 
             return run
 
-        def run(xs: List[Tuple[int, str]]) -> str:
+        def run(xs: list[tuple[int, str]]) -> str:
             for uid, user in xs:
                 t = f(A, C, CH, uid, P, E, E, E, E, E, user, E)
             return t
@@ -196,7 +196,7 @@ def _batch_fn(workload: str, impl: str) -> Optional[Callable[[List[Any]], Any]]:
     raise KeyError(workload)  # not reached: _function refused it
 
 
-def cases() -> List[Tuple[str, str]]:
+def cases() -> list[tuple[str, str]]:
     """Every (workload, implementation) pair that exists."""
     return [(w, i) for w in WORKLOADS for i in IMPLS if _function(w, i) is not None]
 
@@ -215,9 +215,9 @@ class use_backend:
 
     def __init__(self, name: Optional[str]) -> None:
         self.name = name
-        self.saved: Tuple[Any, str] = (_backend.kernel, _backend.name)
+        self.saved: tuple[Any, str] = (_backend.kernel, _backend.name)
 
-    def __enter__(self) -> "use_backend":
+    def __enter__(self) -> use_backend:
         self.saved = (_backend.kernel, _backend.name)
         if self.name is not None:
             kernel = KERNELS[self.name]
@@ -230,7 +230,7 @@ class use_backend:
         _backend.kernel, _backend.name = self.saved
 
 
-def batch_function(workload: str, impl: str) -> Callable[[List[Any]], Any]:
+def batch_function(workload: str, impl: str) -> Callable[[list[Any]], Any]:
     fn = _batch_fn(workload, impl)
     if fn is None:
         raise KeyError((workload, impl))
@@ -253,7 +253,7 @@ def check_token(workload: str, token: str, x: Any) -> None:
         return
     parsed = at.AccessToken2.parse(token)
     assert parsed.app_id == APP_ID and parsed.verify(APP_CERTIFICATE), token
-    fields: Dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     for s in parsed.services:
         fields[type(s).__name__] = s
     if workload == "rtc-007":

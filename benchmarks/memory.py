@@ -20,7 +20,6 @@ import resource
 import subprocess
 import sys
 import time
-from typing import List
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -65,7 +64,7 @@ def child(backend: str, tokens: int) -> None:
             at.build_rtm_token(A, C, f"user-{uid + 3}", expire=3600)
             at.build_rtc_rtm_token(A, C, CH, uid=uid + 4, rtm_user_id=f"user-{uid + 4}", expire=3600)
 
-    samples: List[List[float]] = [[0, rss_kib(), 0.0]]
+    samples: list[list[float]] = [[0, rss_kib(), 0.0]]
     start = time.perf_counter()
     done = 0
     while done < tokens:
@@ -114,8 +113,9 @@ def main() -> int:
         print(f"| {label} | {at_1e5[1] / 1024:.1f} MiB | {end[1] / 1024:.1f} MiB | {growth:+,} KiB | "
               f"{end[2]:.1f} s | {trail} |", flush=True)  # fmt: skip
         ok = growth < FLAT_KIB
+        per_token = growth * 1024 / (end[0] - STEP)
         verdicts.append(f"- {label}: {growth:+,} KiB from {STEP:,} to {int(end[0]):,} tokens "
-                        f"({growth * 1024 / (end[0] - STEP):+.3f} bytes/token) {'flat: OK' if ok else 'GROWS'}")  # fmt: skip
+                        f"({per_token:+.3f} bytes/token) {'flat: OK' if ok else 'GROWS'}")  # fmt: skip
     print()
     print("\n".join(verdicts))
     return 0

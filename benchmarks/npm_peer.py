@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import subprocess
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 import impls
 
@@ -24,7 +24,7 @@ VERSION = "2.0.6"
 LABEL = f"npm agora-token {VERSION} (node)"
 
 
-def locate(directory: Optional[str] = None) -> Tuple[Optional[str], str]:
+def locate(directory: Optional[str] = None) -> tuple[Optional[str], str]:
     """(peer directory, "") when node and the package are there, else (None, why not)."""
     node = shutil.which("node")
     if node is None:
@@ -37,13 +37,16 @@ def locate(directory: Optional[str] = None) -> Tuple[Optional[str], str]:
         with open(package) as f:
             version = json.load(f).get("version")
     except (OSError, ValueError):
-        return None, f"agora-token is not installed in {directory} (npm install --prefix {directory} agora-token@{VERSION})"
+        return (
+            None,
+            f"agora-token is not installed in {directory} (npm install --prefix {directory} agora-token@{VERSION})",
+        )
     if version != VERSION:
         return None, f"{directory} has agora-token {version}, not {VERSION}"
     return directory, ""
 
 
-def run(directory: str, workloads: List[str], rounds: int, batch: int, warmup: int) -> Dict[str, Any]:
+def run(directory: str, workloads: list[str], rounds: int, batch: int, warmup: int) -> dict[str, Any]:
     """One node process timing every workload in the given order: {"node": version, "results": {...}}."""
     request = {
         "workloads": workloads, "rounds": rounds, "batch": batch, "warmup": warmup, "first_id": 10_000_001,

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -49,7 +48,7 @@ GOALS = {  # (workload, implementation) -> minimal ratio to the official code
 }
 
 
-def run_pass(index: int, args: argparse.Namespace, extra: List[str]) -> Tuple[List[dict], float]:
+def run_pass(index: int, args: argparse.Namespace, extra: list[str]) -> tuple[list[dict], float]:
     """One pytest run: its benchmarks, and the CPU (in cores) other processes used meanwhile."""
     fd, path = tempfile.mkstemp(prefix="agora-token-bench-", suffix=".json")
     os.close(fd)
@@ -78,7 +77,7 @@ def run_pass(index: int, args: argparse.Namespace, extra: List[str]) -> Tuple[Li
     return data["benchmarks"], others
 
 
-def run_npm(index: int, args: argparse.Namespace, directory: str) -> Dict[str, float]:
+def run_npm(index: int, args: argparse.Namespace, directory: str) -> dict[str, float]:
     """The npm rows of one pass, in that pass's row order: workload -> median seconds per token."""
     workloads = list(impls.WORKLOADS)
     if index % 2:
@@ -100,11 +99,11 @@ def main() -> int:
     parser.add_argument("--no-npm", action="store_true", help="leave the npm row out")
     args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k 007)
 
-    best: Dict[Tuple[str, str], float] = {}  # (workload, impl) -> best median seconds per token
-    per_pass: Dict[Tuple[str, str], List[float]] = {}
+    best: dict[tuple[str, str], float] = {}  # (workload, impl) -> best median seconds per token
+    per_pass: dict[tuple[str, str], list[float]] = {}
     so_file = getattr(sys.modules.get("agora_token._fastpack"), "__file__", None)
     so_mtime = os.path.getmtime(so_file) if so_file else None
-    background: List[float] = []
+    background: list[float] = []
     npm_dir, npm_missing = npm_peer.locate(args.npm_dir) if not args.no_npm else (None, "left out (--no-npm)")
     args.node_version = None
     for i in range(args.passes):
@@ -179,7 +178,10 @@ def main() -> int:
                 print(f"- {workload} {name} vs npm: {npm / t:.2f}× (goal: faster) {'OK' if t < npm else 'MISSED'}")
     for workload in impls.WORKLOADS:
         for backend in ("C", "pure"):
-            c, p = best.get((workload, f"agora-token {backend}, compat")), best.get((workload, f"agora-token {backend}, Pythonic"))
+            c, p = (
+                best.get((workload, f"agora-token {backend}, compat")),
+                best.get((workload, f"agora-token {backend}, Pythonic")),
+            )
             if c and p:
                 verdict = "OK" if p <= c else "within 2 % (noise)" if p <= c * 1.02 else "SLOWER"
                 print(f"- {workload} {backend}: Pythonic {p * 1e6:.2f} µs vs compat {c * 1e6:.2f} µs "

@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
-from typing import IO, List, Optional, Tuple
+from typing import IO, Optional
 from urllib.parse import urlsplit
 
 from agora_token import AccessToken2
@@ -44,12 +44,12 @@ class Ask:
     method: str
     path: str
     body: bytes
-    fields: Tuple[str, ...]  # JSON keys of the token(s) in the answer
-    expects: Tuple[Tuple[str, object], ...]  # per field: (kind, detail)
+    fields: tuple[str, ...]  # JSON keys of the token(s) in the answer
+    expects: tuple[tuple[str, object], ...]  # per field: (kind, detail)
     expire: int
 
 
-def make_asks(count: int) -> List[Ask]:
+def make_asks(count: int) -> list[Ask]:
     """A deterministic mix of every token route, with varying channels, users and lifetimes."""
     asks = []
     for i in range(count):
@@ -59,19 +59,43 @@ def make_asks(count: int) -> List[Ask]:
         role = "publisher" if i % 2 else "subscriber"
         if kind == 0:
             uid = i % 4_000_000_000
-            asks.append(Ask("GET", f"/rtc/{channel}/{role}/uid/{uid}/?expiry={expire}", b"", ("rtcToken",),
-                            (("rtc", (channel, str(uid) if uid else "", role)),), expire))
+            asks.append(
+                Ask(
+                    "GET",
+                    f"/rtc/{channel}/{role}/uid/{uid}/?expiry={expire}",
+                    b"",
+                    ("rtcToken",),
+                    (("rtc", (channel, str(uid) if uid else "", role)),),
+                    expire,
+                )
+            )
         elif kind == 1:
             account = f"user-{i}"
-            asks.append(Ask("GET", f"/rtc/{channel}/{role}/userAccount/{account}/?expiry={expire}", b"",
-                            ("rtcToken",), (("rtc", (channel, account, role)),), expire))
+            asks.append(
+                Ask(
+                    "GET",
+                    f"/rtc/{channel}/{role}/userAccount/{account}/?expiry={expire}",
+                    b"",
+                    ("rtcToken",),
+                    (("rtc", (channel, account, role)),),
+                    expire,
+                )
+            )
         elif kind == 2:
-            asks.append(Ask("GET", f"/rtm/user-{i}/?expiry={expire}", b"", ("rtmToken",),
-                            (("rtm", f"user-{i}"),), expire))
+            asks.append(
+                Ask("GET", f"/rtm/user-{i}/?expiry={expire}", b"", ("rtmToken",), (("rtm", f"user-{i}"),), expire)
+            )
         elif kind == 3:
-            asks.append(Ask("GET", f"/rte/{channel}/{role}/uid/{i}/rtm-{i}/?expiry={expire}", b"",
-                            ("rtcToken", "rtmToken"),
-                            (("rtc", (channel, str(i) if i else "", role)), ("rtm", f"rtm-{i}")), expire))
+            asks.append(
+                Ask(
+                    "GET",
+                    f"/rte/{channel}/{role}/uid/{i}/rtm-{i}/?expiry={expire}",
+                    b"",
+                    ("rtcToken", "rtmToken"),
+                    (("rtc", (channel, str(i) if i else "", role)), ("rtm", f"rtm-{i}")),
+                    expire,
+                )
+            )
         elif kind == 4:
             user = f"chat-{i}" if i % 4 else ""
             path = f"/chat/account/{user}/?expiry={expire}" if user else f"/chat/app/?expiry={expire}"
@@ -104,11 +128,19 @@ def check(ask: Ask, status: int, body: bytes, certificate: str, app_id: str) -> 
         if kind == "rtc":
             channel, uid, role = detail  # type: ignore[misc]
             want = {RtcPrivilege.JOIN_CHANNEL} | (PUBLISH if role == "publisher" else set())
-            ok = (isinstance(service, ServiceRtc) and service.channel_name == channel and service.uid == uid
-                  and set(service.privileges) == want and set(service.privileges.values()) == {ask.expire})
+            ok = (
+                isinstance(service, ServiceRtc)
+                and service.channel_name == channel
+                and service.uid == uid
+                and set(service.privileges) == want
+                and set(service.privileges.values()) == {ask.expire}
+            )
         elif kind == "rtm":
-            ok = (isinstance(service, ServiceRtm) and service.user_id == detail
-                  and service.privileges == {RtmPrivilege.LOGIN: ask.expire})
+            ok = (
+                isinstance(service, ServiceRtm)
+                and service.user_id == detail
+                and service.privileges == {RtmPrivilege.LOGIN: ask.expire}
+            )
         else:
             privilege = ChatPrivilege.USER if detail else ChatPrivilege.APP
             ok = (isinstance(service, ServiceChat) and service.user_id == detail
@@ -118,8 +150,14 @@ def check(ask: Ask, status: int, body: bytes, certificate: str, app_id: str) -> 
     return None
 
 
-async def _connection(host: str, port: int, asks: List[Ask], next_index: "itertools.count[int]", deadline: float,
-                      results: List[Optional[Tuple[int, bytes, float]]]) -> None:
+async def _connection(
+    host: str,
+    port: int,
+    asks: list[Ask],
+    next_index: itertools.count[int],
+    deadline: float,
+    results: list[Optional[tuple[int, bytes, float]]],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     sock = writer.get_extra_info("socket")
     if sock is not None:
@@ -132,8 +170,9 @@ async def _connection(host: str, port: int, asks: List[Ask], next_index: "iterto
             ask = asks[i]
             head = f"{ask.method} {ask.path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(ask.body)}\r\n"
             start = time.perf_counter()
-            writer.write(head.encode() + (b"Content-Type: application/json\r\n" if ask.body else b"") + b"\r\n"
-                         + ask.body)
+            writer.write(
+                head.encode() + (b"Content-Type: application/json\r\n" if ask.body else b"") + b"\r\n" + ask.body
+            )
             header = await reader.readuntil(b"\r\n\r\n")
             status = int(header[9:12])
             length = 0
@@ -146,14 +185,16 @@ async def _connection(host: str, port: int, asks: List[Ask], next_index: "iterto
         writer.close()
 
 
-async def drive(host: str, port: int, asks: List[Ask], connections: int, duration: float
-                ) -> Tuple[List[Optional[Tuple[int, bytes, float]]], float]:
+async def drive(
+    host: str, port: int, asks: list[Ask], connections: int, duration: float
+) -> tuple[list[Optional[tuple[int, bytes, float]]], float]:
     """Send ``asks`` over ``connections`` keep-alive connections until done or ``duration`` passes."""
-    results: List[Optional[Tuple[int, bytes, float]]] = [None] * len(asks)
+    results: list[Optional[tuple[int, bytes, float]]] = [None] * len(asks)
     counter = itertools.count()
     start = time.perf_counter()
-    await asyncio.gather(*(_connection(host, port, asks, counter, start + duration, results)
-                           for _ in range(connections)))
+    await asyncio.gather(
+        *(_connection(host, port, asks, counter, start + duration, results) for _ in range(connections))
+    )
     return results, time.perf_counter() - start
 
 
@@ -163,16 +204,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(workers: int, access_log: bool, log: IO[bytes], package: str = "agora_token.server"
-                 ) -> Tuple["subprocess.Popen[bytes]", str]:
+def start_server(
+    workers: int, access_log: bool, log: IO[bytes], package: str = "agora_token.server"
+) -> tuple[subprocess.Popen[bytes], str]:
     """``agora-token serve`` in a subprocess (through the server ``package``, so the CLI is not needed)."""
     port = _free_port()
     env = dict(os.environ, APP_ID=APP_ID, APP_CERTIFICATE=APP_CERTIFICATE)
     argv = ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
     if not access_log:
         argv.append("--no-access-log")
-    code = (f"import argparse, sys; from {package} import add_serve_arguments, serve; "
-            "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))")
+    code = (
+        f"import argparse, sys; from {package} import add_serve_arguments, serve; "
+        "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))"
+    )
     # The log (one access line per request) goes to a file, as it would in production.
     proc = subprocess.Popen([sys.executable, "-c", code, *argv], env=env, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -209,7 +253,7 @@ def tree_cpu_seconds(pid: int) -> Optional[float]:
     return total if found else None
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     """Run the load test and print requests/s, p50, p99 and the verification result."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=50_000, help="requests to send (default: %(default)s)")
@@ -219,8 +263,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=2_000, help="untimed requests first (default: %(default)s)")
     parser.add_argument("--no-access-log", action="store_true", help="start the server without its access log")
     parser.add_argument("--url", help="test a running server instead (http://127.0.0.1:PORT)")
-    parser.add_argument("--server-package", default="agora_token.server",
-                        help="the package whose serve() is started, e.g. a baseline from benchmarks/baseline.py")
+    parser.add_argument(
+        "--server-package",
+        default="agora_token.server",
+        help="the package whose serve() is started, e.g. a baseline from benchmarks/baseline.py",
+    )
     parser.add_argument("--app-id", default=APP_ID)
     parser.add_argument("--app-certificate", default=APP_CERTIFICATE)
     args = parser.parse_args(argv)
@@ -268,17 +315,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     rate = len(done) / elapsed
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    print(f"server: {'--url ' + url if args.url else f'{args.workers} worker(s)'}, {kernel} kernel, "
-          f"{args.connections} connections,"
-          + (" access log as that server has it" if args.url else
-             f" access log {'off' if args.no_access_log else 'on'} ({log_lines} server log lines)"))
+    print(
+        f"server: {'--url ' + url if args.url else f'{args.workers} worker(s)'}, {kernel} kernel, "
+        f"{args.connections} connections,"
+        + (
+            " access log as that server has it"
+            if args.url
+            else f" access log {'off' if args.no_access_log else 'on'} ({log_lines} server log lines)"
+        )
+    )
     print(f"requests: {len(done)} of {len(asks)} in {elapsed:.2f} s  ->  {rate:,.0f} req/s")
     print(f"latency: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {latencies[-1] * 1000:.2f} ms")
     cpu = f"client {client_cpu / len(done) * 1e6:.0f} µs"
     if server_cpu is not None:
         cpu = f"server {server_cpu / len(done) * 1e6:.0f} µs, " + cpu
-    print(f"CPU per request: {cpu} (this machine has {os.cpu_count()} CPUs; load average before the run "
-          f"{load_before})")
+    print(f"CPU per request: {cpu} (this machine has {os.cpu_count()} CPUs; load average before the run {load_before})")
     print(f"verified: {len(done) - len(failures)} of {len(done)} answers are valid tokens for their request")
     for ask, error in failures[:5]:
         print(f"  FAIL {ask.method} {ask.path}: {error}")

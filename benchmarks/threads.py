@@ -26,7 +26,7 @@ import os
 import sys
 import threading
 import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable
 
 from machine_load import busy_seconds  # next to this script, on sys.path when it is run
 
@@ -79,7 +79,7 @@ def own_seconds() -> float:
 
 def throughput(
     make_worker: Callable[[int], Callable[[int], None]], threads: int, duration: float
-) -> Tuple[float, float]:
+) -> tuple[float, float]:
     """Tokens per second of ``threads`` threads running together for ``duration`` seconds, and the
     CPU (in cores) that other processes used meanwhile: above ~0.2, two threads cannot have had two
     cores of this 2-CPU machine and the ratio says nothing about the GIL."""
@@ -88,7 +88,7 @@ def throughput(
     for w in workers:
         w(200)  # warm up each worker (and its thread-local kernel state) outside the timing
     barrier = threading.Barrier(threads + 1)
-    ends: List[float] = [0.0] * threads
+    ends: list[float] = [0.0] * threads
     deadline = [0.0]
 
     def run(k: int) -> None:
@@ -115,7 +115,7 @@ def throughput(
     return sum(counts) / wall, others
 
 
-def _process_run(start_at: float, duration: float, first_uid: int, results: "multiprocessing.Queue[int]") -> None:
+def _process_run(start_at: float, duration: float, first_uid: int, results: multiprocessing.Queue[int]) -> None:
     work = kernel_worker(first_uid)
     work(200)
     while time.time() < start_at:
@@ -127,7 +127,7 @@ def _process_run(start_at: float, duration: float, first_uid: int, results: "mul
     results.put(n)
 
 
-def process_throughput(processes: int, duration: float) -> Tuple[float, float]:
+def process_throughput(processes: int, duration: float) -> tuple[float, float]:
     """Like ``throughput`` for the bare C kernel, but in separate processes: no GIL is shared, so
     this is what the machine itself gives two CPU-bound workers (hypervisor and cache effects
     included). The thread ratios can only be judged against it."""
@@ -164,7 +164,7 @@ def main() -> int:
         print("the C extension agora_token._fastpack is not built", file=sys.stderr)
         return 2
 
-    paths: Dict[str, tuple] = {
+    paths: dict[str, tuple] = {
         "C backend, Pythonic API (build_rtc_token)": (_fastpack, pythonic_worker),
         "C kernel (_fastpack.build_007)": (_fastpack, kernel_worker),
     }
@@ -172,14 +172,17 @@ def main() -> int:
         paths["pure backend, Pythonic API (reference)"] = (_pure, pythonic_worker)
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, GIL switch interval "
-          f"{sys.getswitchinterval() * 1000:.0f} ms; {args.repeats} repeats x {args.duration:g} s; best of each")  # fmt: skip
+          f"{sys.getswitchinterval() * 1000:.0f} ms; {args.repeats} repeats x {args.duration:g} s; "
+          "best of each")  # fmt: skip
     print()
-    print("| 007 RTC token path | 1 thread, tokens/s | 2 threads, tokens/s | 2 threads / 1 thread "
-          "| other processes' CPU during the best 2-thread run |")
+    print(
+        "| 007 RTC token path | 1 thread, tokens/s | 2 threads, tokens/s | 2 threads / 1 thread "
+        "| other processes' CPU during the best 2-thread run |"
+    )
     print("|---|---:|---:|---:|---:|")
     saved = (_backend.kernel, _backend.name)
-    ratios: Dict[str, float] = {}
-    others: Dict[str, float] = {}
+    ratios: dict[str, float] = {}
+    others: dict[str, float] = {}
     try:
         for label, (kernel, make_worker) in paths.items():
             _backend.kernel = kernel
@@ -202,8 +205,10 @@ def main() -> int:
     finally:
         _backend.kernel, _backend.name = saved
     print()
-    print(f"- machine ceiling (2 processes, no shared GIL): {ceiling:.2f}×"
-          + ("" if ceiling >= GOAL else f": below {GOAL}×, so no thread ratio can reach the goal on this machine now"))
+    print(
+        f"- machine ceiling (2 processes, no shared GIL): {ceiling:.2f}×"
+        + ("" if ceiling >= GOAL else f": below {GOAL}×, so no thread ratio can reach the goal on this machine now")
+    )
     for label, ratio in ratios.items():
         if label.startswith("C"):
             busy = " (but other processes took a core: rerun on a quiet machine)" if others[label] > 0.2 else ""

@@ -25,7 +25,7 @@ import sys
 import sysconfig
 import threading
 import zlib
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable
 
 TEXT = "abcXYZ019 _-.:/!@#$%^&*()ÿ中文😀"
 
@@ -34,7 +34,7 @@ def text(rng: random.Random, longest: int = 24) -> str:
     return "".join(rng.choice(TEXT) for _ in range(rng.randint(0, longest)))
 
 
-def privileges(rng: random.Random) -> List[Tuple[int, int]]:
+def privileges(rng: random.Random) -> list[tuple[int, int]]:
     ids = sorted(rng.sample(range(0x10000), rng.randint(0, 5)))
     return [(i, rng.randint(0, 2**32 - 1)) for i in ids]
 
@@ -45,8 +45,10 @@ def field(rng: random.Random) -> Any:
 
 def case_007(rng: random.Random) -> tuple:
     services = sorted(
-        ((rng.randint(1, 15), privileges(rng), [field(rng) for _ in range(rng.randint(0, 4))])
-         for _ in range(rng.randint(0, 4))),
+        (
+            (rng.randint(1, 15), privileges(rng), [field(rng) for _ in range(rng.randint(0, 4))])
+            for _ in range(rng.randint(0, 4))
+        ),
         key=lambda service: service[0],
     )
     return (
@@ -79,7 +81,7 @@ def outcome(function: Callable[..., Any], args: tuple) -> Any:
         return ("raised", type(exc).__name__ in ("ValueError", "OverflowError"))
 
 
-def compare(fast: Any, pure: Any, seed: int, count: int) -> List[str]:
+def compare(fast: Any, pure: Any, seed: int, count: int) -> list[str]:
     rng = random.Random(seed)
     problems = []
     for index in range(count):
@@ -103,12 +105,16 @@ def main() -> int:
     from agora_token import _pure
 
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    print(f"python {platform.python_version()} {platform.python_implementation()} {sysconfig.get_platform()}"
-          f"{' free-threaded' if free_threaded else ''}")
+    print(
+        f"python {platform.python_version()} {platform.python_implementation()} {sysconfig.get_platform()}"
+        f"{' free-threaded' if free_threaded else ''}"
+    )
     print(f"agora_token from {os.path.dirname(agora_token.__file__)}, backend {agora_token.backend!r}")
-    print(f"python zlib {zlib.ZLIB_VERSION} (runtime {getattr(zlib, 'ZLIB_RUNTIME_VERSION', '?')}"
-          f"{', zlib-ng ' + zlib.ZLIBNG_VERSION if hasattr(zlib, 'ZLIBNG_VERSION') else ''}); "
-          f"python ssl {ssl.OPENSSL_VERSION}")
+    print(
+        f"python zlib {zlib.ZLIB_VERSION} (runtime {getattr(zlib, 'ZLIB_RUNTIME_VERSION', '?')}"
+        f"{', zlib-ng ' + zlib.ZLIBNG_VERSION if hasattr(zlib, 'ZLIBNG_VERSION') else ''}); "
+        f"python ssl {ssl.OPENSSL_VERSION}"
+    )
     if agora_token.backend != "c":
         print("FAIL: the wheel's C kernel (agora_token._fastpack) is not in use", file=sys.stderr)
         return 1
@@ -128,7 +134,7 @@ def main() -> int:
 
     failures += compare(_fastpack, _pure, seed=20240607, count=options.count)
 
-    results: List[List[str]] = []
+    results: list[list[str]] = []
 
     def worker(seed: int) -> None:
         results.append(compare(_fastpack, _pure, seed=seed, count=max(1, options.count // 8)))
@@ -145,8 +151,10 @@ def main() -> int:
             print(f"FAIL: {problem}", file=sys.stderr)
         print(f"FAIL: {len(failures)} difference(s) between the C and pure kernels", file=sys.stderr)
         return 1
-    print(f"OK: C and pure kernels agree on {options.count * 3 + 8 * max(1, options.count // 8) * 3} "
-          "token/CRC checks (single- and multi-threaded)")
+    print(
+        f"OK: C and pure kernels agree on {options.count * 3 + 8 * max(1, options.count // 8) * 3} "
+        "token/CRC checks (single- and multi-threaded)"
+    )
     return 0
 
 

@@ -7,7 +7,6 @@ a real app sets APP_ID and APP_CERTIFICATE (or the AGORA_ names) and keeps the c
 from __future__ import annotations
 
 import os
-from typing import Tuple
 
 from agora_token.credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set
 
@@ -15,7 +14,7 @@ DEMO_APP_ID = "970CA35de60c44645bbae8a215061b33"
 DEMO_APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 
 
-def credentials() -> Tuple[str, str]:
+def credentials() -> tuple[str, str]:
     """(app_id, app_certificate): from the environment, else the demo pair."""
     app_id = first_set(os.environ, APP_ID_VARS)[1] or DEMO_APP_ID
     certificate = first_set(os.environ, CERTIFICATE_VARS)[1] or DEMO_APP_CERTIFICATE

@@ -12,16 +12,18 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Union
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _credentials, when run as a script
 
-import agora_token as at  # noqa: E402
 from _credentials import credentials  # noqa: E402
 
+import agora_token as at  # noqa: E402
 
-def parse_users(words: Sequence[str]) -> List[Union[int, str]]:
+
+def parse_users(words: Sequence[str]) -> list[Union[int, str]]:
     """Decimal numbers become uids; every other word is a string account."""
     return [int(w) if w.isascii() and w.isdigit() else w for w in words]
 

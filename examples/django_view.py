@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _credentials, when run as a script
 
+from _credentials import credentials  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 from django.views.decorators.http import require_GET  # noqa: E402
 
 import agora_token as at  # noqa: E402
-from _credentials import credentials  # noqa: E402
 
 APP_ID, APP_CERTIFICATE = credentials()
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _credentials, when run as a script
 
+from _credentials import credentials  # noqa: E402
 from fastapi import FastAPI, HTTPException  # noqa: E402
 
 import agora_token as at  # noqa: E402
-from _credentials import credentials  # noqa: E402
 
 APP_ID, APP_CERTIFICATE = credentials()
 app = FastAPI(title="my app")
@@ -28,7 +28,7 @@ app = FastAPI(title="my app")
 @app.get("/token")
 def rtc_token(
     channel: str, uid: Optional[int] = None, account: Optional[str] = None, role: str = "publisher", expire: int = 3600
-) -> Dict[str, object]:
+) -> dict[str, object]:
     """An RTC token for ``channel`` and a uid or account, with its lifetime, for the client."""
     try:
         token = at.build_rtc_token(

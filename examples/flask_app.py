@@ -1,22 +1,22 @@
 """A token endpoint in a Flask app.
 
-    pip install flask               # or: pip install '.[examples]' from a checkout
-    python examples/flask_app.py
-    curl 'localhost:5000/token?channel=demo&account=alice&role=subscriber'
+pip install flask               # or: pip install '.[examples]' from a checkout
+python examples/flask_app.py
+curl 'localhost:5000/token?channel=demo&account=alice&role=subscriber'
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _credentials, when run as a script
 
+from _credentials import credentials  # noqa: E402
 from flask import Flask, jsonify, request  # noqa: E402
 
 import agora_token as at  # noqa: E402
-from _credentials import credentials  # noqa: E402
 
 APP_ID, APP_CERTIFICATE = credentials()
 app = Flask(__name__)
@@ -33,7 +33,7 @@ def _int_arg(name: str) -> Optional[int]:
 
 
 @app.get("/token")
-def rtc_token() -> Tuple[Any, int]:
+def rtc_token() -> tuple[Any, int]:
     """An RTC token for ``?channel=`` and ``?uid=`` or ``?account=``; 400 with the reason on bad input."""
     try:
         expire = _int_arg("expire")

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _credentials, when run as a script
 
-import agora_token as at  # noqa: E402
 from _credentials import credentials  # noqa: E402
+
+import agora_token as at  # noqa: E402
 
 #: The SDK warns this many seconds before expiry (onTokenPrivilegeWillExpire).
 SDK_WARNING = 30
@@ -41,7 +42,7 @@ def renew_at(token: str, margin: int = 60) -> int:
     return expires_at(token) - margin
 
 
-def run(fetch: Callable[[int], str], start: int, duration: int, margin: int = 60) -> List[Tuple[int, str]]:
+def run(fetch: Callable[[int], str], start: int, duration: int, margin: int = 60) -> list[tuple[int, str]]:
     """Simulate ``duration`` seconds from ``start``: every (time, token) the client fetched and used."""
     now = start
     history = [(now, fetch(now))]

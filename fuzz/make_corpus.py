@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_parse.py into fuzz/corpus/ from real tokens (kept under 100 files).
 
-Seeds: every 007 service type alone and all together, a token with an unknown service type, 006
-tokens, each as token text (mode 0), as its decompressed payload (mode 1/2) and as its compressed
-body (mode 3); a few hostile shapes (bomb, counts that lie, truncations). Deterministic: fixed
-times and salts, built by the pure kernel. Run from the repository root:
+Seeds: the tests' real tokens (``tests.common.real_tokens``: every 007 service type alone and all
+together, a token with an unknown service type, 006 tokens), each as token text (mode 0), as its
+decompressed payload (mode 1/2) and as its compressed body (mode 3); a few hostile shapes (bomb,
+counts that lie, truncations). Deterministic: fixed times and salts, built by the pure kernel. Run
+from the repository root:
 
     python fuzz/make_corpus.py
 """
@@ -20,11 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: its tests' example set
 
-from agora_token import _pure  # noqa: E402
-from tests.tokens import every_service as services  # noqa: E402
+from tests.common import real_tokens  # noqa: E402
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 OUT = Path(__file__).resolve().parent / "corpus"
 
 
@@ -33,12 +31,7 @@ def main() -> None:
     for old in OUT.iterdir():
         old.unlink()
     seeds = {}
-    tokens = {f"007-type{s.service_type}": _pure.build_007(APP_ID, CERT, 1700000000, 3600, 7, [s.to_wire()])
-              for s in services()}  # fmt: skip
-    tokens["007-all"] = _pure.build_007(APP_ID, CERT, 1, 86400, 99999999, [s.to_wire() for s in services()])
-    tokens["007-unknown-type"] = _pure.build_007(APP_ID, CERT, 5, 60, 3, [(1, ((1, 5),), ("c", "1")), (11, (), ("x",))])
-    tokens["006-rtc"] = _pure.build_006(APP_ID, CERT, "channel", "1234", 3, 2_000_000_000, ((1, 5), (2, 6), (1000, 7)))
-    tokens["006-empty"] = _pure.build_006(APP_ID, CERT, "c", "", 1, 1, ())
+    tokens = real_tokens()
     for name, token in tokens.items():
         seeds[f"{name}.text"] = b"\0" + token.encode()
         if token.startswith("007"):

@@ -15,10 +15,9 @@ the pure kernel (subprocesses too), as on a platform without a compiler.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -32,7 +31,6 @@ except ImportError:  # reported per test by pytest_runtest_setup: a skip locally
 
 REQUIRE_EXTENSION = os.environ.get("AGORA_TOKEN_REQUIRE_EXTENSION", "") == "1"
 KERNELS = {"c": _fastpack, "python": _pure}
-VECTORS: List[Dict[str, Any]] = json.loads((Path(__file__).parent / "data" / "official_vectors.json").read_text())
 
 # The backend fixture swaps a module attribute once per test, which is safe across examples.
 settings.register_profile("default", suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -49,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     # Also declared here, not only in pyproject.toml: cibuildwheel runs a copy of tests/ alone.
-    config.addinivalue_line("markers", "c_extension: a test of the C kernel alone (its \"c\" run only)")
+    config.addinivalue_line("markers", 'c_extension: a test of the C kernel alone (its "c" run only)')
     if not config.getoption("--no-c-extensions"):
         return
     if REQUIRE_EXTENSION:
@@ -59,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["AGORA_TOKEN_PURE_PYTHON"] = "1"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drops the "python" run of a C-only test: it would only skip."""
     keep, drop = [], []
     for item in items:

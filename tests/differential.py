@@ -1,7 +1,7 @@
 """The differential oracle: one call of a kernel function on the C kernel and on its pure mirror,
-which must agree (DESIGN: the kernels are byte-identical).
+which must agree (CONTRIBUTING.md, "How the code is laid out": the kernels are byte-identical).
 
-The tests (tests/test_hardening.py, tests/test_deflate.py) and the fuzz harnesses (fuzz/, through
+The tests (tests/test_parse_differential.py, tests/test_deflate.py) and the fuzz harnesses (fuzz/, through
 fuzz/_harness.py) share this one function, so a fuzzer's finding is a failure of the very check the
 suite runs, and the suite's check is the one the fuzzer hardens. It lives beside the tests because
 they travel everywhere the package is tested (sdist, cibuildwheel's test sources); fuzz/ only runs
@@ -11,7 +11,7 @@ is a plain AssertionError either runner reports.
 
 from __future__ import annotations
 
-from typing import Any, Tuple, Type
+from typing import Any
 
 from agora_token import TokenError, _pure
 
@@ -21,7 +21,7 @@ except ImportError:  # the callers say what a missing build means to them (skip,
     _fastpack = None  # type: ignore[assignment]
 
 #: What a call gave: ``("ok", result)``, or ``("raised", (exception type, message))``.
-Outcome = Tuple[str, Any]
+Outcome = tuple[str, Any]
 
 
 def outcome(func: Any, *args: Any) -> Outcome:
@@ -32,7 +32,7 @@ def outcome(func: Any, *args: Any) -> Outcome:
         return "raised", (type(exc), str(exc))
 
 
-def agree(name: str, *args: Any, allowed: Tuple[Type[BaseException], ...] = (TokenError,)) -> Outcome:
+def agree(name: str, *args: Any, allowed: tuple[type[BaseException], ...] = (TokenError,)) -> Outcome:
     """Runs kernel function ``name`` on both kernels with ``args``; returns their common outcome.
 
     Raises AssertionError when the kernels differ (result, exception type or message), and when

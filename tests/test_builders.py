@@ -9,20 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import agora_token as at
-from agora_token import AccessToken, AccessToken2, RtcRole, _pure
-from agora_token.builders import _RTC_SHAPES
+from agora_token import AccessToken, AccessToken2, RtcRole, wire
 
-try:
-    from agora_token import _fastpack
-except ImportError:
-    _fastpack = None  # type: ignore[assignment]
-
-from .conftest import VECTORS
+from .common import APP_ID, CERT, VECTORS
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 FIXED = {"issue_ts": 1111111, "salt": 1}
 
 
@@ -89,8 +81,14 @@ def test_privilege_expire_defaults_to_the_token_lifetime_and_can_differ():
 def test_rtc_with_privileges_gives_each_its_own_lifetime():
     token = parse(
         at.build_rtc_token_with_privileges(
-            APP_ID, CERT, "room", account="bob", join_channel_expire=10, publish_audio_expire=20,
-            publish_video_expire=30, publish_data_expire=40,
+            APP_ID,
+            CERT,
+            "room",
+            account="bob",
+            join_channel_expire=10,
+            publish_audio_expire=20,
+            publish_video_expire=30,
+            publish_data_expire=40,
         )  # fmt: skip
     )
     assert token.services[0].privileges == {1: 10, 2: 20, 3: 30, 4: 40}
@@ -191,7 +189,12 @@ def test_rtc_builder_refuses_bad_arguments_naming_them(change, error, name):
         (lambda: at.build_chat_user_token(APP_ID, CERT, 42), "user_id"),
         (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "r", "u", 40000), "role"),
         (lambda: at.build_apaas_room_user_token(APP_ID, CERT, "", "u", 1), "room_uuid"),
-        (lambda: at.build_streaming_token(APP_ID, CERT, "c", uid=1, publish_mix_stream=False, publish_raw_stream=False), "publish"),
+        (
+            lambda: at.build_streaming_token(
+                APP_ID, CERT, "c", uid=1, publish_mix_stream=False, publish_raw_stream=False
+            ),
+            "publish",
+        ),
         (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "c", uid=0, rtm_user_id=""), "rtm_user_id"),
         (lambda: at.build_rtc_rtm_token(APP_ID, CERT, "c", uid=0), "rtm_user_id"),
         (lambda: at.Rtm2Permissions().add(0, 0, "abc"), "resources"),
@@ -247,8 +250,8 @@ def test_batch_refuses_bad_arguments_naming_them(kwargs, name):
         at.build_rtc_tokens(**arguments)
 
 
-# The hot path: once arguments have passed build_rtc_token's checks, the kernel builds tokens for new
-# uids from their remembered shape (builders._RTC_SHAPES) without running the checks again.
+# The RTC table: once arguments have passed build_rtc_token's checks, the wire layer builds tokens
+# for new uids from what it remembered of them (wire.RTC_TABLE) without running the checks again.
 
 HOT_CASES = [
     dict(role=RtcRole.PUBLISHER, expire=3600),
@@ -263,12 +266,12 @@ HOT_CASES = [
 # Clears the process-wide shape cache, so a copy of it on another thread may find no shape.
 @pytest.mark.thread_unsafe
 @pytest.mark.parametrize("case", HOT_CASES, ids=[str(c) for c in HOT_CASES])
-def test_rtc_hot_path_gives_the_checked_paths_bytes(case, kernel):
-    _RTC_SHAPES.clear()
-    at.build_rtc_token(APP_ID, CERT, "room", uid=1, **case)  # checked: the shape is remembered
+def test_rtc_hot_path_gives_the_checked_paths_bytes(case):
+    wire.RTC_TABLE.clear()
+    at.build_rtc_token(APP_ID, CERT, "room", uid=1, **case)  # checked: the arguments are remembered
     shape_args = (APP_ID, CERT, "room", case["role"], case["expire"], case.get("privilege_expire"))
     for uid in (0, 7, 2**32 - 1):
-        hot = kernel.rtc_token(_RTC_SHAPES, *shape_args[:3], uid, *shape_args[3:], case.get("version", "007"))
+        hot = _table(*shape_args[:3], uid, *shape_args[3:], case.get("version", "007"))
         assert hot is not None
         # The same token through every check, at the issue time and salt the hot path chose.
         if case.get("version") == "006":
@@ -280,7 +283,13 @@ def test_rtc_hot_path_gives_the_checked_paths_bytes(case, kernel):
         assert hot == at.build_rtc_token(APP_ID, CERT, "room", uid=uid, **case, **fixed)
 
 
-# Values equal to checked ones (True == 1, 60.0 == 60) that the checks refuse: the shape must not vouch.
+def _table(*arguments: object) -> object:
+    """The table's answer for ``build_rtc_token``'s arguments (app_id, certificate, channel, uid, role,
+    expire, privilege_expire, version): a token, or None for arguments it does not vouch for."""
+    return wire.rtc_token(wire.PYTHONIC_RULES, *arguments)  # type: ignore[arg-type]
+
+
+# Values equal to checked ones (True == 1, 60.0 == 60) that the checks refuse: the table must not vouch.
 LOOKALIKES = [
     (dict(role=True), TypeError, "role"),
     (dict(role=1.0), TypeError, "role"),
@@ -296,25 +305,25 @@ LOOKALIKES = [
 
 
 @pytest.mark.parametrize("change,error,name", LOOKALIKES, ids=[str(c[0]) for c in LOOKALIKES])
-def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, name, kernel):
+def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, name):
     checked = dict(uid=1, role=1, expire=60, privilege_expire=30)
     at.build_rtc_token(APP_ID, CERT, "room", **checked)
-    assert kernel.rtc_token(_RTC_SHAPES, APP_ID, CERT, "room", 1, 1, 60, 30, "007") is not None
+    assert _table(APP_ID, CERT, "room", 1, 1, 60, 30, "007") is not None
     arguments = {**checked, **change}
     if "account" not in change:
-        assert kernel.rtc_token(
-            _RTC_SHAPES, APP_ID, CERT, "room", arguments["uid"], arguments["role"],
-            arguments["expire"], arguments["privilege_expire"], "007",
+        assert _table(
+            APP_ID, CERT, "room", arguments["uid"], arguments["role"], arguments["expire"],
+            arguments["privilege_expire"], "007",
         ) is None  # fmt: skip
     with pytest.raises(error, match=name):
         at.build_rtc_token(APP_ID, CERT, "room", **arguments)
 
 
-def test_rtc_shapes_stay_bounded():
-    _RTC_SHAPES.clear()
-    for expire in range(at.fastpath.RTC_SHAPES_MAX + 10):
+def test_rtc_table_stays_bounded():
+    wire.RTC_TABLE.clear()
+    for expire in range(wire.RTC_TABLE_MAX + 10):
         at.build_rtc_token(APP_ID, CERT, "room", uid=1, expire=expire % 86401, privilege_expire=expire // 86401)
-    assert 0 < len(_RTC_SHAPES) <= at.fastpath.RTC_SHAPES_MAX
+    assert 0 < len(wire.RTC_TABLE) <= wire.RTC_TABLE_MAX
 
 
 class _Int(int):
@@ -345,8 +354,8 @@ CHECKED_SHAPES = [
 ]
 
 
-# Asks both kernels about one process-wide shape cache, which a copy of this test on another thread
-# may fill in between (say, with a lookalike channel that is valid in its own right).
+# Asks the one process-wide table, which a copy of this test on another thread may fill in between
+# (say, with a lookalike channel that is valid in its own right).
 @pytest.mark.thread_unsafe
 @given(st.data())
 def test_rtc_hot_path_vouches_only_for_what_the_checks_accept(data):
@@ -358,8 +367,7 @@ def test_rtc_hot_path_vouches_only_for_what_the_checks_accept(data):
                  *data.draw(st.sampled_from(CHECKED_SHAPES))]  # fmt: skip
     for index in data.draw(st.lists(st.integers(0, 7), max_size=3)):
         arguments[index] = data.draw(st.sampled_from(_lookalikes(arguments[index])))
-    vouched = {k.rtc_token(_RTC_SHAPES, *arguments) is not None for k in (_pure, _fastpack) if k is not None}
-    assert len(vouched) == 1, f"the kernels disagree on {arguments}"
+    vouched = _table(*arguments) is not None
     app_id, app_certificate, channel, uid, role, expire, privilege_expire, version = arguments
     try:
         token = at.build_rtc_token(
@@ -367,6 +375,6 @@ def test_rtc_hot_path_vouches_only_for_what_the_checks_accept(data):
             version=version, salt=1,
         )  # fmt: skip
     except (TypeError, ValueError):
-        assert vouched == {False}, f"the hot path built a token for arguments the checks refuse: {arguments}"
+        assert not vouched, f"the table built a token for arguments the checks refuse: {arguments}"
     else:
         assert token.startswith(version)

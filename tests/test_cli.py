@@ -15,19 +15,15 @@ import subprocess
 import sys
 import types
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 import pytest
 
 from agora_token import AccessToken, AccessToken2, ServiceType, legacy
 from agora_token.cli import main
 
-from .conftest import VECTORS
-from .tokens import UNKNOWN_SERVICE_TYPE
+from .common import APP_ID, CERT, OTHER_CERT, UNKNOWN_SERVICE_TYPE, VECTORS
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
-OTHER_CERT = "0123456789abcdef0123456789abcdef"
 SCRIPT = Path(sys.executable).with_name("agora-token" + (".exe" if os.name == "nt" else ""))
 NOW = 1_700_000_000
 
@@ -48,7 +44,7 @@ def _no_secret(*texts: str) -> None:
         assert "Traceback" not in text
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, str, str]:
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run ``main`` in-process; return (status, stdout, stderr)."""
     status = main(list(argv))
     out, err = capsys.readouterr()
@@ -57,7 +53,7 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, str, str]:
 
 
 def script(
-    *argv: str, stdin: Optional[str] = None, env: Optional[Dict[str, str]] = None
+    *argv: str, stdin: Optional[str] = None, env: Optional[dict[str, str]] = None
 ) -> subprocess.CompletedProcess:
     """Run the installed console script (its backend: the environment's, or the one the fixture set)."""
     full_env = {**os.environ, **(env or {})}
@@ -75,7 +71,7 @@ def build(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return out.strip()
 
 
-def inspect_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, Dict[str, Any]]:
+def inspect_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     status, out, err = cli(capsys, "inspect", *argv, "--json")
     assert err == ""
     return status, json.loads(out)
@@ -159,7 +155,7 @@ def test_installed_script_exit_codes():
     ],
     ids=["truncated-007", "undecodable-arg", "long-channel", "missing-cert-file"],
 )
-def test_installed_script_bad_input_is_one_line(argv: List[str]):
+def test_installed_script_bad_input_is_one_line(argv: list[str]):
     done = subprocess.run(
         [str(SCRIPT), *argv], capture_output=True, env=os.environ.copy(), timeout=60
     )  # bytes: argv may hold undecodable text  # fmt: skip
@@ -281,9 +277,9 @@ def test_help_warns_that_the_command_line_is_visible(capsys):
 # inspect
 
 
-def _vector_join(vector: Dict[str, Any]) -> List[str]:
+def _vector_join(vector: dict[str, Any]) -> list[str]:
     i = vector["inputs"]
-    args: List[str] = []
+    args: list[str] = []
     if vector["format"] == "signaling":
         return ["--account", i["account"]]
     if vector["format"] == "006" and 1000 in {int(k) for k in i["privileges"]}:
@@ -446,73 +442,88 @@ ON_C = ["--channel", "c", "--uid", "1"]
 
 # Each bad command line and what its one-line error must mention: the reason itself, so a case that
 # failed for another reason (say, a missing App ID) would not pass.
-BAD: List[Tuple[List[str], str]] = [
-    ([], 'choose a command'),
-    (["rtc"], '--channel'),
-    (["rtc", "--channel", "demo"], '--uid --account'),
-    ([*RTC, "--account", "a"], '--account: not allowed with argument --uid'),
-    (["rtc", "--channel", "demo", "--uid", "-1"], 'uid must be between 0 and 4294967295'),
-    (["rtc", "--channel", "demo", "--uid", str(2**32)], 'uid must be between 0 and 4294967295'),
+BAD: list[tuple[list[str], str]] = [
+    ([], "choose a command"),
+    (["rtc"], "--channel"),
+    (["rtc", "--channel", "demo"], "--uid --account"),
+    ([*RTC, "--account", "a"], "--account: not allowed with argument --uid"),
+    (["rtc", "--channel", "demo", "--uid", "-1"], "uid must be between 0 and 4294967295"),
+    (["rtc", "--channel", "demo", "--uid", str(2**32)], "uid must be between 0 and 4294967295"),
     (["rtc", "--channel", "demo", "--uid", "1.5"], "--uid: '1.5' is not a whole number"),
-    (["rtc", "--channel", "demo", "--uid", "alice"], "--uid: 'alice' is not a number; for a string user account use --account alice"),
-    (["rtc", "--channel", "", "--uid", "1"], 'channel must not be empty'),
+    (
+        ["rtc", "--channel", "demo", "--uid", "alice"],
+        "--uid: 'alice' is not a number; for a string user account use --account alice",
+    ),
+    (["rtc", "--channel", "", "--uid", "1"], "channel must not be empty"),
     (["rtc", "--channel", "a/b", "--uid", "1"], "channel contains '/'"),
     ([*RTC, "--role", "admin"], "--role: invalid choice: 'admin'"),
-    ([*RTC, "--expire", "-5"], 'expire must not be negative'),
-    ([*RTC, "--expire", "90000"], 'Agora caps tokens at 86400 s'),
-    ([*RTC, "--expire", "1700000000"], 'looks like an absolute Unix timestamp'),
+    ([*RTC, "--expire", "-5"], "expire must not be negative"),
+    ([*RTC, "--expire", "90000"], "Agora caps tokens at 86400 s"),
+    ([*RTC, "--expire", "1700000000"], "looks like an absolute Unix timestamp"),
     ([*RTC, "--format", "005"], "--format: invalid choice: '005'"),
-    ([*RTC, "--app-id", "nothex"], 'app_id must be 32 hexadecimal characters'),
-    ([*RTC, "--app-certificate", CERT[:-1]], 'app_certificate must be 32 hexadecimal characters'),
-    ([*RTC, "--app-certificate", CERT, "--app-certificate-file", "x"], '--app-certificate-file: not allowed with argument --app-certificate'),
-    ([*RTC, "--app-cert", CERT], 'unrecognized arguments: --app-cert'),
-    ([*RTC, CERT], 'unrecognized arguments: <32 hex characters>'),
-    (["rtc", "--channel", "\udcff", "--uid", "1"], 'channel is not encodable as UTF-8'),
-    (["rtm", "--user-id", ""], 'user_id must not be empty'),
-    (["rtm", "--user-id", "x" * 256], 'user_id is 256 bytes'),
+    ([*RTC, "--app-id", "nothex"], "app_id must be 32 hexadecimal characters"),
+    ([*RTC, "--app-certificate", CERT[:-1]], "app_certificate must be 32 hexadecimal characters"),
+    (
+        [*RTC, "--app-certificate", CERT, "--app-certificate-file", "x"],
+        "--app-certificate-file: not allowed with argument --app-certificate",
+    ),
+    ([*RTC, "--app-cert", CERT], "unrecognized arguments: --app-cert"),
+    ([*RTC, CERT], "unrecognized arguments: <32 hex characters>"),
+    (["rtc", "--channel", "\udcff", "--uid", "1"], "channel is not encodable as UTF-8"),
+    (["rtm", "--user-id", ""], "user_id must not be empty"),
+    (["rtm", "--user-id", "x" * 256], "user_id is 256 bytes"),
     ([*RTM, "--permission", "nope:read"], "unknown resource type 'nope'"),
     ([*RTM, "--permission", "users:admin"], "unknown access 'admin'"),
     ([*RTM, "--permission", "users"], "'users' is not RESOURCE:ACCESS"),
-    ([*RTM, "--permission", "99999:read"], 'resource_type must be between 0 and 65535'),
-    ([*RTM, "--format", "006", "--permission", "users:read"], 'permissions need a 007 token'),
-    (["chat"], '--user-id --app is required'),
-    (["chat", "--user-id", "u", "--app"], '--app: not allowed with argument --user-id'),
-    (["apaas"], 'give --user-uuid'),
-    (["apaas", "--room-uuid", "r", "--user-uuid", "u"], '--room-uuid needs --role'),
-    (["apaas", "--user-uuid", "u", "--role", "1"], '--role needs --room-uuid'),
-    (["apaas", "--app", "--user-uuid", "u"], '--app takes no'),
-    (["apaas", "--room-uuid", "r", "--user-uuid", "u", "--role", "40000"], 'role must be between -32768 and 32767'),
-    (["streaming", *ON_C, "--no-publish-mix-stream", "--no-publish-raw-stream"], 'publish_mix_stream and publish_raw_stream are both off'),
-    (["fcdn", *ON_C, "--no-publish", "--no-play"], 'publish and play are both off'),
-    (["convoai", *ON_C, "--rtm-user-id", ""], 'rtm_user_id must not be empty'),
-    (["dk2", *ON_C, "--expire", "100000"], 'expire is 100000 s'),
-    (["dk5", *ON_C, "--upload", "none"], '--upload applies to'),
+    ([*RTM, "--permission", "99999:read"], "resource_type must be between 0 and 65535"),
+    ([*RTM, "--format", "006", "--permission", "users:read"], "permissions need a 007 token"),
+    (["chat"], "--user-id --app is required"),
+    (["chat", "--user-id", "u", "--app"], "--app: not allowed with argument --user-id"),
+    (["apaas"], "give --user-uuid"),
+    (["apaas", "--room-uuid", "r", "--user-uuid", "u"], "--room-uuid needs --role"),
+    (["apaas", "--user-uuid", "u", "--role", "1"], "--role needs --room-uuid"),
+    (["apaas", "--app", "--user-uuid", "u"], "--app takes no"),
+    (["apaas", "--room-uuid", "r", "--user-uuid", "u", "--role", "40000"], "role must be between -32768 and 32767"),
+    (
+        ["streaming", *ON_C, "--no-publish-mix-stream", "--no-publish-raw-stream"],
+        "publish_mix_stream and publish_raw_stream are both off",
+    ),
+    (["fcdn", *ON_C, "--no-publish", "--no-play"], "publish and play are both off"),
+    (["convoai", *ON_C, "--rtm-user-id", ""], "rtm_user_id must not be empty"),
+    (["dk2", *ON_C, "--expire", "100000"], "expire is 100000 s"),
+    (["dk5", *ON_C, "--upload", "none"], "--upload applies to"),
     (["dk5", *ON_C, "--service", "video"], "--service: invalid choice: 'video'"),
-    (["signaling", "--account", ""], 'account must not be empty'),
-    ([*RTC, "--salt", str(2**32)], 'salt must be between 0 and 4294967295'),
-    (["inspect"], 'required: TOKEN'),
-    (["inspect", ""], 'no token given'),
-    (["inspect", "garbage"], 'not a token this tool knows'),
-    (["inspect", "005AAAA"], 'DynamicKey v5 is truncated'),
-    (["inspect", "1:x"], 'not a token this tool knows'),
-    (["inspect", "007eJxTYLC/xv0i87343FLb46KrG9gPxT+Vj8pojqvt", "--uid", "x"], "--uid: 'x' is not a number; for a string"),
-    (["inspect", VECTORS[0]["expected"], "--uid", "1", "--account", "a"], '--account: not allowed with argument --uid'),
-    (["inspect", VECTORS[0]["expected"], "--uid", "-3"], 'uid must be between 0 and 4294967295'),
-    (["inspect", VECTORS[0]["expected"], "--account", ""], 'account must not be empty'),
-    (["inspect", VECTORS[0]["expected"], "--app-certificate", "short"], 'app_certificate must be 32 hexadecimal characters'),
+    (["signaling", "--account", ""], "account must not be empty"),
+    ([*RTC, "--salt", str(2**32)], "salt must be between 0 and 4294967295"),
+    (["inspect"], "required: TOKEN"),
+    (["inspect", ""], "no token given"),
+    (["inspect", "garbage"], "not a token this tool knows"),
+    (["inspect", "005AAAA"], "DynamicKey v5 is truncated"),
+    (["inspect", "1:x"], "not a token this tool knows"),
+    (
+        ["inspect", "007eJxTYLC/xv0i87343FLb46KrG9gPxT+Vj8pojqvt", "--uid", "x"],
+        "--uid: 'x' is not a number; for a string",
+    ),
+    (["inspect", VECTORS[0]["expected"], "--uid", "1", "--account", "a"], "--account: not allowed with argument --uid"),
+    (["inspect", VECTORS[0]["expected"], "--uid", "-3"], "uid must be between 0 and 4294967295"),
+    (["inspect", VECTORS[0]["expected"], "--account", ""], "account must not be empty"),
+    (
+        ["inspect", VECTORS[0]["expected"], "--app-certificate", "short"],
+        "app_certificate must be 32 hexadecimal characters",
+    ),
     (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
-    (["--bogus"], 'unrecognized arguments: --bogus'),
+    (["--bogus"], "unrecognized arguments: --bogus"),
 ]
 
 
 # Tokens the kernel itself refuses: the reason is the kernel's own message, so these run on both.
-BAD_TOKENS: List[Tuple[List[str], str]] = [
-    (["inspect", "007"], 'truncated zlib stream'),
-    (["inspect", "007!!!!"], 'not standard padded base64'),
-    (["inspect", "007AAAA"], 'not a valid zlib stream'),
-    (["inspect", "007eJwDAAAAAAE="], 'signature runs past the end'),
-    (["inspect", "006"], 'too short to hold a 32-character app id'),
-    (["inspect", "006" + APP_ID + "AAAA"], 'channel CRC runs past the end'),
+BAD_TOKENS: list[tuple[list[str], str]] = [
+    (["inspect", "007"], "truncated zlib stream"),
+    (["inspect", "007!!!!"], "not standard padded base64"),
+    (["inspect", "007AAAA"], "not a valid zlib stream"),
+    (["inspect", "007eJwDAAAAAAE="], "signature runs past the end"),
+    (["inspect", "006"], "too short to hold a 32-character app id"),
+    (["inspect", "006" + APP_ID + "AAAA"], "channel CRC runs past the end"),
 ]
 
 
@@ -560,7 +571,7 @@ def test_serve_without_the_server_extra(capsys, monkeypatch):
 
 def test_serve_delegates_to_the_server_module(capsys, monkeypatch):
     fake = types.ModuleType("agora_token.server")
-    seen: List[Any] = []
+    seen: list[Any] = []
     fake.add_serve_arguments = lambda parser: parser.add_argument("--port", type=int)  # type: ignore[attr-defined]
     fake.serve = lambda args: seen.append(args.port) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "agora_token.server", fake)
@@ -683,8 +694,12 @@ def test_error_messages_for_common_mistakes(capsys):
 
 def test_version_names_the_backend_and_why_pure_python(backend):
     done = script("--version", env={"AGORA_TOKEN_PURE_PYTHON": "1"})
-    assert done.stdout == "agora-token " + __import__("agora_token").__version__ + \
-        "; backend: python (AGORA_TOKEN_PURE_PYTHON is set)\n"
+    assert (
+        done.stdout
+        == "agora-token "
+        + __import__("agora_token").__version__
+        + "; backend: python (AGORA_TOKEN_PURE_PYTHON is set)\n"
+    )
     done = subprocess.run([sys.executable, "-m", "agora_token", "--version"], capture_output=True, text=True,
                           env={**os.environ, "AGORA_TOKEN_PURE_PYTHON": "0"})  # fmt: skip
     from agora_token import _backend

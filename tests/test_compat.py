@@ -1,22 +1,24 @@
 """The drop-in layer ``agora_token.compat``: official vectors, byte identity with agoraiotools 0.3.4,
-and the official python3 behaviour (SPEC §3.7, §3.8, §4, §5, §9)."""
+and the official python3 behaviour (docs/format.md: "Building", "Parsing", "Services")."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import importlib
 import string
 import time
 import zlib
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agora_token import _backend, build_convoai_token, build_stt_token
+from agora_token import _backend, build_convoai_token, build_stt_token, wire
 from agora_token import compat as compat_package
 from agora_token.compat import AccessToken as c006
 from agora_token.compat import AccessToken2 as c007
@@ -31,10 +33,10 @@ from agora_token.compat import education_token_builder as c_edu
 from agora_token.compat import fpa_token_builder as c_fpa
 from agora_token.compat import stt_token_builder as c_stt
 
-from .conftest import VECTORS
-
+from .common import UNKNOWN_SERVICE_TYPE, VECTORS, payload, service_from_vector, vectors
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
+
 
 def _official(name: str) -> Any:
     # agoraiotools' __init__ rebinds several module names (AccessToken2, RtcTokenBuilder2, ...) to
@@ -52,17 +54,16 @@ off_chat = _official("ChatTokenBuilder2")
 off_apaas = _official("apaas_token_builder")
 off_edu = _official("education_token_builder")
 off_fpa = _official("fpa_token_builder")
-from .tokens import UNKNOWN_SERVICE_TYPE, payload, service_from_vector, vectors
 
 V006 = vectors(VECTORS, "006")
 V007 = vectors(VECTORS, "007")
 WITH_BUILDER = [v for v in V006 + V007 if "builder_equivalent" in v]
 _SENTINEL = next(v["expected"] for v in V007 if v["verified_by_python3"])
 STOCK_ZLIB = zlib.compress(payload(_SENTINEL)) == base64.b64decode(_SENTINEL[3:])
-DAY = 24 * 3600  # a 006 token's own default lifetime (SPEC §2.2)
+DAY = 24 * 3600  # a 006 token's own default lifetime (docs/format.md, "006")
 
 
-def _ids(items: List[Dict[str, Any]]) -> List[str]:
+def _ids(items: list[dict[str, Any]]) -> list[str]:
     return [v["id"] for v in items]
 
 
@@ -83,16 +84,16 @@ class _FixedSaltKernel:
     def random_salt(self) -> int:
         return self._salt
 
-    def rtc_token(self, *args: Any) -> None:
-        return None  # the hot path reads the clock and draws the salt in the kernel: decline it
-
-    # The kernels fill in a None issue time or salt themselves: pin those too.
-    def build_007(self, app_id: str, cert: str, issue_ts: Any, expire: int, salt: Any, services: Any) -> str:
-        issue_ts = int(time.time()) if issue_ts is None else issue_ts
+    # The kernels draw a None salt themselves: pin that too (the time comes from time.time, patched).
+    def build_007(self, app_id: str, cert: str, issue_ts: int, expire: int, salt: Any, services: Any) -> str:
         return self._kernel.build_007(app_id, cert, issue_ts, expire, self._salt if salt is None else salt, services)
 
-    def build_006(self, app_id: str, cert: str, channel: str, uid: str, salt: Any, ts: Any, privileges: Any) -> str:
-        ts = int(time.time()) + self._kernel.TOKEN_006_LIFETIME if ts is None else ts
+    def build_007_user(self, app_id: str, cert: str, issue_ts: int, expire: int, salt: Any, *service: Any) -> str:
+        return self._kernel.build_007_user(
+            app_id, cert, issue_ts, expire, self._salt if salt is None else salt, *service
+        )
+
+    def build_006(self, app_id: str, cert: str, channel: str, uid: str, salt: Any, ts: int, privileges: Any) -> str:
         return self._kernel.build_006(app_id, cert, channel, uid, self._salt if salt is None else salt, ts, privileges)
 
 
@@ -117,8 +118,8 @@ def both(monkeypatch: pytest.MonkeyPatch, salt: int, now: int, ours: Callable[[]
         return ours(), theirs()
 
 
-def assert_token_matches(token: str, vector: Dict[str, Any]) -> None:
-    """Full string where the vector came from stock zlib, else the inflated payload (SPEC §3.4)."""
+def assert_token_matches(token: str, vector: dict[str, Any]) -> None:
+    """Full string where the vector came from stock zlib, else the inflated payload (docs/format.md, "Compression")."""
     if vector["format"] == "006":
         assert token == vector["expected"]
         return
@@ -133,17 +134,17 @@ def assert_token_matches(token: str, vector: Dict[str, Any]) -> None:
 # (1) Official vectors through the compat core classes and builders
 
 
-def compat_service(spec: Dict[str, Any]) -> c007.Service:
+def compat_service(spec: dict[str, Any]) -> c007.Service:
     """A compat service from one entry of a vector's ``services`` list."""
     return service_from_vector(spec, c007.AccessToken.kServices)  # type: ignore[return-value]
 
 
-def _salt_pinned_by_patching(inputs: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
+def _salt_pinned_by_patching(inputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
     with pinned(monkeypatch, inputs["salt"], inputs["issue_ts"]):
         return c007.AccessToken(inputs["app_id"], inputs["app_certificate"], expire=inputs["expire"])
 
 
-def _salt_pinned_official_style(inputs: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
+def _salt_pinned_official_style(inputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> c007.AccessToken:
     """Agora's own tests set ``token._AccessToken__salt`` after construction; that must still work."""
     token = c007.AccessToken2(inputs["app_id"], inputs["app_certificate"], inputs["issue_ts"], inputs["expire"])
     token._AccessToken__salt = inputs["salt"]
@@ -173,12 +174,13 @@ def test_006_vector_through_compat_access_token(vector):
     assert token.build() == vector["expected"]
 
 
-def _rtc_role(privileges: Dict[str, int]) -> int:
-    """Publisher when the vector's RTC service carries the publish privileges (SPEC §4)."""
+def _rtc_role(privileges: dict[str, int]) -> int:
+    """Publisher when the vector's RTC service carries the publish privileges (docs/format.md,
+    "What the official builders produce")."""
     return c_rtc.Role_Publisher if "2" in privileges else c_rtc.Role_Subscriber
 
 
-def _rtc_args(inputs: Dict[str, Any]):
+def _rtc_args(inputs: dict[str, Any]):
     (rtc,) = inputs["services"]
     return (
         inputs["app_id"], inputs["app_certificate"], rtc["channel_name"], rtc["uid"], _rtc_role(rtc["privileges"]),
@@ -186,7 +188,7 @@ def _rtc_args(inputs: Dict[str, Any]):
     )  # fmt: skip
 
 
-def _apaas_room_user(inputs: Dict[str, Any]) -> str:
+def _apaas_room_user(inputs: dict[str, Any]) -> str:
     apaas = inputs["services"][0]
     args = (inputs["app_id"], inputs["app_certificate"], apaas["room_uuid"], apaas["user_uuid"], apaas["role"])
     token = c_apaas.ApaasTokenBuilder.build_room_user_token(*args, inputs["expire"])
@@ -194,7 +196,7 @@ def _apaas_room_user(inputs: Dict[str, Any]) -> str:
     return token
 
 
-def _rtc_rtm2(inputs: Dict[str, Any]) -> str:
+def _rtc_rtm2(inputs: dict[str, Any]) -> str:
     rtc, rtm = inputs["services"]
     p = rtc["privileges"]
     return c_rtc.RtcTokenBuilder.build_token_with_rtm2(
@@ -203,7 +205,7 @@ def _rtc_rtm2(inputs: Dict[str, Any]) -> str:
     )  # fmt: skip
 
 
-def _rtc006(inputs: Dict[str, Any]) -> str:
+def _rtc006(inputs: dict[str, Any]) -> str:
     p = inputs["privileges"]
     role = c_rtc006.Role_Publisher if "2" in p else c_rtc006.Role_Subscriber
     return c_rtc006.RtcTokenBuilder.buildTokenWithUid(
@@ -212,14 +214,14 @@ def _rtc006(inputs: Dict[str, Any]) -> str:
 
 
 # The builder named before "(" in a vector's ``builder_equivalent``, fed from the vector's inputs.
-BUILDERS: Dict[str, Callable[[Dict[str, Any]], str]] = {
+BUILDERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "RtcTokenBuilder.buildTokenWithUid": _rtc006,
     "RtmTokenBuilder.buildToken": lambda i: c_rtm006.RtmTokenBuilder.buildToken(
         i["app_id"], i["app_certificate"], i["channel_name"], c_rtm006.Role_Rtm_User, i["privileges"]["1000"]
     ),
     "RtcTokenBuilder2.build_token_with_uid": lambda i: c_rtc.RtcTokenBuilder.build_token_with_uid(*_rtc_args(i)),
-    "RtcTokenBuilder2.build_token_with_user_account": lambda i: (
-        c_rtc.RtcTokenBuilder2.build_token_with_user_account(*_rtc_args(i))
+    "RtcTokenBuilder2.build_token_with_user_account": lambda i: c_rtc.RtcTokenBuilder2.build_token_with_user_account(
+        *_rtc_args(i)
     ),
     "RtcTokenBuilder2.build_token_with_rtm2": _rtc_rtm2,
     "RtmTokenBuilder2.build_token": lambda i: c_rtm.RtmTokenBuilder.build_token(
@@ -318,27 +320,34 @@ def test_rtc_builders_match_agoraiotools(
     assert ours == theirs
 
 
-# Clears the drop-in's process-wide shape table, which a copy of this test on another thread fills.
+def _official_rtc_entries() -> int:
+    """How many sets of arguments the RTC table holds as checked by the official rules."""
+    return sum(key[0] == wire.OFFICIAL_RULES for key in wire.RTC_TABLE)
+
+
+# Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 @given(
     app_id=HEX32, cert=HEX32, channel=TEXT, uids=st.lists(U32, min_size=1, max_size=3), role=ROLE, expire=U32,
     privilege=U32, first=UID,
 )  # fmt: skip
-def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, channel, uids, role, expire, privilege, first):
-    # Once build_token_with_uid has built a token, a new uid with the same other arguments goes
-    # straight to the kernel (c_rtc._UID_SHAPES): the token must be the one every check builds,
-    # and agoraiotools', at the issue time and salt the hot path chose.
-    c_rtc._UID_SHAPES.clear()
+def test_rtc_uid_hot_path_gives_the_checked_token(
+    monkeypatch, app_id, cert, channel, uids, role, expire, privilege, first
+):
+    # Once build_token_with_uid has built a token, a new uid with the same other arguments is built
+    # from the RTC table (wire.rtc_token): the token must be the one every check builds, and
+    # agoraiotools', at the issue time and salt the table chose.
+    wire.RTC_TABLE.clear()
     args = (app_id, cert, channel)
     rest = (role, expire, privilege)
     try:
         c_rtc.RtcTokenBuilder.build_token_with_uid(*args, first, *rest)
     except (TypeError, ValueError):
-        assert not c_rtc._UID_SHAPES  # a refused call remembers nothing
+        assert not wire.RTC_TABLE  # a refused call remembers nothing
         return
-    assert len(c_rtc._UID_SHAPES) == 1
+    assert _official_rtc_entries() == 1
     for uid in uids:
-        hot = _backend.kernel.rtc_token(c_rtc._UID_SHAPES, *args, uid, *rest, "007")
+        hot = wire.rtc_token(wire.OFFICIAL_RULES, *args, uid, *rest, "007")
         assert hot is not None
         token = c_rtc.RtcTokenBuilder.build_token_with_uid(*args, uid, *rest)
         for built in (hot, token):
@@ -347,20 +356,22 @@ def test_rtc_uid_hot_path_gives_the_checked_token(monkeypatch, app_id, cert, cha
             salt, now = parsed._AccessToken__salt, parsed._AccessToken__issue_ts
             checked, theirs = both(
                 monkeypatch, salt, now,
-                lambda: c_rtc.RtcTokenBuilder.build_token_with_user_account(*args, uid, *rest),
-                lambda: off_rtc.RtcTokenBuilder.build_token_with_uid(*args, uid, *rest),
+                functools.partial(c_rtc.RtcTokenBuilder.build_token_with_user_account, *args, uid, *rest),
+                functools.partial(off_rtc.RtcTokenBuilder.build_token_with_uid, *args, uid, *rest),
             )  # fmt: skip
             assert built == checked == theirs
 
 
-# Clears the drop-in's process-wide shape table, which a copy of this test on another thread fills.
+# Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 def test_rtc_uid_hot_path_is_not_taken_while_pinned():
-    c_rtc._UID_SHAPES.clear()
+    wire.RTC_TABLE.clear()
     c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
-    assert c_rtc._UID_SHAPES  # remembered
+    assert _official_rtc_entries() == 1  # remembered
     with compat_package.pinned(issue_ts=1_700_000_000, salt=4242):
-        tokens = {c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600) for _ in range(3)}
+        tokens = {
+            c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 42, 1, 600, 600) for _ in range(3)
+        }
     assert len(tokens) == 1
     parsed = c007.AccessToken()
     assert parsed.from_string(tokens.pop())
@@ -443,7 +454,11 @@ def test_apaas_education_builders_match_agoraiotools(monkeypatch, app_id, cert, 
             ("build_app_token", (app_id, cert, expire)),
         ):
             ours, theirs = both(
-                monkeypatch, salt, now, lambda: getattr(ours_cls, name)(*args), lambda: getattr(theirs_cls, name)(*args)
+                monkeypatch,
+                salt,
+                now,
+                functools.partial(getattr(ours_cls, name), *args),
+                functools.partial(getattr(theirs_cls, name), *args),
             )
             assert ours == theirs
 
@@ -473,7 +488,8 @@ def test_006_builders_match_agoraiotools(
 
 
 PRIVILEGES = st.dictionaries(U16, U32, max_size=5)
-# Service types agoraiotools 0.3.4 knows (SPEC §6 item 14), with the arguments of each constructor.
+# Service types agoraiotools 0.3.4 knows (docs/format.md, "Differences between implementations"), with
+# the arguments of each constructor.
 SERVICE_ARGS = {
     1: st.tuples(TEXT, UID),
     2: st.tuples(TEXT),
@@ -525,8 +541,8 @@ def test_access_token_006_class_matches_agoraiotools(app_id, cert, channel, uid,
 
 
 def test_compat_is_stricter_than_agoraiotools_about_whitespace_in_ids(monkeypatch):
-    """SPEC §1: an App ID is exactly 32 hex digits. agoraiotools' bytes.fromhex check also lets
-    whitespace through; compat follows the SPEC and refuses it."""
+    """An App ID is exactly 32 hex digits (docs/format.md, "Primitives"). agoraiotools' bytes.fromhex
+    check also lets whitespace through; compat follows the format and refuses it."""
     spaced = "5CFd2fd1755d40ecb72977518be15d" + "  "
     good = "970CA35de60c44645bbae8a215061b33"
     ours, theirs = both(
@@ -600,7 +616,7 @@ def test_from_string_returns_false_on_another_version(token):
     assert parsed.services == [] and parsed.verify_signature(CERT_OK) is False  # earlier state cleared
 
 
-def _corrupt_tokens() -> List[Any]:
+def _corrupt_tokens() -> list[Any]:
     good = _rtc_token().build()
     content = payload(good)
     truncated = "007" + base64.b64encode(zlib.compress(content[:-3])).decode()
@@ -627,7 +643,9 @@ def test_verify_signature():
     assert token.verify_signature(CERT_OK) is False  # nothing parsed
     assert token.from_string(_rtc_token().build()) is True
     assert token.verify_signature(CERT_OK) is True
-    assert token.verify_signature(CERT_OK.lower()) is False  # the certificate's ASCII is the key (SPEC §1)
+    assert (
+        token.verify_signature(CERT_OK.lower()) is False
+    )  # the certificate's ASCII is the key (docs/format.md, "Primitives")
     assert token.verify_signature(CERT_OK[:-1]) is False
     assert token.verify_signature("g" * 32) is False
     assert token.verify_signature(None) is False
@@ -656,7 +674,7 @@ def test_round_trip_of_every_service(
     parsed = c007.AccessToken()
     assert parsed.from_string(token.build()) is True
     assert parsed.verify_signature(cert) is True
-    # Types ascending, same-type services in the order added (SPEC §3.3).
+    # Types ascending, same-type services in the order added (docs/format.md, "Order").
     assert parsed.services == sorted(services, key=lambda s: s.service_type())
     assert parsed.get_services(c007.ServiceStreaming.kServiceType) == services[7:9]
     rtm2 = parsed.get_services(8)[0]
@@ -675,13 +693,13 @@ def test_from_string_stops_at_an_unknown_service_type():
     token.add_service(fpa)
     parsed = c007.AccessToken()
     assert parsed.from_string(token.build()) is True
-    # Wire order is Rtc(1), Fpa(4), then the unknown type, which the parser cannot skip (SPEC §3.8).
+    # Wire order is Rtc(1), Fpa(4), then the unknown type, which the parser cannot skip (docs/format.md, "Parsing").
     assert [s.service_type() for s in parsed.services] == [1, 4]
     assert parsed.verify_signature(CERT_OK) is True  # the signature still covers the unknown type
 
 
 def test_service_type_is_an_int_and_a_method():
-    # Wire types from SPEC §3.2 and §9.
+    # Wire types from docs/format.md, "Services".
     expected = {
         c007.ServiceRtc: 1, c007.ServiceRtm: 2, c007.ServiceStreaming: 3, c007.ServiceFpa: 4, c007.ServiceChat: 5,
         c007.ServiceFCdn: 6, c007.ServiceApaas: 7, c007.ServiceRtm2: 8, c007.ServiceConvoAI: 9, c007.ServiceStt: 10,
@@ -705,8 +723,12 @@ def test_service_type_is_an_int_and_a_method():
 
 
 def test_privilege_constants_follow_the_spec():
-    assert (c007.ServiceRtc.kPrivilegeJoinChannel, c007.ServiceRtc.kPrivilegePublishAudioStream,
-            c007.ServiceRtc.kPrivilegePublishVideoStream, c007.ServiceRtc.kPrivilegePublishDataStream) == (1, 2, 3, 4)
+    assert (
+        c007.ServiceRtc.kPrivilegeJoinChannel,
+        c007.ServiceRtc.kPrivilegePublishAudioStream,
+        c007.ServiceRtc.kPrivilegePublishVideoStream,
+        c007.ServiceRtc.kPrivilegePublishDataStream,
+    ) == (1, 2, 3, 4)
     assert c007.ServiceRtm.kPrivilegeLogin == c007.ServiceFpa.kPrivilegeLogin == c007.ServiceRtm2.kPrivilegeLogin == 1
     streaming = c007.ServiceStreaming
     assert (streaming.kPrivilegePublishMixStream, streaming.kPrivilegePublishRawStream) == (1, 2)
@@ -717,8 +739,13 @@ def test_privilege_constants_follow_the_spec():
     p = c007.ServiceRtm2.Permissions
     assert (p.kMessageChannels, p.kStreamChannels, p.kGroupChannels, p.kServerGroups, p.kUsers) == (0, 1, 2, 3, 4)
     assert (p.kRead, p.kWrite) == (0, 1)
-    assert (c006.kJoinChannel, c006.kPublishAudioStream, c006.kPublishVideoStream, c006.kPublishDataStream,
-            c006.kRtmLogin) == (1, 2, 3, 4, 1000)
+    assert (
+        c006.kJoinChannel,
+        c006.kPublishAudioStream,
+        c006.kPublishVideoStream,
+        c006.kPublishDataStream,
+        c006.kRtmLogin,
+    ) == (1, 2, 3, 4, 1000)
     roles006 = (c_rtc006.Role_Attendee, c_rtc006.Role_Publisher, c_rtc006.Role_Subscriber, c_rtc006.Role_Admin)
     assert roles006 == (0, 1, 2, 101)
     assert c_rtm006.Role_Rtm_User == 1 and (c_rtc.Role_Publisher, c_rtc.Role_Subscriber) == (1, 2)
@@ -726,7 +753,7 @@ def test_privilege_constants_follow_the_spec():
 
 
 def test_official_uid_conversion():
-    # SPEC §3.6: uid == 0 is the wildcard "", the string "0" is kept, numbers become decimal.
+    # uid == 0 is the wildcard "", the string "0" is kept, numbers become decimal (docs/format.md, "User ids").
     assert c007.ServiceRtc("c", 0).uid == ""
     assert c007.ServiceRtc("c", False).uid == ""
     assert c007.ServiceRtc("c", "0").uid == "0"
@@ -794,7 +821,9 @@ def test_agent_builders_match_the_core_and_spec(monkeypatch, builder, core, agen
     rtc, rtm, agent = parsed.services
     assert rtc.privileges == ({1: 500, 2: 500, 3: 500, 4: 500} if role == 1 else {1: 500})
     assert (rtm.user_id, rtm.privileges) == ("agent-rtm", {1: 400})
-    assert agent.service_type() == agent_type and agent.privileges == {}  # SPEC §9: empty service
+    assert (
+        agent.service_type() == agent_type and agent.privileges == {}
+    )  # an empty service (docs/format.md, "Services")
 
 
 def test_agent_builder_gives_each_publish_privilege_its_value(monkeypatch):
@@ -828,7 +857,7 @@ def test_top_level_offers_every_name_of_agoraiotools_all_as_the_same_kind():
             assert ours == theirs, name  # __version__: the release mirrored
 
 
-def _top_level_calls(app_id: str, cert: str) -> Dict[str, Callable[[Any], str]]:
+def _top_level_calls(app_id: str, cert: str) -> dict[str, Callable[[Any], str]]:
     """One call of every builder method on agoraiotools' top-level classes, for either package."""
     return {
         "RtcTokenBuilder2.build_token_with_uid": lambda m: m.RtcTokenBuilder2.build_token_with_uid(
@@ -881,7 +910,8 @@ def test_top_level_builders_return_what_agoraiotools_returns(monkeypatch, call):
         with pytest.raises(AttributeError):
             build(official_top)
         official = lambda m: m.RtcTokenBuilder2.build_token_with_user_account_and_privilege(  # noqa: E731
-            APP_ID_OK, CERT_OK, "demo", 7, 600, 1, 2, 3, 4)
+            APP_ID_OK, CERT_OK, "demo", 7, 600, 1, 2, 3, 4
+        )
     ours, theirs = both(monkeypatch, 12345, 1_700_000_000, lambda: build(c_top), lambda: official(official_top))
     assert ours == theirs and ours[:3] in ("006", "007")
 
@@ -1001,7 +1031,8 @@ def test_pythonic_rtm2_builder_matches_official_build_token_with_rtm2(monkeypatc
 
 def test_pythonic_rtm2_builder_defaults_and_refusals():
     token = at.build_rtc_rtm_token_with_privileges(
-        APP_ID_OK, CERT_OK, "demo", account="alice", expire=900, publish_video_expire=60)
+        APP_ID_OK, CERT_OK, "demo", account="alice", expire=900, publish_video_expire=60
+    )
     rtc, rtm = at.AccessToken2.parse(token).services
     assert rtc.privileges == {1: 900, 2: 900, 3: 60, 4: 900}
     assert (rtm.user_id, rtm.privileges) == ("alice", {1: 900})
@@ -1017,7 +1048,8 @@ def test_numeric_rtm2_user_id_is_its_decimal_string():
     permissions.add(at.ResourceType.MESSAGE_CHANNELS, at.PermissionType.READ, ["lobby"])
     pinned_args = {"permissions": permissions, "issue_ts": T0, "salt": 5}
     assert at.build_rtm_token(APP_ID_OK, CERT_OK, 12345, **pinned_args) == at.build_rtm_token(
-        APP_ID_OK, CERT_OK, "12345", **pinned_args)
+        APP_ID_OK, CERT_OK, "12345", **pinned_args
+    )
     assert at.ServiceRtm2(12345).user_id == "12345" and at.ServiceRtm2(0).user_id == ""
     assert c007.ServiceRtm2(7).get_user_id() == "7"
     with pytest.raises(ValueError, match="^user_id must be between 1 and 4294967295"):
@@ -1028,14 +1060,17 @@ def test_numeric_rtm2_user_id_is_its_decimal_string():
         at.ServiceRtm2(1.0)
 
 
-# Clears the drop-in's process-wide shape table, which a copy of this test on another thread fills.
+# Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 @pytest.mark.parametrize("role,expire,privilege", [(True, 600, 600), (1.0, 600, 600), (1, True, 600), (1, 600, True)])
-def test_rtc_uid_hot_path_remembers_only_exact_types(role, expire, privilege):
-    # Lookalike values (True == 1, 1.0 == 1) build a token but are not remembered: as a key they
-    # would also stand for the exact values they equal.
-    c_rtc._UID_SHAPES.clear()
+def test_rtc_uid_table_keeps_lookalikes_apart(role, expire, privilege):
+    # Lookalike values (True == 1, 1.0 == 1) build a token, as officially, but in the table they are
+    # keys of their own: neither they nor the exact values they equal ever stand for the other.
+    exact = (1, 600, 600)
+    wire.RTC_TABLE.clear()
     assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, role, expire, privilege)
-    assert not c_rtc._UID_SHAPES
-    c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
-    assert len(c_rtc._UID_SHAPES) == 1
+    assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, *exact, "007") is None
+    wire.RTC_TABLE.clear()
+    assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, *exact)
+    assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, role, expire, privilege, "007") is None
+    assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, *exact, "007") is not None

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
 
 import pytest
 
@@ -18,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.thread_unsafe  # child processes; one at a time is plenty
 
 # Makes ``import agora_token._fastpack`` fail in the child, as in an install without the build.
-BLOCK_EXTENSION = '''
+BLOCK_EXTENSION = """
 import sys
 
 class _NoExtension:
@@ -27,9 +26,9 @@ class _NoExtension:
             raise ImportError("blocked by tests/test_conftest.py")
 
 sys.meta_path.insert(0, _NoExtension())
-'''
+"""
 
-PROBE = '''
+PROBE = """
 import os
 
 import pytest
@@ -46,9 +45,9 @@ def test_c_only():
 
 def test_on_each_kernel(kernel):
     assert kernel is _backend.kernel
-'''
+"""
 
-ONCE = '''
+ONCE = """
 import os
 
 from agora_token import _backend
@@ -56,7 +55,7 @@ from agora_token import _backend
 
 def test_once_on_the_chosen_kernel():
     assert _backend.name == os.environ["EXPECT_BACKEND"], _backend.describe()
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +74,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def child(tree: Path, *args: str, block: bool = True, **env: str) -> Dict[str, int]:
+def child(tree: Path, *args: str, block: bool = True, **env: str) -> dict[str, int]:
     """Runs pytest on the probes; returns the counts of its summary line ({"passed": 2, ...})."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_TOKEN_") and k != "PYTHONPATH"}
     clean["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the probes need no plugin; loading them all is slow

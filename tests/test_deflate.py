@@ -17,16 +17,14 @@ import pytest
 
 from agora_token import AccessToken2, _pure
 
+from .common import APP_ID, CERT, payload
 from .differential import agree
-from .tokens import payload
 
 try:
     from agora_token import _fastpack
 except ImportError:  # every test here is c_extension: conftest.py skips or fails it
     _fastpack = None  # type: ignore[assignment]
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 RTC = ((1, ((1, 600), (2, 600), (3, 600), (4, 600)), ("room", "12345")),)
 SLICE = int(os.environ.get("AGORA_TOKEN_DEFLATE_SLICE", "200000"))
 
@@ -41,14 +39,18 @@ def _token_payloads(rng: random.Random, count: int) -> list:
     for _ in range(count):
         services = []
         for service_type in sorted(rng.sample(range(1, 11), rng.choice([1, 1, 1, 2, 3, 10]))):
-            privileges = tuple((k, rng.choice([0, 600, 3600, rng.getrandbits(32)])) for k in range(1, rng.randint(0, 4) + 1))
+            privileges = tuple(
+                (k, rng.choice([0, 600, 3600, rng.getrandbits(32)])) for k in range(1, rng.randint(0, 4) + 1)
+            )
             fields = ()
             if service_type == 1:
                 fields = (rng.choice(["room", "c", "x" * rng.randint(0, 64)]), str(rng.getrandbits(rng.randint(1, 32))))
             elif rng.random() < 0.5:
                 fields = ("".join(rng.choice("abcdef0123456789-_ ") for _ in range(rng.randint(0, 40))),)
             services.append((service_type, privileges, fields))
-        token = _pure.build_007(APP_ID, CERT, rng.getrandbits(32), rng.getrandbits(32), rng.randint(1, 99999999), services)
+        token = _pure.build_007(
+            APP_ID, CERT, rng.getrandbits(32), rng.getrandbits(32), rng.randint(1, 99999999), services
+        )
         out.append(payload(token))
     return out
 
@@ -58,9 +60,13 @@ def _pools(rng: random.Random) -> list:
     periodic text with noise."""
     uniform = rng.randbytes(1 << 20)
     pools = [uniform]
-    for alphabet, weights in ((b"ab", [9, 1]), (b"abc", [1, 1, 1]), (b"abcd", [8, 4, 2, 1]),
-                              (bytes(range(40)), [2**i for i in range(20)] + [1] * 20),
-                              (bytes(range(16)), None)):
+    for alphabet, weights in (
+        (b"ab", [9, 1]),
+        (b"abc", [1, 1, 1]),
+        (b"abcd", [8, 4, 2, 1]),
+        (bytes(range(40)), [2**i for i in range(20)] + [1] * 20),
+        (bytes(range(16)), None),
+    ):
         pools.append(bytes(rng.choices(alphabet, weights=weights, k=1 << 17)))
     runs = bytearray()
     while len(runs) < 1 << 17:
@@ -156,7 +162,9 @@ def test_a_mismatch_at_import_selects_zlib_and_tokens_stay_identical():
     services = [(1, ((1, 600),), ("room", "12345")), (2, ((1, 600),), ("u",))]
     exact_token = _fastpack.build_007(APP_ID, CERT, 100, 600, 5, services)
     try:
-        assert _fastpack._select_deflate(force_mismatch=True) == ("python-zlib" if _fastpack.DEFLATES_WITH_PYTHON_ZLIB else "zlib")
+        assert _fastpack._select_deflate(force_mismatch=True) == (
+            "python-zlib" if _fastpack.DEFLATES_WITH_PYTHON_ZLIB else "zlib"
+        )
         assert _fastpack.DEFLATE_PATH != "exact"
         zlib_token = _fastpack.build_007(APP_ID, CERT, 100, 600, 5, services)
         each = _fastpack.build_007_each(APP_ID, CERT, 100, 600, 1, ((1, 600),), "c", ["1", "2"])
@@ -166,7 +174,9 @@ def test_a_mismatch_at_import_selects_zlib_and_tokens_stay_identical():
     assert zlib_token == pure_token == exact_token
     for token in each:
         parsed = AccessToken2.parse(token)
-        assert token == _pure.build_007(APP_ID, CERT, 100, 600, parsed.salt, ((1, ((1, 600),), ("c", parsed.services[0].uid)),))
+        assert token == _pure.build_007(
+            APP_ID, CERT, 100, 600, parsed.salt, ((1, ((1, 600),), ("c", parsed.services[0].uid)),)
+        )
 
 
 def test_exact_and_zlib_paths_give_the_same_tokens():

@@ -10,7 +10,7 @@ import importlib
 import inspect
 import typing
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 import pytest
 
@@ -35,9 +35,9 @@ C_ONLY = {
 }  # fmt: skip
 
 
-def _stub() -> Dict[str, Optional[List[str]]]:
+def _stub() -> dict[str, Optional[list[str]]]:
     """Each public name of the stub: a function's parameter names, or None for a constant."""
-    names: Dict[str, Optional[List[str]]] = {}
+    names: dict[str, Optional[list[str]]] = {}
     for node in ast.parse(STUB.read_text()).body:
         if isinstance(node, ast.FunctionDef):
             names[node.name] = [a.arg for a in node.args.args]
@@ -74,10 +74,10 @@ def test_c_kernel_has_every_name_and_signature_of_the_stub():
             assert value == getattr(_pure, name), name  # one value for each shared constant
 
 
-def _protocol() -> Dict[str, Any]:
+def _protocol() -> dict[str, Any]:
     """Each member of ``Kernel``: a method's parameters (name, kind, default) without ``self``, or
     for a constant (a read-only property) the type of its value."""
-    members: Dict[str, Any] = {}
+    members: dict[str, Any] = {}
     for name, value in vars(Kernel).items():
         if isinstance(value, property):
             members[name] = typing.get_type_hints(value.fget)["return"]
@@ -86,7 +86,7 @@ def _protocol() -> Dict[str, Any]:
     return members
 
 
-def _parameters(func: Any) -> List[Tuple[str, Any, Any]]:
+def _parameters(func: Any) -> list[tuple[str, Any, Any]]:
     return [(p.name, p.kind, p.default) for p in inspect.signature(func).parameters.values()]
 
 

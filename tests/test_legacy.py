@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
 from agora_token import TokenError, legacy
 
-from .conftest import VECTORS
+from .common import VECTORS
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 
@@ -25,7 +25,7 @@ DK5_FUNCTIONS = {
 }
 
 
-def build(vector: Dict[str, Any]) -> str:
+def build(vector: dict[str, Any]) -> str:
     """The key the vector describes, built by this package."""
     i = vector["inputs"]
     fmt = vector["format"]
@@ -88,9 +88,9 @@ def test_vector_parses_and_verifies(vector):
 def test_dk4_service_is_found_from_the_signature(vector):
     i = vector["inputs"]
     parsed = legacy.parse(vector["expected"])
-    assert parsed.dk4_service(i["app_certificate"], i["channel_name"], int(i["uid"])) == DK4_FUNCTIONS[
-        vector["function"]
-    ]
+    assert (
+        parsed.dk4_service(i["app_certificate"], i["channel_name"], int(i["uid"])) == DK4_FUNCTIONS[vector["function"]]
+    )
     assert parsed.dk4_service(i["app_certificate"], i["channel_name"], int(i["uid"]) + 1) is None
 
 

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -20,12 +20,11 @@ from hypothesis import strategies as st
 
 from agora_token import AccessToken2, Service
 
-from .tokens import payload
+from .common import APP_ID, payload
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 
 REQUIRE_PEERS = os.environ.get("AGORA_TOKEN_REQUIRE_PEERS") == "1"
-APP_ID = "970CA35de60c44645bbae8a215061b33"
 
 hex32 = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
@@ -35,16 +34,17 @@ uid = st.one_of(st.integers(0, 2**32 - 1), text)
 
 
 @st.composite
-def service_specs(draw: Any, types: List[int]) -> Dict[str, Any]:
+def service_specs(draw: Any, types: list[int]) -> dict[str, Any]:
     """One service as a plain description every peer can build."""
     kind = draw(st.sampled_from(types))
-    spec: Dict[str, Any] = {"type": kind, "privileges": sorted(draw(privileges).items()), "permissions": []}
+    spec: dict[str, Any] = {"type": kind, "privileges": sorted(draw(privileges).items()), "permissions": []}
     if kind in (1, 3, 6):
         spec["fields"] = [draw(text), draw(uid)]
     elif kind in (2, 5):
         spec["fields"] = [draw(text)]
     elif kind == 7:
-        # npm packs role 0 as -1 (SPEC §6 item 13), so 0 is left out of the npm comparison.
+        # npm packs role 0 as -1 (docs/format.md, "Differences between implementations"), so 0 is left
+        # out of the npm comparison.
         spec["fields"] = [draw(text), draw(text), draw(st.integers(-0x8000, 0x7FFF).filter(bool))]
     elif kind == 8:
         spec["fields"] = [draw(text)]
@@ -57,7 +57,7 @@ def service_specs(draw: Any, types: List[int]) -> Dict[str, Any]:
 
 
 @st.composite
-def token_specs(draw: Any, types: List[int], one_per_type: bool = False) -> Dict[str, Any]:
+def token_specs(draw: Any, types: list[int], one_per_type: bool = False) -> dict[str, Any]:
     """A whole 007 token as a plain description."""
     services = draw(st.lists(service_specs(types), min_size=1, max_size=5))
     if one_per_type:
@@ -72,7 +72,7 @@ def token_specs(draw: Any, types: List[int], one_per_type: bool = False) -> Dict
     }
 
 
-def ours(spec: Dict[str, Any]) -> AccessToken2:
+def ours(spec: dict[str, Any]) -> AccessToken2:
     """The spec built with this package's core classes."""
     from agora_token.services import SERVICE_CLASSES, Rtm2Permissions
 
@@ -103,9 +103,11 @@ else:
     official = pytest.importorskip("agoraiotools.AccessToken2")
 
 
-def official_token(spec: Dict[str, Any]) -> str:
+def official_token(spec: dict[str, Any]) -> str:
     """The spec built with agoraiotools, its random salt and clock replaced by the spec's."""
-    token = official.AccessToken(spec["app_id"], spec["app_certificate"], issue_ts=spec["issue_ts"], expire=spec["expire"])
+    token = official.AccessToken(
+        spec["app_id"], spec["app_certificate"], issue_ts=spec["issue_ts"], expire=spec["expire"]
+    )
     token._AccessToken__salt = spec["salt"]
     classes = {1: official.ServiceRtc, 2: official.ServiceRtm, 4: official.ServiceFpa, 5: official.ServiceChat,
                7: official.ServiceApaas}  # fmt: skip
@@ -117,7 +119,8 @@ def official_token(spec: Dict[str, Any]) -> str:
     return token.build()
 
 
-# agoraiotools knows types 1, 2, 4, 5, 7 and keeps one service per type (SPEC §6 item 14).
+# agoraiotools knows types 1, 2, 4, 5, 7 and keeps one service per type (docs/format.md, "Differences
+# between implementations").
 @given(token_specs([1, 2, 4, 5, 7], one_per_type=True))
 def test_byte_identical_to_agoraiotools(spec):
     expected = official_token(spec)
@@ -139,17 +142,23 @@ def _npm_dir() -> Path:
     pytest.skip("npm agora-token is not installed (set AGORA_NPM_PEER_DIR)")
 
 
-def npm(request: Dict[str, Any]) -> Dict[str, Any]:
+def npm(request: dict[str, Any]) -> dict[str, Any]:
     """One round trip to the Node peer."""
     script = Path(__file__).parent / "peers" / "npm_peer.js"
     env = {**os.environ, "AGORA_NPM_PEER_DIR": str(_npm_dir())}
     out = subprocess.run(
-        ["node", str(script)], input=json.dumps(request), capture_output=True, text=True, env=env, check=True, timeout=60
+        ["node", str(script)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
     )
     return json.loads(out.stdout)
 
 
-def _npm_ready_spec(spec: Dict[str, Any]) -> Dict[str, Any]:
+def _npm_ready_spec(spec: dict[str, Any]) -> dict[str, Any]:
     # npm takes the uid as given; hand it the wire string this package derives (0 → "").
     for s in spec["services"]:
         if s["type"] in (1, 3, 6):
@@ -162,7 +171,9 @@ def _npm_ready_spec(spec: Dict[str, Any]) -> Dict[str, Any]:
 def test_same_payload_as_npm_and_mutually_verified(specs):
     specs = [_npm_ready_spec(s) for s in specs]
     mine = [ours(s).build() for s in specs]
-    answer = npm({"build": specs, "check": [{"token": t, "app_certificate": s["app_certificate"]} for t, s in zip(mine, specs)]})
+    answer = npm(
+        {"build": specs, "check": [{"token": t, "app_certificate": s["app_certificate"]} for t, s in zip(mine, specs)]}
+    )
     for spec, token, theirs, check in zip(specs, mine, answer["built"], answer["checked"]):
         # Node bundles a zlib fork, so the deflate bytes may differ; the signed payload may not.
         assert payload(token) == payload(theirs)

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
@@ -43,7 +42,7 @@ except ImportError:  # pytest-examples is in the test extra; without it these te
     find_examples = None  # type: ignore[assignment]
 
 
-def _python_examples() -> List["CodeExample"]:
+def _python_examples() -> list[CodeExample]:
     if find_examples is None:
         return []
     return [ex for ex in find_examples(str(README)) if ex.prefix.split()[0] in ("py", "python")]
@@ -56,7 +55,7 @@ def test_readme_has_python_blocks() -> None:
 
 @pytest.mark.skipif(find_examples is None, reason="pytest-examples is not installed")
 @pytest.mark.parametrize("example", _python_examples(), ids=str)
-def test_readme_python_block_runs(example: "CodeExample", eval_example: "EvalExample") -> None:
+def test_readme_python_block_runs(example: CodeExample, eval_example: EvalExample) -> None:
     eval_example.run(example)
 
 
@@ -69,8 +68,10 @@ _VARIABLE = [
     (r"\b00[67][A-Za-z0-9+/]{20,}=*", r"00[67][A-Za-z0-9+/]+=*"),  # a freshly built token
     (r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\b", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"),
     # relative times: "0 s ago", "expires in 10 min", "56 years 336 d ago"
-    (r"\b\d+ (?:years?|d|h|min|s)(?: \d+ (?:d|h|min|s))*(?= ago| after issue|\)|;)",
-     r"\d+ (?:years?|d|h|min|s)(?: \d+ (?:d|h|min|s))*"),
+    (
+        r"\b\d+ (?:years?|d|h|min|s)(?: \d+ (?:d|h|min|s))*(?= ago| after issue|\)|;)",
+        r"\d+ (?:years?|d|h|min|s)(?: \d+ (?:d|h|min|s))*",
+    ),
     (r"(?<=^Salt:       )\d+$", r"\d+"),
     (r'(?<="salt": )\d+', r"\d+"),
     (r'(?<="issue_ts": )\d+', r"\d+"),
@@ -81,7 +82,7 @@ _VARIABLE = [
 _ANY_VARIABLE = re.compile("|".join(f"({pattern})" for pattern, _ in _VARIABLE), re.M)
 
 
-def console_blocks(text: str) -> List[Tuple[int, str]]:
+def console_blocks(text: str) -> list[tuple[int, str]]:
     """Each ```console block as (line number of its fence, body)."""
     return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in _CONSOLE.finditer(text)]
 
@@ -98,7 +99,7 @@ def expected_line(line: str) -> str:
     return "".join(parts) + re.escape(line[last:]) + " (re)"
 
 
-def to_prysk(blocks: List[Tuple[int, str]]) -> str:
+def to_prysk(blocks: list[tuple[int, str]]) -> str:
     """All console blocks as one prysk test: commands indented with "  $ ", output with two spaces."""
     out = []
     for lineno, body in blocks:

@@ -7,12 +7,9 @@ import pytest
 from agora_token import AccessToken, AccessToken2, Rtm2Permissions, ServiceRtc, ServiceRtm, TokenError, _backend
 from agora_token.services import LAYOUTS
 
-from .tokens import UNKNOWN_SERVICE_TYPE, every_service
+from .common import APP_ID, CERT, UNKNOWN_SERVICE_TYPE, every_service
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
-
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
 
 @pytest.mark.parametrize("service", every_service(), ids=lambda s: type(s).__name__)
@@ -274,3 +271,15 @@ def _pure_build_one(salt, uid):
     from agora_token import _pure
 
     return _pure.build_007(APP_ID, CERT, 100, 600, salt, ((1, ((1, 600),), ("c", uid)),))
+
+
+def test_renamed_constants_still_work_with_a_warning():
+    """The old names of the model's defaults give their values and say what to use instead."""
+    from agora_token import token006, token007
+
+    with pytest.warns(DeprecationWarning, match="OFFICIAL_DEFAULT_EXPIRE"):
+        assert token007.DEFAULT_EXPIRE == token007.OFFICIAL_DEFAULT_EXPIRE == 900
+    with pytest.warns(DeprecationWarning, match="MAX_LIFETIME"):
+        assert token006.DEFAULT_TOKEN_LIFETIME == 24 * 3600
+    with pytest.raises(AttributeError, match="no attribute 'NO_SUCH_NAME'"):
+        token007.NO_SUCH_NAME  # noqa: B018 - the attribute access is the test

@@ -9,14 +9,13 @@ import pytest
 
 from agora_token import AccessToken, AccessToken2, TokenError
 
-from .conftest import VECTORS
-from .tokens import payload, token006_from_vector, token007_from_vector, vectors
+from .common import VECTORS, payload, token006_from_vector, token007_from_vector, vectors
 
 pytestmark = pytest.mark.usefixtures("backend")  # every test on both kernels (conftest.py)
 
 V006 = vectors(VECTORS, "006")
 V007 = vectors(VECTORS, "007")
-# SPEC §3.4: full 007 strings depend on zlib's exact output, so compare them only where this
+# Full 007 strings depend on zlib's exact output (docs/format.md, "Compression"), so compare them only where this
 # Python's zlib deflates an official payload to the official bytes (stock zlib, not zlib-ng).
 _SENTINEL = next(v["expected"] for v in V007 if v["verified_by_python3"])
 STOCK_ZLIB = zlib.compress(payload(_SENTINEL)) == base64.b64decode(_SENTINEL[3:])

@@ -19,7 +19,7 @@
 #      step does), then the whole suite: pytest -q -p no:cacheprovider -k 'not fork' tests
 #
 # Why -k 'not fork': a child forked by a threaded process can deadlock inside qemu-user 7.2 (the
-# emulator's own locks, not the package's), so the fork tests of tests/test_hardening.py may hang
+# emulator's own locks, not the package's), so the fork tests of tests/test_fork.py may hang
 # here. Measured: test_fork_right_after_a_thread_exits_never_hangs[python] (pure Python, os.urandom,
 # no C kernel, no OpenSSL) hung in 6 of 15 runs; each time the child's SIGALRM (the test's 20 s
 # guard) stayed pending at host level with every qemu thread in a futex wait, so the guest never ran

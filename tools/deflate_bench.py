@@ -55,8 +55,10 @@ def main() -> None:
     print(f"RTC token, {len(payload)}-byte payload, {rounds} interleaved rounds of {count} tokens")
     for path, values in times.items():
         print(f"  {path:5}: min {min(values):.3f} us  median {statistics.median(values):.3f} us per token")
-    print(f"  zlib/exact: {min(times['zlib']) / min(times['exact']):.2f}x (min), "
-          f"{statistics.median(times['zlib']) / statistics.median(times['exact']):.2f}x (median)")
+    print(
+        f"  zlib/exact: {min(times['zlib']) / min(times['exact']):.2f}x (min), "
+        f"{statistics.median(times['zlib']) / statistics.median(times['exact']):.2f}x (median)"
+    )
 
 
 if __name__ == "__main__":

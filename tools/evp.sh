@@ -13,6 +13,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/_python.sh"  # sets ROOT and PYTHON
+. "$(dirname "$0")/_scratch.sh"  # scratch_build, scratch_kernel
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 
@@ -21,20 +22,9 @@ find "$SCRATCH/src" \( -name '*.so' -o -name '*.pyd' -o -name '_fastpack.c' -o -
 
 FLAGS="-DFP_FORCE_EVP${*:+ $*}"
 echo "== building _fastpack with CFLAGS+=$FLAGS"
-(cd "$SCRATCH" && CFLAGS="${CFLAGS:+$CFLAGS }$FLAGS" AGORA_TOKEN_REQUIRE_EXTENSION=1 \
-    "$PYTHON" setup.py -q build_ext --inplace >"$SCRATCH/build.log" 2>&1) \
-    || { tail -n 30 "$SCRATCH/build.log" >&2; echo "evp: the build failed" >&2; exit 1; }
-
-export PYTHONPATH="$SCRATCH/src"
-export AGORA_TOKEN_REQUIRE_EXTENSION=1
+scratch_build evp "$FLAGS"
 cd "$SCRATCH"
-"$PYTHON" - <<'PY'
-import agora_token, agora_token._fastpack as f
-assert agora_token.backend == "c", agora_token.backend
-assert f.__file__.startswith(__import__("os").environ["PYTHONPATH"]), f"not the scratch build: {f.__file__}"
-assert f.HMAC_PATH == "evp", f"the build took the {f.HMAC_PATH!r} HMAC path, not EVP"
-print(f"== kernel {f.__file__}: HMAC_PATH={f.HMAC_PATH}, DEFLATE_PATH={f.DEFLATE_PATH}")
-PY
+scratch_kernel 'assert f.HMAC_PATH == "evp", f"the build took the {f.HMAC_PATH!r} HMAC path, not EVP"'
 "$PYTHON" -m pytest -q -p no:cacheprovider -x tests/test_vectors.py tests/test_tokens.py tests/test_builders.py \
     tests/test_kernel_interface.py
 echo "== evp ($FLAGS): passed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the constant tables of src/agora_token/fp_deflate.c (from RFC 1951, section 3.2.5/3.2.6).
 
-    python tools/gen_deflate_tables.py > /tmp/t.c   # then paste between the TABLES markers
+python tools/gen_deflate_tables.py > /tmp/t.c   # then paste between the TABLES markers
 """
 
 
@@ -16,7 +16,7 @@ def rev(code: int, bits: int) -> int:
 def emit(name: str, ctype: str, values, per_line: int = 16) -> None:
     print(f"static const {ctype} {name}[{len(values)}] = {{")
     for i in range(0, len(values), per_line):
-        print("    " + ", ".join(str(v) for v in values[i:i + per_line]) + ",")
+        print("    " + ", ".join(str(v) for v in values[i : i + per_line]) + ",")
     print("};")
 
 

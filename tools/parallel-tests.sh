@@ -11,4 +11,5 @@ python=${1:-python}
 shift || true
 exec "$python" -m pytest -q -p no:cacheprovider --parallel-threads=8 \
   tests/test_tokens.py tests/test_builders.py tests/test_vectors.py tests/test_legacy.py \
-  tests/test_compat.py tests/test_hardening.py "$@"
+  tests/test_compat.py tests/test_parse_differential.py tests/test_limits.py tests/test_threads.py \
+  tests/test_fork.py tests/test_secrets.py tests/test_strictness.py tests/test_clock.py "$@"

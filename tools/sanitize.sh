@@ -45,11 +45,12 @@ PY
 if [ "${1:-}" = "--all" ]; then
     TESTS=(tests)
 else
-    TESTS=(tests/test_hardening.py tests/test_tokens.py tests/test_vectors.py tests/test_builders.py tests/test_compat.py tests/test_legacy.py tests/test_deflate.py)
+    TESTS=(tests/test_parse_differential.py tests/test_limits.py tests/test_threads.py tests/test_secrets.py
+           tests/test_strictness.py tests/test_tokens.py tests/test_vectors.py tests/test_builders.py tests/test_compat.py tests/test_legacy.py tests/test_deflate.py)
 fi
 # Fork tests are left out: a fork right after a thread exits can inherit ASan's own allocator lock
 # locked (the runtime is not fork-safe in that window), hanging the child inside the sanitizer.
-# They run on the regular build (tests/test_hardening.py); FORK_TESTS=1 includes them anyway.
+# They run on the regular build (tests/test_fork.py); FORK_TESTS=1 includes them anyway.
 DESELECT=(-k "not fork")
 [ "${FORK_TESTS:-0}" = "1" ] && DESELECT=()
 # tests/test_deflate.py's differential slice, shortened: the C harness below covers more, faster.

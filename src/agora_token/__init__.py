@@ -9,9 +9,6 @@ from __future__ import annotations
 from ._backend import name as backend
 from ._version import __version__
 from .builders import (
-    DEFAULT_EXPIRE,
-    PUBLISHING_ROLES,
-    RtcRole,
     build_apaas_app_token,
     build_apaas_room_user_token,
     build_apaas_user_token,
@@ -60,6 +57,7 @@ from .services import (
 )
 from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
+from .validation import DEFAULT_EXPIRE, PUBLISHING_ROLES, RtcRole
 
 __all__ = [
     "DEFAULT_EXPIRE",

@@ -9,10 +9,13 @@ the extension in ``_build_info``, so an install that fell back can say so at run
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple
+from typing import Literal, Optional
 
 from . import _pure
 from ._kernel_api import Kernel
+
+#: Which kernel runs: the C extension or the pure-Python mirror.
+BackendName = Literal["c", "python"]
 
 
 def _truthy(name: str) -> bool:
@@ -28,7 +31,7 @@ def build_skip_reason() -> Optional[str]:
     return getattr(_build_info, "EXTENSION_SKIPPED", None)
 
 
-def _choose() -> Tuple[Kernel, str, Optional[str]]:
+def _choose() -> tuple[Kernel, BackendName, Optional[str]]:
     if _truthy("AGORA_TOKEN_PURE_PYTHON"):
         return _pure, "python", "AGORA_TOKEN_PURE_PYTHON is set"
     try:
@@ -45,7 +48,7 @@ def _choose() -> Tuple[Kernel, str, Optional[str]]:
 
 # Typed by the Protocol rather than as a module: whatever reaches the kernel is held to its interface.
 kernel: Kernel
-name: str
+name: BackendName
 reason: Optional[str]
 kernel, name, reason = _choose()
 

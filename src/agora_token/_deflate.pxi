@@ -35,7 +35,7 @@ def _exact_deflate(data):
     if len(raw) > FPD_MAX_INPUT:
         return None
     if fpd_compress(<const unsigned char*>PyBytes_AS_STRING(raw), <size_t>len(raw), out, sizeof(out), &outlen) != FPD_OK:
-        raise RuntimeError("fp_deflate refused an input it should take")
+        raise RuntimeError(_msg.EXACT_DEFLATE_REFUSED)
     return PyBytes_FromStringAndSize(<char*>out, <Py_ssize_t>outlen)
 
 

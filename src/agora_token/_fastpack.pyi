@@ -1,13 +1,13 @@
 """Type stub of the C token kernel; it mirrors ``_pure`` name for name and signature for signature."""
 
-from typing import Final, List, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 from .errors import TokenError as TokenError
 
-_Field = Union[str, int]
-_Privileges = Sequence[Tuple[int, int]]
-_Service = Tuple[int, _Privileges, Sequence[_Field]]
-_RtcShape = Tuple[bool, int, int, int, Tuple[int, ...]]
+_Field = str | int
+_Privileges = Sequence[tuple[int, int]]
+_Service = tuple[int, _Privileges, Sequence[_Field]]
 
 #: A parsed 007 token is refused when its payload inflates past this many bytes.
 MAX_PAYLOAD: Final[int]
@@ -29,42 +29,52 @@ EXACT_DEFLATE_MAX: Final[int]
 #: (EVP digests: a libcrypto without the deprecated API, or a build with -DFP_FORCE_EVP).
 HMAC_PATH: str
 
-def _exact_deflate(data: bytes) -> Optional[bytes]: ...
-def _deflate_probes() -> List[bytes]: ...
+def _exact_deflate(data: bytes) -> bytes | None: ...
+def _deflate_probes() -> list[bytes]: ...
 def _select_deflate(force_mismatch: bool = ...) -> str: ...
-
-#: A 006 token built without an explicit ``ts`` expires this long after it is built.
-TOKEN_006_LIFETIME: Final[int]
-
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
-    """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
+    """HMAC-SHA256 signature of a 007 token's signing info (docs/format.md, "The signing chain")."""
 
 def build_007(
     app_id: str,
     app_certificate: str,
-    issue_ts: Optional[int],
+    issue_ts: int,
     expire: int,
-    salt: Optional[int],
+    salt: int | None,
     services: Sequence[_Service],
 ) -> str:
-    """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
+    """Pack, sign, deflate and base64 one 007 token; ``salt`` None draws a fresh salt."""
+
+def build_007_user(
+    app_id: str,
+    app_certificate: str,
+    issue_ts: int,
+    expire: int,
+    salt: int | None,
+    service_type: int,
+    privileges: _Privileges,
+    channel_name: str,
+    uid: str,
+) -> str:
+    """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
+    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN)."""
 
 def build_007_each(
     app_id: str,
     app_certificate: str,
-    issue_ts: Optional[int],
+    issue_ts: int,
     expire: int,
     service_type: int,
     privileges: _Privileges,
     channel_name: str,
     uids: Sequence[str],
-) -> List[str]:
+) -> list[str]:
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each; blocks of tokens are packed, signed, deflated and base64-encoded
     without the GIL, so threads building many tokens rarely wait for it."""
 
 def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
-    """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
+    """HMAC-SHA256 signature of a 006 token (docs/format.md, "006")."""
 
 def crc32(text: str) -> int:
     """CRC-32/IEEE of the UTF-8 bytes of ``text``, as 006 tokens carry it."""
@@ -74,35 +84,22 @@ def build_006(
     app_certificate: str,
     channel_name: str,
     uid: str,
-    salt: Optional[int],
-    ts: Optional[int],
+    salt: int | None,
+    ts: int,
     privileges: _Privileges,
 ) -> str:
     """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
 
-    ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
+    ``ts`` is when the token itself expires (an absolute time); ``salt`` None draws a fresh salt.
     """
-
-def rtc_token(
-    shapes: Mapping[tuple, _RtcShape],
-    app_id: object,
-    app_certificate: object,
-    channel_name: object,
-    uid: object,
-    role: object,
-    expire: object,
-    privilege_expire: object,
-    version: object,
-) -> Optional[str]:
-    """An RTC token for a uid, now and with a fresh salt, if the other arguments have a known shape; else None."""
 
 def random_salt() -> int:
     """A fresh salt in 1..99999999 from the OS CSPRNG."""
 
 def parse_007(
     token: str, layouts: Mapping[int, str]
-) -> Tuple[bytes, bytes, str, int, int, int, List[Tuple[int, Tuple[Tuple[int, int], ...], Tuple[_Field, ...]]]]:
-    """Decode a 007 token: ``(signature, signing_info, app_id, issue_ts, expire, salt, services)``."""
+) -> tuple[bytes, bytes, str, int, int, int, int, list[tuple[int, tuple[tuple[int, int], ...], tuple[_Field, ...]]]]:
+    """Decode a 007 token: ``(signature, signing_info, app_id, issue_ts, expire, salt, service_count, services)``."""
 
-def parse_006(token: str) -> Tuple[str, bytes, int, int, bytes, int, int, Tuple[Tuple[int, int], ...]]:
+def parse_006(token: str) -> tuple[str, bytes, int, int, bytes, int, int, tuple[tuple[int, int], ...]]:
     """Decode a 006 token: ``(app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges)``."""

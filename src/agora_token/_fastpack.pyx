@@ -3,8 +3,9 @@
 """The token kernel in C: packs, signs, deflates and base64-encodes whole tokens in one call.
 
 It mirrors ``_pure`` byte for byte (same names, signatures, results and exception types); see that
-module's docstring for the data shapes. zlib deflates and inflates, OpenSSL's libcrypto supplies
-SHA-256 (HMAC is built on it) and the random bytes of salts.
+module's docstring for the data shapes. Like ``_pure`` it knows the wire format alone
+(docs/format.md) and reads no clock: the caller gives every time. zlib deflates and inflates,
+OpenSSL's libcrypto supplies SHA-256 (HMAC is built on it) and the random bytes of salts.
 
 Python objects are read while the GIL is held: every string is copied into a C buffer as it is
 packed, so no pointer into a Python object outlives the conversion except those of the call's own
@@ -15,8 +16,10 @@ a fork discards the buffered randomness in the child.
 The C lives in C files, one concern each, declared to Cython in fp_kernel.pxd: fp_hmac.c
 (HMAC-SHA256), fp_sign.c (006/007 signatures), fp_state.c (per-thread state, salts), fp_codec.c
 (CRC-32, deflate/inflate, base64) and fp_deflate.c (zlib's level 6, exact). This file holds the
-shared declarations and helpers and includes the Python side by concern: _pack.pxi (building
-tokens), _deflate.pxi (choosing the deflate path) and _parse.pxi (parsing tokens).
+shared declarations and helpers and includes the Python side by concern: _values.pxi (Python values
+to C values), _packer.pxi (the byte buffer and the wire's primitives), _build_006.pxi and
+_build_007.pxi (building tokens), _deflate.pxi (choosing the deflate path) and _parse.pxi (parsing
+tokens). Every message it raises is worded in _messages.py.
 """
 
 from libc.stdint cimport uint32_t
@@ -34,17 +37,11 @@ from agora_token.fp_kernel cimport *
 import zlib as _zlib
 
 from agora_token import _limits
-from agora_token import _token_errors as _words
+from agora_token import _messages as _msg
 from agora_token.errors import TokenError
 
-cdef extern from "<time.h>":
-    ctypedef long time_t
-    time_t time(time_t*) nogil
-
-TOKEN_006_LIFETIME = _limits.TOKEN_006_LIFETIME
-cdef uint32_t _TOKEN_006_LIFETIME = TOKEN_006_LIFETIME
 cdef Py_ssize_t _MAX_TOKEN_LENGTH = _limits.MAX_TOKEN_LENGTH
-cdef str _TOO_LONG = _words.TOO_LONG
+cdef str _TOO_LONG = _msg.TOO_LONG
 
 cdef extern from "Python.h":
     # Declared here rather than cimported to control the error handling exactly.
@@ -59,13 +56,13 @@ cdef extern from "Python.h":
     bint PyUnicode_Check(object)
     bint PyLong_Check(object)
     bint PyLong_CheckExact(object)
-    long long PyLong_AsLongLong(object)
-    void PyErr_Clear()
     void* PyTuple_GET_ITEM(object, Py_ssize_t)
     bint PyUnicode_CheckExact(object)
     bint PyBool_Check(object)
     bint PyTuple_CheckExact(object)
     long long PyLong_AsLongLongAndOverflow(object, int*) except? -1
+    # The same call, for an exact int (it cannot fail then): no error check, so noexcept code may use it.
+    long long _long_long "PyLong_AsLongLongAndOverflow"(object, int*) noexcept
     ctypedef struct PyThreadState
     PyThreadState* PyEval_SaveThread()
     void PyEval_RestoreThread(PyThreadState*)
@@ -104,7 +101,7 @@ cdef enum:
     NOGIL_PARSE = 4096       # decode/inflate a token body this long or longer without the GIL
     NOGIL_SIGN = 4096        # sign this many bytes or more without the GIL
 
-cdef str _BASE64_ERROR = _words.NOT_BASE64
+cdef str _BASE64_ERROR = _msg.NOT_BASE64
 
 
 # ------------------------------------------------------------------------------------ C results
@@ -120,23 +117,23 @@ cdef int _raise_status(fp_status status) except -1:
         raise MemoryError()
     if status == FP_ECRYPTO:
         ERR_clear_error()
-        raise RuntimeError("OpenSSL could not compute HMAC-SHA256")
+        raise RuntimeError(_msg.HMAC_FAILED)
     if status == FP_EZLIB:
-        raise RuntimeError("zlib failed to set up, deflate or inflate")
+        raise RuntimeError(_msg.ZLIB_FAILED)
     if status == FP_ERANDOM:
         ERR_clear_error()  # Windows draws through RAND_bytes, which queues its reason
-        raise OSError("the operating system gave no random bytes")
+        raise OSError(_msg.NO_RANDOM)
     if status == FP_EBASE64:
         raise TokenError(_BASE64_ERROR)
     if status == FP_EZSTREAM:
-        raise TokenError(_words.NOT_ZLIB)
+        raise TokenError(_msg.NOT_ZLIB)
     if status == FP_ETOOBIG:
-        raise TokenError(_words.INFLATES_TOO_FAR)
+        raise TokenError(_msg.INFLATES_TOO_FAR)
     if status == FP_ETRUNCATED:
-        raise TokenError(_words.TRUNCATED_ZLIB)
+        raise TokenError(_msg.TRUNCATED_ZLIB)
     if status == FP_ETRAILING:
-        raise TokenError(_words.DATA_AFTER_ZLIB)
-    raise SystemError(f"the C kernel returned an unknown status {<int>status}")
+        raise TokenError(_msg.DATA_AFTER_ZLIB)
+    raise SystemError(_msg.unknown_status(<int>status))
 
 
 cdef inline int _check(fp_status status) except -1:
@@ -165,6 +162,9 @@ cdef inline void _retake_gil(PyThreadState* saved) noexcept:
 HMAC_PATH = fp_hmac_path().decode("ascii")
 
 
-include "_pack.pxi"
+include "_values.pxi"
+include "_packer.pxi"
+include "_build_006.pxi"
+include "_build_007.pxi"
 include "_deflate.pxi"
 include "_parse.pxi"

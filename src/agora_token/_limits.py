@@ -11,9 +11,6 @@ MAX_PAYLOAD = 1 << 20
 MAX_TOKEN_LENGTH = 2 * MAX_PAYLOAD
 #: The salt range of Agora's python3 reference code (``randint(1, 99999999)``).
 SALT_MAX = 99999999
-#: A 006 token built without an explicit ``ts`` expires this long after it is built.
-TOKEN_006_LIFETIME = 24 * 3600
 #: The largest values of the wire's unsigned 16- and 32-bit fields.
 U16_MAX = 0xFFFF
 U32_MAX = 0xFFFFFFFF
-

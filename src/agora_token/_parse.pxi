@@ -7,7 +7,7 @@ cdef struct Reader:
 
 
 cdef int _truncated(const char* what) except -1:
-    raise TokenError(_words.truncated(what.decode("ascii")))
+    raise TokenError(_msg.truncated(what.decode("ascii")))
 
 
 cdef inline const unsigned char* _take(Reader* r, size_t size, const char* what) except NULL:
@@ -47,7 +47,7 @@ cdef str _read_text(Reader* r, const char* what):
     try:
         return PyUnicode_DecodeUTF8(<const char*>data, size, NULL)
     except UnicodeDecodeError:
-        raise TokenError(_words.not_utf8(what.decode("ascii"))) from None
+        raise TokenError(_msg.not_utf8(what.decode("ascii"))) from None
 
 
 cdef tuple _read_privileges(Reader* r):
@@ -107,7 +107,7 @@ cdef tuple _read_fields(Reader* r, object codes):
 
 cdef int _check_str(object token) except -1:
     if not PyUnicode_Check(token):
-        raise TokenError(_words.not_a_str(token))
+        raise TokenError(_msg.not_a_str(token))
     fp_unicode_ready(token)
     return 0
 
@@ -121,8 +121,9 @@ cdef bint _starts(object token, const char* prefix):
 def parse_007(token, layouts):
     """Decode a 007 token.
 
-    Returns ``(signature, signing_info, app_id, issue_ts, expire, salt, services)``; ``services`` is a
-    list of ``(type, privileges, fields)`` read until the end or the first type not in ``layouts``.
+    Returns ``(signature, signing_info, app_id, issue_ts, expire, salt, service_count, services)``:
+    ``service_count`` is the count the token declares, ``services`` a list of ``(type, privileges,
+    fields)`` read until the end or the first type not in ``layouts``.
     """
     cdef unsigned char dstack[STACK_DECODE]
     cdef unsigned char istack[STACK_INFLATE]
@@ -137,7 +138,7 @@ def parse_007(token, layouts):
     if PyUnicode_GET_LENGTH(token) > _MAX_TOKEN_LENGTH:
         raise TokenError(_TOO_LONG)
     if not _starts(token, "007"):
-        raise TokenError(_words.wrong_version("007"))
+        raise TokenError(_msg.wrong_version("007"))
     if not PyUnicode_IS_ASCII(token):
         raise TokenError(_BASE64_ERROR)
     body = <const unsigned char*>PyUnicode_DATA(token) + 3
@@ -166,10 +167,10 @@ def parse_007(token, layouts):
             else:
                 codes = layouts.get(service_type)
             if codes is None:
-                break  # its length is unknown, so nothing after it can be read (SPEC §3.8)
+                break  # its length is unknown: nothing after it can be read (docs/format.md, "Parsing")
             privileges = _read_privileges(&r)
             services.append((service_type, privileges, _read_fields(&r, codes)))
-        return signature, signing_info, app_id, issue_ts, expire, salt, services
+        return signature, signing_info, app_id, issue_ts, expire, salt, count, services
     finally:
         if content != istack:
             free(content)
@@ -194,14 +195,14 @@ def parse_006(token):
     if PyUnicode_GET_LENGTH(token) > _MAX_TOKEN_LENGTH:
         raise TokenError(_TOO_LONG)
     if not _starts(token, "006"):
-        raise TokenError(_words.wrong_version("006"))
+        raise TokenError(_msg.wrong_version("006"))
     n = PyUnicode_GET_LENGTH(token)
     if n < 35:
-        raise TokenError(_words.SHORT_006)
+        raise TokenError(_msg.SHORT_006)
     if not PyUnicode_IS_ASCII(token):
         for i in range(3, 35):
             if PyUnicode_READ_CHAR(token, i) > 127:
-                raise TokenError(_words.SHORT_006)
+                raise TokenError(_msg.SHORT_006)
         raise TokenError(_BASE64_ERROR)
     body = <const unsigned char*>PyUnicode_DATA(token) + 35
     body_len = <size_t>(n - 35)

@@ -1,9 +1,10 @@
 """The token kernel in pure Python: the reference that ``_fastpack`` mirrors byte for byte.
 
-A kernel turns whole tokens into strings and back; it knows the wire format (SPEC §1–3) but nothing
-of services' meaning. Everything above it (``token006``, ``token007``, builders) calls these
-functions and never packs bytes itself. Both kernels expose exactly these names and signatures
-(``_kernel_api.Kernel``, the Protocol both satisfy).
+A kernel turns whole tokens into strings and back; it knows the wire format (docs/format.md) but
+nothing of services' meaning or of builders' rules, and reads no clock: every time is an argument.
+Everything above it (``token006``, ``token007``, ``wire``) calls these functions and never packs
+bytes itself. Both kernels expose exactly these names and signatures (``_kernel_api.Kernel``, the
+Protocol both satisfy).
 
 Data shapes shared with the C kernel:
 
@@ -14,11 +15,9 @@ Data shapes shared with the C kernel:
 * ``layouts``: ``{service_type: codes}`` telling the parser how to read each known service's fields:
   ``s`` a string, ``h`` a signed 16-bit integer, ``p`` an RTM2 permission block (read into the same
   flat ``int``/``str`` sequence the builder takes). A type missing from ``layouts`` ends the parse.
-* ``shapes`` (``rtc_token``, the hot path of ``build_rtc_token``): the builder's record of RTC
-  arguments it has checked, mapped to what they mean (``RtcShape``), so the kernel can build a
-  token for a new uid without the checks being run, or known, here.
 
-Values that do not fit their wire field raise ``ValueError``; malformed tokens raise ``TokenError``.
+Values that do not fit their wire field raise ``ValueError``, values of the wrong type ``TypeError``,
+malformed tokens ``TokenError``: all in the words of ``_messages``.
 """
 
 from __future__ import annotations
@@ -32,15 +31,17 @@ import os
 import re
 import struct
 import threading
-import time
 import zlib
-from typing import Iterator, Mapping, Optional, Sequence, Tuple
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Optional, TypeVar
 
-from ._kernel_api import Field, Privileges, RtcShape, Service, rtc_shape_key_is_exact
-from . import _token_errors as words
-from ._limits import MAX_PAYLOAD, MAX_TOKEN_LENGTH, SALT_MAX, TOKEN_006_LIFETIME, U16_MAX, U32_MAX
+from . import _messages as _msg
+from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service
+from ._limits import MAX_PAYLOAD as MAX_PAYLOAD  # the kernel's constants (Kernel): exported
+from ._limits import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH
+from ._limits import SALT_MAX as SALT_MAX
+from ._limits import U16_MAX, U32_MAX
 from .errors import TokenError
-
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -63,7 +64,7 @@ def _privileges(privileges: Privileges) -> bytes:
 def _word(value: int) -> bytes:
     value = _integer(value, "service field")
     if not -0x8000 <= value <= 0xFFFF:
-        raise ValueError(f"service field must be from -32768 to {U16_MAX}")
+        raise ValueError(_msg.WORD_RANGE)
     return _U16.pack(value & 0xFFFF)
 
 
@@ -79,24 +80,30 @@ def _fields(fields: Sequence[Field]) -> bytes:
 def _integer(value: object, what: str) -> int:
     """``value`` as an int, as ``struct`` takes it (an int or an ``__index__``); else TypeError."""
     try:
-        return operator.index(value)  # type: ignore[arg-type]
+        return operator.index(value)  # type: ignore[arg-type]  # any object: TypeError is the answer
     except TypeError:
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}") from None
+        raise TypeError(_msg.not_a("an int", what, value)) from None
 
 
 def _check_int(value: object, what: str, top: int) -> None:
     if not 0 <= _integer(value, what) <= top:
-        raise ValueError(f"{what} must be from 0 to {top}")
+        raise ValueError(_msg.out_of_range(what, top))
 
 
 def _check_count(count: int, what: str) -> None:
     if count > U16_MAX:
-        raise ValueError(f"{what} must be at most {U16_MAX}")
+        raise ValueError(_msg.too_many(what))
 
 
 def _check_length(data: bytes, what: str) -> None:
     if len(data) > U16_MAX:
-        raise ValueError(f"{what} must be at most {U16_MAX} bytes of UTF-8")
+        raise ValueError(_msg.too_long(what))
+
+
+def _check_str(value: object, what: str) -> None:
+    """A str, as the C kernel reads text; else TypeError naming ``what``."""
+    if not isinstance(value, str):
+        raise TypeError(_msg.not_a("a str", what, value))
 
 
 def _check_privileges(privileges: Privileges) -> None:
@@ -137,22 +144,24 @@ def _explain_006(salt: int, ts: int, privileges: Privileges) -> ValueError:
 
 
 # Keys derived from a certificate, cached because a server signs with one certificate over and over
-# (the C kernel keeps the same per thread), and rtc_token's privilege maps. Bounded; dict reads and
-# writes are atomic.
+# (the C kernel keeps the same per thread). Bounded; dict reads and writes are atomic.
 _CACHE_MAX = 64
-_first_keys: dict = {}  # (certificate, issue_ts) -> HMAC(u32le(issue_ts), certificate): a second's tokens share it
-_pads: dict = {}  # certificate -> SHA-256 states keyed with its HMAC inner and outer pads (006)
-_privilege_sets: dict = {}  # (privilege ids, value) -> ((id, value), ...) for rtc_token
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+#: (certificate, issue_ts) -> HMAC(u32le(issue_ts), certificate): a second's tokens share it.
+_first_keys: dict[tuple[str, int], bytes] = {}
+#: certificate -> SHA-256 states keyed with its HMAC inner and outer pads (006).
+_pads: dict[str, tuple[hashlib._Hash, hashlib._Hash]] = {}
 
 
-def _remember(cache: dict, key: object, value: object) -> None:
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
     if len(cache) >= _CACHE_MAX:
         cache.clear()
     cache[key] = value
 
 
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
-    """HMAC-SHA256 signature of a 007 token's signing info (SPEC §3.1)."""
+    """HMAC-SHA256 signature of a 007 token's signing info (docs/format.md, "The signing chain")."""
     try:
         first = _first_keys.get((app_certificate, issue_ts))
         if first is None:
@@ -169,14 +178,12 @@ def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes
 def build_007(
     app_id: str,
     app_certificate: str,
-    issue_ts: Optional[int],
+    issue_ts: int,
     expire: int,
     salt: Optional[int],
     services: Sequence[Service],
 ) -> str:
-    """Pack, sign, deflate and base64 one 007 token; ``issue_ts``/``salt`` None: now / a fresh salt."""
-    if issue_ts is None:
-        issue_ts = int(time.time())
+    """Pack, sign, deflate and base64 one 007 token; ``salt`` None draws a fresh salt."""
     if salt is None:
         salt = random_salt()
     try:
@@ -194,26 +201,42 @@ def build_007(
     return "007" + base64.b64encode(zlib.compress(content)).decode("ascii")
 
 
+def build_007_user(
+    app_id: str,
+    app_certificate: str,
+    issue_ts: int,
+    expire: int,
+    salt: Optional[int],
+    service_type: int,
+    privileges: Privileges,
+    channel_name: str,
+    uid: str,
+) -> str:
+    """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
+    of that service (the C kernel packs it without the tuples)."""
+    _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
+    _check_str(uid, "uid")
+    return build_007(
+        app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, uid)),)
+    )
+
+
 def build_007_each(
     app_id: str,
     app_certificate: str,
-    issue_ts: Optional[int],
+    issue_ts: int,
     expire: int,
     service_type: int,
     privileges: Privileges,
     channel_name: str,
     uids: Sequence[str],
-) -> list:
+) -> list[str]:
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each (the C kernel builds them in blocks without the GIL)."""
     uids = tuple(uids)
-    if not isinstance(channel_name, str):  # else an int would be packed as a 16-bit word
-        raise TypeError(f"channel_name must be a str, not {type(channel_name).__name__}")
+    _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
     for uid in uids:
-        if not isinstance(uid, str):  # a field that is an int would be packed as a 16-bit word
-            raise TypeError(f"uid must be a str, not {type(uid).__name__}")
-    if issue_ts is None:
-        issue_ts = int(time.time())
+        _check_str(uid, "uid")
     return [
         build_007(app_id, app_certificate, issue_ts, expire, None, ((service_type, privileges, (channel_name, uid)),))
         for uid in uids
@@ -237,8 +260,14 @@ def _hmac_006(app_certificate: str, data: bytes) -> bytes:
 
 
 def sign_006(app_certificate: str, app_id: str, channel_name: str, uid: str, message: bytes) -> bytes:
-    """HMAC-SHA256 signature of a 006 token (SPEC §2.1)."""
-    return _hmac_006(app_certificate, app_id.encode() + channel_name.encode() + uid.encode() + message)
+    """HMAC-SHA256 signature of a 006 token (docs/format.md, "006")."""
+    for value, what in ((app_id, "app_id"), (channel_name, "channel_name"), (uid, "uid")):
+        _check_str(value, what)
+    try:
+        signed = app_id.encode() + channel_name.encode() + uid.encode() + message
+    except TypeError:  # not a buffer of bytes
+        raise TypeError(_msg.not_a("bytes", "message", message)) from None
+    return _hmac_006(app_certificate, signed)
 
 
 def crc32(text: str) -> int:
@@ -252,17 +281,15 @@ def build_006(
     channel_name: str,
     uid: str,
     salt: Optional[int],
-    ts: Optional[int],
+    ts: int,
     privileges: Privileges,
 ) -> str:
     """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
 
-    ``salt`` None draws a fresh salt; ``ts`` None is 24 h from now.
+    ``ts`` is when the token itself expires (an absolute time); ``salt`` None draws a fresh salt.
     """
     if salt is None:
         salt = random_salt()
-    if ts is None:
-        ts = int(time.time()) + TOKEN_006_LIFETIME
     channel = channel_name.encode()
     account = uid.encode()
     try:
@@ -270,61 +297,12 @@ def build_006(
     except struct.error:
         raise _explain_006(salt, ts, privileges) from None
     if len(message) > U16_MAX:
-        raise ValueError(f"006 message must be at most {U16_MAX} bytes")
+        raise ValueError(_msg.MESSAGE_006_TOO_LONG)
     crcs = _HEAD_006.pack(zlib.crc32(channel), zlib.crc32(account))
     packed_message = _string(message)
     signature = _hmac_006(app_certificate, app_id.encode() + channel + account + message)
     content = _SIGNATURE_PREFIX + signature + crcs + packed_message
     return "006" + app_id + base64.b64encode(content).decode("ascii")
-
-
-def rtc_token(
-    shapes: Mapping[tuple, RtcShape],
-    app_id: object,
-    app_certificate: object,
-    channel_name: object,
-    uid: object,
-    role: object,
-    expire: object,
-    privilege_expire: object,
-    version: object,
-) -> Optional[str]:
-    """An RTC token for a uid, now and with a fresh salt, if the other arguments have a known shape; else None.
-
-    ``shapes`` maps ``(app_id, app_certificate, channel_name, role, expire, privilege_expire,
-    version)``, as a caller passed them, to what they mean once checked (see ``RtcShape``); the
-    builder fills it, so the rules stay with the builder. Only exact ``str``/``int`` arguments are
-    looked up (a role may be an ``int`` subclass such as an ``IntEnum``, never a ``bool``), since
-    ``True == 1`` and ``3600.0 == 3600`` would find a shape checked for other values; ``uid`` must be
-    an ``int`` in 0..2^32-1 (0: the empty wire uid). None means "not vouched for": the caller checks.
-    """
-    if not (
-        type(uid) is int
-        and 0 <= uid <= 0xFFFFFFFF
-        and rtc_shape_key_is_exact(app_id, app_certificate, channel_name, role, expire, privilege_expire, version)
-    ):
-        return None
-    shape = shapes.get((app_id, app_certificate, channel_name, role, expire, privilege_expire, version))
-    if shape is None:
-        return None
-    is_006, lifetime, privilege_lifetime, service_type, privilege_ids = shape
-    user = str(uid) if uid else ""
-    if is_006:
-        now = int(time.time())
-        privileges = _all_until(privilege_ids, now + privilege_lifetime)
-        return build_006(app_id, app_certificate, channel_name, user, None, now + lifetime, privileges)
-    privileges = _all_until(privilege_ids, privilege_lifetime)
-    return build_007(app_id, app_certificate, None, lifetime, None, ((service_type, privileges, (channel_name, user)),))
-
-
-def _all_until(privilege_ids: Tuple[int, ...], value: int) -> Privileges:
-    """``(id, value)`` for each id: remembered, as a server asks for the same few over and over."""
-    key = (privilege_ids, value)
-    privileges = _privilege_sets.get(key)
-    if privileges is None:
-        privileges = tuple([(privilege, value) for privilege in privilege_ids])
-        _remember(_privilege_sets, key, privileges)
-    return privileges
 
 
 # Salts come from os.urandom read 4 KiB at a time, one buffer per thread; uniform by rejecting
@@ -333,7 +311,7 @@ _SALT_LIMIT = (1 << 32) // SALT_MAX * SALT_MAX
 
 
 class _SaltDraws(threading.local):
-    draws: Iterator[Tuple[int]] = iter(())
+    draws: Iterator[tuple[int]] = iter(())
 
 
 _salt_draws = _SaltDraws()
@@ -362,7 +340,7 @@ class _Reader:
     def take(self, size: int, what: str) -> bytes:
         end = self.pos + size
         if end > len(self.data):
-            raise TokenError(words.truncated(what))
+            raise TokenError(_msg.truncated(what))
         chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
@@ -384,15 +362,17 @@ class _Reader:
         try:
             return data.decode()
         except UnicodeDecodeError:
-            raise TokenError(words.not_utf8(what)) from None
+            raise TokenError(_msg.not_utf8(what)) from None
 
-    def privileges(self) -> Tuple[Tuple[int, int], ...]:
-        return tuple((self.u16("privilege id"), self.u32("privilege value")) for _ in range(self.u16("privilege count")))
+    def privileges(self) -> tuple[tuple[int, int], ...]:
+        return tuple(
+            (self.u16("privilege id"), self.u32("privilege value")) for _ in range(self.u16("privilege count"))
+        )
 
 
 def _decode_base64(text: str) -> bytes:
     if not _BASE64.match(text):
-        raise TokenError(words.NOT_BASE64)
+        raise TokenError(_msg.NOT_BASE64)
     return binascii.a2b_base64(text)
 
 
@@ -401,17 +381,17 @@ def _inflate(data: bytes) -> bytes:
     try:
         content = inflater.decompress(data, MAX_PAYLOAD)
     except zlib.error:
-        raise TokenError(words.NOT_ZLIB) from None
+        raise TokenError(_msg.NOT_ZLIB) from None
     if inflater.unconsumed_tail:
-        raise TokenError(words.INFLATES_TOO_FAR)
+        raise TokenError(_msg.INFLATES_TOO_FAR)
     if not inflater.eof:
-        raise TokenError(words.TRUNCATED_ZLIB)
+        raise TokenError(_msg.TRUNCATED_ZLIB)
     if inflater.unused_data:
-        raise TokenError(words.DATA_AFTER_ZLIB)
+        raise TokenError(_msg.DATA_AFTER_ZLIB)
     return content
 
 
-def _read_fields(reader: _Reader, codes: str) -> Tuple[Field, ...]:
+def _read_fields(reader: _Reader, codes: str) -> tuple[Field, ...]:
     fields: list[Field] = []
     for code in codes:
         if code == "s":
@@ -436,18 +416,19 @@ def _read_fields(reader: _Reader, codes: str) -> Tuple[Field, ...]:
 def _check_token_text(token: object, version: str) -> None:
     """The checks every token string passes before it is decoded, in the C kernel's order."""
     if not isinstance(token, str):
-        raise TokenError(words.not_a_str(token))
+        raise TokenError(_msg.not_a_str(token))
     if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(words.TOO_LONG)
+        raise TokenError(_msg.TOO_LONG)
     if not token.startswith(version):
-        raise TokenError(words.wrong_version(version))
+        raise TokenError(_msg.wrong_version(version))
 
 
-def parse_007(token: str, layouts: Mapping[int, str]) -> tuple:
+def parse_007(token: str, layouts: Mapping[int, str]) -> Parsed007:
     """Decode a 007 token.
 
-    Returns ``(signature, signing_info, app_id, issue_ts, expire, salt, services)``; ``services`` is a
-    list of ``(type, privileges, fields)`` read until the end or the first type not in ``layouts``.
+    Returns ``(signature, signing_info, app_id, issue_ts, expire, salt, service_count, services)``:
+    ``service_count`` is the count the token declares, ``services`` a list of ``(type, privileges,
+    fields)`` read until the end or the first type not in ``layouts``.
     """
     _check_token_text(token, "007")
     content = _inflate(_decode_base64(token[3:]))
@@ -458,18 +439,19 @@ def parse_007(token: str, layouts: Mapping[int, str]) -> tuple:
     issue_ts = reader.u32("issue_ts")
     expire = reader.u32("expire")
     salt = reader.u32("salt")
-    services = []
-    for _ in range(reader.u16("service count")):
+    services: list[ParsedService] = []
+    count = reader.u16("service count")
+    for _ in range(count):
         service_type = reader.u16("service type")
         codes = layouts.get(service_type)
         if codes is None:
-            break  # its length is unknown, so nothing after it can be read (SPEC §3.8)
+            break  # its length is unknown: nothing after it can be read (docs/format.md, "Parsing")
         privileges = reader.privileges()
         services.append((service_type, privileges, _read_fields(reader, codes)))
-    return signature, signing_info, app_id, issue_ts, expire, salt, services
+    return signature, signing_info, app_id, issue_ts, expire, salt, count, services
 
 
-def parse_006(token: str) -> tuple:
+def parse_006(token: str) -> Parsed006:
     """Decode a 006 token.
 
     Returns ``(app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges)``; ``message``
@@ -477,7 +459,7 @@ def parse_006(token: str) -> tuple:
     """
     _check_token_text(token, "006")
     if len(token) < 35 or not token[3:35].isascii():
-        raise TokenError(words.SHORT_006)
+        raise TokenError(_msg.SHORT_006)
     content = _decode_base64(token[35:])
     reader = _Reader(content)
     signature = reader.raw("signature")

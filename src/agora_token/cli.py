@@ -14,15 +14,17 @@ import os
 import re
 import sys
 import time
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable, NoReturn, Optional
 
 from . import _backend, builders, legacy
 from ._version import __version__
 from .credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
-from .describe import describe, render
+from .describe import ERROR_TEXT, Report, describe
 from .errors import TokenError
+from .render import render
 from .services import PermissionType, ResourceType, Rtm2Permissions
-from .validation import check_app_id, check_certificate, check_token_lifetime
+from .validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_app_id, check_certificate, check_token_lifetime
 
 PROG = "agora-token"
 #: How help and errors name the credential variables (the rule: ``credentials``).
@@ -74,8 +76,15 @@ def _app_id(args: argparse.Namespace) -> str:
         raise UsageError(f"{exc} (from {source})") from None
 
 
-def _certificate(args: argparse.Namespace, required: bool = True) -> Optional[str]:
+def _certificate(args: argparse.Namespace) -> str:
     """The App Certificate from the flag, the file or the environment, checked; never echoed."""
+    certificate = _optional_certificate(args, required=True)
+    assert certificate is not None  # required: a missing one raised UsageError
+    return certificate
+
+
+def _optional_certificate(args: argparse.Namespace, required: bool = False) -> Optional[str]:
+    """``_certificate``, or None when none is given at all and ``required`` is false (``inspect``)."""
     if args.app_certificate is not None:
         value, source = args.app_certificate, "--app-certificate"
     elif args.app_certificate_file is not None:
@@ -110,7 +119,7 @@ def _read_certificate_file(path: str) -> str:
 # Argument types
 
 
-def _permission(text: str) -> Tuple[int, int, List[str]]:
+def _permission(text: str) -> tuple[int, int, list[str]]:
     """``RESOURCE:ACCESS[:NAME,NAME…]``, e.g. ``message_channels:read:chat1,chat2``."""
     parts = text.split(":", 2)
     if len(parts) < 2:
@@ -143,11 +152,11 @@ def _out(text: str) -> int:
     return 0
 
 
-def _common(args: argparse.Namespace) -> Dict[str, Any]:
+def _common(args: argparse.Namespace) -> dict[str, Any]:
     return {"issue_ts": args.issue_ts, "salt": args.salt}
 
 
-def _user(args: argparse.Namespace) -> Dict[str, Any]:
+def _user(args: argparse.Namespace) -> dict[str, Any]:
     return {"uid": args.uid, "account": args.account}
 
 
@@ -244,7 +253,7 @@ def _cmd_fcdn(args: argparse.Namespace) -> int:
 def _legacy_expired_ts(args: argparse.Namespace) -> int:
     # Legacy formats store an absolute expiry; the CLI speaks in seconds from now like everywhere else.
     now = int(time.time()) if args.issue_ts is None else args.issue_ts
-    return now + check_token_lifetime("expire", args.expire, builders.DEFAULT_EXPIRE)
+    return now + check_token_lifetime("expire", args.expire, DEFAULT_EXPIRE)
 
 
 def _cmd_dynamic_key(args: argparse.Namespace) -> int:
@@ -276,16 +285,21 @@ def _cmd_signaling(args: argparse.Namespace) -> int:
     return _out(legacy.build_signaling_token(_app_id(args), _certificate(args), args.account, _legacy_expired_ts(args)))
 
 
-def _cmd_inspect(args: argparse.Namespace) -> int:
-    token = sys.stdin.read() if args.token == "-" else args.token
-    token = "".join(token.split())  # tolerate a token pasted across lines
+def _report(args: argparse.Namespace, certificate_required: bool) -> tuple[Report, Optional[str]]:
+    """The report of the token given (inspect, verify), and the certificate it was checked with."""
+    token = "".join((sys.stdin.read() if args.token == "-" else args.token).split())  # pasted across lines
     if not token:
         raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
-    certificate = _certificate(args, required=False)
+    certificate = _optional_certificate(args, required=certificate_required)
     report = describe(
         token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
         app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
     )  # fmt: skip
+    return report, certificate
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    report, certificate = _report(args, certificate_required=False)
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
@@ -298,14 +312,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    token = "".join((sys.stdin.read() if args.token == "-" else args.token).split())
-    if not token:
-        raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
-    certificate = _certificate(args)
-    report = describe(
-        token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
-        app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
-    )  # fmt: skip
+    report, _ = _report(args, certificate_required=True)
     problems = [_problem_line(p) for p in report["diagnosis"]]
     if report["signature_valid"] is None and not problems:
         problems.append(f"the signature could not be checked: {report.get('signature_note') or 'unknown reason'}")
@@ -317,13 +324,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _problem_line(problem: Dict[str, Any]) -> str:
+def _problem_line(problem: dict[str, Any]) -> str:
     code = problem["error"]
-    meaning = {109: "token expired", 110: "invalid token"}.get(code)
+    meaning = ERROR_TEXT.get(code)
     return (f"error {code} ({meaning}): " if meaning else "") + str(problem["message"])
 
 
-def _expiry_text(report: Dict[str, Any]) -> str:
+def _expiry_text(report: dict[str, Any]) -> str:
     expires_at = report.get("expires_at_utc")
     return f"expires {expires_at}" if expires_at else "no expiry recorded"
 
@@ -338,7 +345,8 @@ def _credentials_parent(certificate_help: str) -> argparse.ArgumentParser:
     group.add_argument("--app-id", help=f"the App ID (default: from {ENV_APP_ID})")
     source = group.add_mutually_exclusive_group()
     source.add_argument(
-        "--app-certificate-file", metavar="FILE",
+        "--app-certificate-file",
+        metavar="FILE",
         help=f"read the App Certificate from FILE (default: from {ENV_CERTIFICATE})",
     )
     source.add_argument(
@@ -380,10 +388,10 @@ def _add_user(parser: argparse.ArgumentParser, required: bool = True) -> None:
         user.add_argument("--account", help="the user account the app joins with")
 
 
-def _add_expire(parser: argparse.ArgumentParser, default: int = builders.DEFAULT_EXPIRE, what: str = "token") -> None:
+def _add_expire(parser: argparse.ArgumentParser, default: int = DEFAULT_EXPIRE, what: str = "token") -> None:
     parser.add_argument(
         "--expire", type=int, default=default, metavar="SECONDS",
-        help=f"{what} lifetime in seconds from now, at most 86400; 0 means the default (default: {default})",
+        help=f"{what} lifetime in seconds from now, at most {MAX_LIFETIME}; 0 means the default (default: {default})",
     )  # fmt: skip
 
 
@@ -406,6 +414,8 @@ def _add_rtc_rtm(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``agora-token`` argument parser; ``argv`` tells whether ``serve``'s options are needed."""
+    global _SERVER_IMPORT_ERROR
+    _SERVER_IMPORT_ERROR = None  # set again below if ``serve`` is asked for and cannot be offered
     parser = _Parser(
         prog=PROG,
         allow_abbrev=False,
@@ -474,7 +484,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         _add_expire(p)
 
     p = command("fpa", _cmd_fpa, "an FPA (Full Path Acceleration) login token")
-    _add_expire(p, builders.FPA_EXPIRE)
+    _add_expire(p, MAX_LIFETIME)
 
     # Streaming and fusion CDN: a channel, a user and two privileges, each on unless turned off.
     grants = (
@@ -588,9 +598,7 @@ def _error(message: str) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``agora-token`` with ``argv`` (default: the process's arguments); return the exit status."""
-    global _SERVER_IMPORT_ERROR
     argv = list(sys.argv[1:] if argv is None else argv)
-    _SERVER_IMPORT_ERROR = None
     try:
         parser = build_parser(argv)
         if _SERVER_IMPORT_ERROR is not None:

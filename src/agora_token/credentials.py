@@ -7,15 +7,15 @@ so the CLI can read it without the server's dependencies.
 
 from __future__ import annotations
 
-from typing import Mapping, Tuple
+from collections.abc import Mapping
 
 #: Variables holding the App ID, in order of precedence.
-APP_ID_VARS: Tuple[str, str] = ("APP_ID", "AGORA_APP_ID")
+APP_ID_VARS: tuple[str, str] = ("APP_ID", "AGORA_APP_ID")
 #: Variables holding the App Certificate, in order of precedence.
-CERTIFICATE_VARS: Tuple[str, str] = ("APP_CERTIFICATE", "AGORA_APP_CERTIFICATE")
+CERTIFICATE_VARS: tuple[str, str] = ("APP_CERTIFICATE", "AGORA_APP_CERTIFICATE")
 
 
-def first_set(environ: Mapping[str, str], names: Tuple[str, ...]) -> Tuple[str, str]:
+def first_set(environ: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str]:
     """The first of ``names`` set to a non-blank value, as (name, stripped value); ("", "") if none is."""
     for name in names:
         value = environ.get(name, "").strip()
@@ -24,7 +24,7 @@ def first_set(environ: Mapping[str, str], names: Tuple[str, ...]) -> Tuple[str, 
     return "", ""
 
 
-def spelled(names: Tuple[str, ...]) -> str:
+def spelled(names: tuple[str, ...]) -> str:
     """``names`` as a message names them: ``APP_ID (or AGORA_APP_ID)``."""
     return f"{names[0]} (or {' or '.join(names[1:])})" if len(names) > 1 else names[0]
 

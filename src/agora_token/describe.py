@@ -1,20 +1,19 @@
-"""What is inside a token, and why the SDK might refuse it: the model behind ``agora-token inspect``.
+"""What is inside a token, and why the SDK might refuse it: the report behind ``agora-token inspect``.
 
 ``describe`` turns any token this package knows (007, 006, DynamicKey v1–v5, Signaling) into a plain
-dict (the ``--json`` output); ``render`` turns that dict into lines for a terminal. Nothing here
-prints, and nothing depends on which kernel runs. A certificate given for checking is used only to
-compute a signature; it never enters the report.
+dict (the ``--json`` output); ``render`` (its own module) turns that dict into lines for a terminal.
+Nothing here prints, and nothing depends on which kernel runs. A certificate given for checking is
+used only to compute a signature; it never enters the report.
 """
 
 from __future__ import annotations
 
-import struct
 import time
 import unicodedata
 import zlib
 from datetime import datetime, timezone
 from enum import IntEnum
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Optional
 
 from . import legacy
 from .errors import TokenError
@@ -22,6 +21,7 @@ from .services import (
     PermissionType,
     ResourceType,
     RtcPrivilege,
+    Rtm2Permissions,
     Service,
     ServiceRtc,
     ServiceRtm2,
@@ -31,12 +31,13 @@ from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
 from .validation import check_account, check_uid, uid_string
 
-Report = Dict[str, Any]
+Report = dict[str, Any]
 
 #: How the SDK names the two errors a token causes (Agora's error codes).
 ERR_TOKEN_EXPIRED = 109
 ERR_INVALID_TOKEN = 110
-_ERROR_TEXT = {ERR_TOKEN_EXPIRED: "token expired", ERR_INVALID_TOKEN: "invalid token"}
+#: What each of those errors is called.
+ERROR_TEXT = {ERR_TOKEN_EXPIRED: "token expired", ERR_INVALID_TOKEN: "invalid token"}
 #: A token issued further than this in the future hints at a wrong clock on the issuing server.
 _CLOCK_SKEW = 300
 
@@ -45,7 +46,7 @@ _FORMAT_NAMES = {"007": "AccessToken2", "006": "AccessToken"}
 
 
 # --------------------------------------------------------------------------------------------------
-# Time and text formatting
+# Time and text in the report's words
 
 
 def utc(ts: int) -> str:
@@ -60,7 +61,7 @@ def duration(seconds: int) -> str:
     """A length of time in its two largest units: ``2 h 5 min``, ``3 d 4 h``, ``45 s``."""
     seconds = abs(int(seconds))
     units = (("year", 365 * 86400), ("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
-    parts: List[str] = []
+    parts: list[str] = []
     for name, size in units:
         if seconds >= size or (name == "s" and not parts):
             count, seconds = divmod(seconds, size)
@@ -72,16 +73,6 @@ def duration(seconds: int) -> str:
         if len(parts) == 2:
             break
     return " ".join(parts)
-
-
-def until(ts: int, now: int) -> str:
-    """``expires in …`` or ``expired … ago`` for an expiry time."""
-    return f"expires in {duration(ts - now)}" if ts > now else f"expired {duration(now - ts)} ago"
-
-
-def since(ts: int, now: int) -> str:
-    """``… ago`` or ``in …`` for an issue time."""
-    return f"{duration(now - ts)} ago" if ts <= now else f"in {duration(ts - now)}, in the future"
 
 
 def quote(text: str) -> str:
@@ -98,18 +89,24 @@ def quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _enum_name(enum: Type[IntEnum], value: int) -> str:
+def app_id_text(app_id: str) -> str:
+    """An App ID as shown: bare when it is plain letters and digits, else quoted."""
+    return app_id if app_id.isascii() and app_id.isalnum() else quote(app_id)
+
+
+def _enum_name(enum: type[IntEnum], value: int) -> str:
     try:
         return enum(value).name.lower()
     except (ValueError, TypeError):  # an empty enum (ConvoAI, STT) raises TypeError
         return f"unknown_{value}"
 
 
-def _words(name: str) -> str:
+def words(name: str) -> str:
+    """A field or privilege name as words: ``join_channel`` -> ``join channel``."""
     return name.replace("_", " ")
 
 
-def _problem(message: str, error: Optional[int] = None) -> Dict[str, Any]:
+def _problem(message: str, error: Optional[int] = None) -> dict[str, Any]:
     return {"error": error, "message": message}
 
 
@@ -158,7 +155,8 @@ def describe(
         )
     if app_id is not None and report["app_id"].lower() != app_id.lower():
         report["diagnosis"].insert(0, _problem(
-            f"the token is for App ID {_app_id(report['app_id'])}, but the app uses {quote(app_id)}", ERR_INVALID_TOKEN
+            f"the token is for App ID {app_id_text(report['app_id'])}, but the app uses {quote(app_id)}",
+            ERR_INVALID_TOKEN,
         ))  # fmt: skip
     return report
 
@@ -190,7 +188,7 @@ class _Join:
     def user_text(self) -> str:
         return f"uid {self.uid}" if self.uid is not None else f"account {quote(self.account or '')}"
 
-    def as_dict(self) -> Optional[Dict[str, Any]]:
+    def as_dict(self) -> Optional[dict[str, Any]]:
         if not self.given:
             return None
         return {"channel": self.channel, "uid": self.uid, "account": self.account}
@@ -236,7 +234,7 @@ def _set_times(
         report["notes"].append(f"issued {duration(issue_ts - now)} in the future: is the issuing server's clock right?")
 
 
-def _privilege(pid: int, name: str, value: int, expires_at: int, now: int) -> Dict[str, Any]:
+def _privilege(pid: int, name: str, value: int, expires_at: int, now: int) -> dict[str, Any]:
     return {
         "id": pid,
         "name": name,
@@ -263,8 +261,8 @@ def _describe_007(token: AccessToken2, certificate: Optional[str], join: _Join, 
     _set_times(report, token.issue_ts, token.expire, token.issue_ts + token.expire, now)
     for service in token.services:
         report["services"].append(_service_007(service, token, now))
-    declared = _declared_services(token)
-    if declared > len(token.services):
+    if token.unread_services:
+        declared = len(token.services) + token.unread_services
         report["notes"].append(
             f"the token declares {declared} services but only {len(token.services)} could be read: "
             "the next has a type this package does not know (its signature still covers it)"
@@ -281,7 +279,7 @@ def _describe_007(token: AccessToken2, certificate: Optional[str], join: _Join, 
                 is_join = service["type"] == ServiceType.RTC and privilege["id"] == RtcPrivilege.JOIN_CHANNEL
                 code = ERR_TOKEN_EXPIRED if is_join else None
                 report["diagnosis"].append(_problem(
-                    f"the {_words(privilege['name'])} privilege of the {service['display_name']} service expired "
+                    f"the {words(privilege['name'])} privilege of the {service['display_name']} service expired "
                     f"{duration(now - privilege['expires_at'])} ago", code,
                 ))  # fmt: skip
     if join.given:
@@ -291,36 +289,30 @@ def _describe_007(token: AccessToken2, certificate: Optional[str], join: _Join, 
     return report
 
 
-def _declared_services(token: AccessToken2) -> int:
-    # The header's count sits after string(app_id) and three u32; a short parse stopped at an unknown type.
-    info = token._signing_info or b""
-    offset = 2 + len(token.app_id.encode()) + 12
-    if len(info) < offset + 2:
-        return len(token.services)
-    return int(struct.unpack_from("<H", info, offset)[0])
-
-
-def _service_007(service: Service, token: AccessToken2, now: int) -> Dict[str, Any]:
+def _service_007(service: Service, token: AccessToken2, now: int) -> dict[str, Any]:
     stype = service.service_type
     privileges = []
     for pid, value in sorted(service.privileges.items()):
         # 0 means "no limit of its own": the privilege lasts as long as the token.
         expires_at = token.issue_ts + value if value else token.issue_ts + token.expire
         privileges.append(_privilege(pid, _enum_name(service.Privilege, pid), value, expires_at, now))
-    entry: Dict[str, Any] = {
+    entry: dict[str, Any] = {
         "type": int(stype),
         "name": _enum_name(ServiceType, stype),
         "display_name": service.display_name or f"type {stype}",
         "privileges": privileges,
     }
     for name, value in service.fields().items():
-        if isinstance(service, ServiceRtm2) and name == "permissions":
-            value = {
-                _enum_name(ResourceType, rt): {_enum_name(PermissionType, pt): res for pt, res in perms.items()}
-                for rt, perms in value.as_dict().items()
-            }
-        entry[name] = value
+        entry[name] = _permissions(value) if isinstance(service, ServiceRtm2) and name == "permissions" else value
     return entry
+
+
+def _permissions(permissions: Rtm2Permissions) -> dict[str, dict[str, list[str]]]:
+    """RTM2 permissions by resource and permission type names."""
+    return {
+        _enum_name(ResourceType, rt): {_enum_name(PermissionType, pt): res for pt, res in perms.items()}
+        for rt, perms in permissions.as_dict().items()
+    }
 
 
 def _join_007(report: Report, token: AccessToken2, join: _Join) -> None:
@@ -400,7 +392,7 @@ def _describe_006(token: AccessToken, certificate: Optional[str], join: _Join, n
         if privilege["expired"] and privilege["value"] and not report["expired"]:
             code = ERR_TOKEN_EXPIRED if privilege["id"] == Privilege006.JOIN_CHANNEL else None
             report["diagnosis"].append(_problem(
-                f"the {_words(privilege['name'])} privilege expired {duration(now - privilege['expires_at'])} ago",
+                f"the {words(privilege['name'])} privilege expired {duration(now - privilege['expires_at'])} ago",
                 code,
             ))  # fmt: skip
     crcs_match: Optional[bool] = None
@@ -428,7 +420,7 @@ def _join_006(report: Report, token: AccessToken, join: _Join, rtm_only: bool) -
     def crc(text: str) -> int:
         return zlib.crc32(text.encode())  # CRC-32/IEEE of the UTF-8 bytes, as 006 stores it
 
-    checks: Dict[str, bool] = {}
+    checks: dict[str, bool] = {}
     if join.channel is not None:
         checks["channel_crc"] = crc(join.channel) == token.crc_channel_name
         if not checks["channel_crc"]:
@@ -457,7 +449,7 @@ def _describe_legacy(token: legacy.LegacyToken, certificate: Optional[str], join
     report = _base(token.format, token.name, token.app_id, token.salt, token.signature)
     expires_at = token.expired_ts or None  # 0: the key has no expiry of its own
     _set_times(report, token.issue_ts, token.expired_ts, expires_at, now)
-    service: Dict[str, Any] = {"type": token.service, "privileges": []}
+    service: dict[str, Any] = {"type": token.service, "privileges": []}
     if token.format == "dk5":
         service["name"] = _enum_name(legacy.DynamicKey5Service, token.service or 0)
         if token.extra:
@@ -473,7 +465,7 @@ def _describe_legacy(token: legacy.LegacyToken, certificate: Optional[str], join
         service["name"] = "media_channel"
     if token.uid is not None:
         service["uid"] = token.uid
-    service["display_name"] = _words(service["name"])
+    service["display_name"] = words(service["name"])
     report["services"].append(service)
     report["expire"] = token.expired_ts
     _token_expiry_problem(report, now)
@@ -492,7 +484,7 @@ def _verify_legacy(report: Report, token: legacy.LegacyToken, certificate: Optio
     if certificate is None:
         report["signature_note"] = "not checked: no App Certificate given"
         return
-    inputs: Dict[str, Any] = {"channel": join.channel, "uid": join.uid, "account": join.account}
+    inputs: dict[str, Any] = {"channel": join.channel, "uid": join.uid, "account": join.account}
     if token.format == "signaling" and join.account is None and join.uid is not None:
         inputs["account"] = str(join.uid)
     if token.format != "signaling" and join.account is not None:
@@ -507,7 +499,7 @@ def _verify_legacy(report: Report, token: legacy.LegacyToken, certificate: Optio
         report["signature_valid"] = service is not None
         if service:
             report["services"][0]["name"] = service
-            report["services"][0]["display_name"] = _words(service)
+            report["services"][0]["display_name"] = words(service)
     else:
         report["signature_valid"] = token.verify(
             certificate, channel=inputs["channel"], uid=inputs["uid"], account=inputs["account"]
@@ -515,113 +507,7 @@ def _verify_legacy(report: Report, token: legacy.LegacyToken, certificate: Optio
     report["signature_note"] = "checked with the App Certificate and the " + " and ".join(token.needs)
 
 
-# --------------------------------------------------------------------------------------------------
-# Lines for humans
-
-
-def render(report: Report, now: Optional[int] = None) -> List[str]:
-    """The report as lines for a terminal; every string taken from the token is quoted and escaped."""
-    now = int(time.time()) if now is None else int(now)
-    lines = [f"Token:      {report['version']} ({report['format']})", f"App ID:     {_app_id(report['app_id'])}"]
-    if report["issue_ts"] is not None:
-        lines.append(f"Issued:     {report['issued_at']} ({since(report['issue_ts'], now)})")
-    if report["expires_at"] is not None:
-        extra = ""
-        if report["version"] == "007":
-            extra = f"; lifetime {duration(report['expire'])}" if report["expire"] else "; lifetime 0 s"
-        lines.append(f"Expires:    {report['expires_at_utc']} ({until(report['expires_at'], now)}{extra})")
-    elif report["version"] not in ("007", "006"):
-        lines.append("Expires:    no expiry stored in the key")
-    if report["salt"] is not None:
-        lines.append(f"Salt:       {report['salt']}")
-    lines.append(f"Signature:  {_signature_text(report)}")
-    lines.append(f"Services:   {len(report['services'])}")
-    for service in report["services"]:
-        lines.extend(_service_lines(service, report, now))
-    if report["join"] is not None:
-        join = report["join"]
-        parts = []
-        if join["channel"] is not None:
-            parts.append(f"channel {quote(join['channel'])}")
-        if join["uid"] is not None:
-            parts.append(f"uid {join['uid']}")
-        if join["account"] is not None:
-            parts.append(f"account {quote(join['account'])}")
-        lines.append(f"Join check: {', '.join(parts)}")
-    for note in report["notes"]:
-        lines.append(f"Note:       {note}")
-    if report["diagnosis"]:
-        lines.append("Problems:")
-        for problem in report["diagnosis"]:
-            code = problem["error"]
-            prefix = f"error {code} ({_ERROR_TEXT[code]}): " if code in _ERROR_TEXT else ""
-            lines.append(f"  - {prefix}{problem['message']}")
-    elif report["join"] is not None:
-        lines.append("Problems:   none found for this join" + _unchecked_suffix(report))
-    return lines
-
-
-def _unchecked_suffix(report: Report) -> str:
-    return "" if report["signature_valid"] is not None else " (signature not checked)"
-
-
-def _app_id(app_id: str) -> str:
-    return app_id if app_id.isascii() and app_id.isalnum() else quote(app_id)
-
-
-def _signature_text(report: Report) -> str:
-    valid = report["signature_valid"]
-    state = "valid" if valid else "INVALID" if valid is False else "present"
-    return f"{state}; {report['signature_note']}"
-
-
-def _service_lines(service: Dict[str, Any], report: Report, now: int) -> List[str]:
-    type_text = f" (type {service['type']})" if service["type"] is not None else ""
-    lines = [f"  {service['display_name']}{type_text}"]
-    skip = {"type", "name", "display_name", "privileges"}
-    for name, value in service.items():
-        if name in skip:
-            continue
-        lines.append(f"    {name + ':':<19} {_field_text(name, value)}")
-    if service["privileges"]:
-        lines.append("    privileges:")
-        width = max(len(_words(p["name"])) for p in service["privileges"]) + 1
-        for p in service["privileges"]:
-            lines.append(f"      {_words(p['name']) + ':':<{width + 1}} {_privilege_text(p, report, now)}")
-    elif report["version"] == "007":
-        lines.append("    privileges:         none")
-    return lines
-
-
-def _field_text(name: str, value: Any) -> str:
-    if isinstance(value, str):
-        text = quote(value)
-        if value == "" and name in ("uid", "account"):
-            text += " (any user)"
-        return text
-    if isinstance(value, dict):
-        if not value:
-            return "none"
-        return "; ".join(f"{k}: {_field_text(k, v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "[" + ", ".join(quote(str(v)) for v in value) + "]"
-    if name.startswith("crc_") and isinstance(value, int):
-        return f"{value:#010x}"
-    return str(value)
-
-
-def _privilege_text(privilege: Dict[str, Any], report: Report, now: int) -> str:
-    value = privilege["value"]
-    when = f"{privilege['expires_at_utc']} ({until(privilege['expires_at'], now)})"
-    if report["version"] == "007":
-        if value == 0:
-            return f"0 (as long as the token) -> {when}"
-        return f"{value} s after issue -> {when}"
-    if value == 0:
-        return f"0 (as long as the token) -> {when}"
-    return when
-
-
 __all__ = [
-    "ERR_INVALID_TOKEN", "ERR_TOKEN_EXPIRED", "Report", "describe", "duration", "quote", "render", "since", "until", "utc",
+    "ERROR_TEXT", "ERR_INVALID_TOKEN", "ERR_TOKEN_EXPIRED", "Report", "app_id_text", "describe", "duration", "quote",
+    "utc", "words",
 ]  # fmt: skip

@@ -5,9 +5,9 @@
  * UTF-8 bytes. On the SHA-256 path the keys derived from a certificate are cached in the calling
  * thread's state (fp_state.h), so repeated signing with one certificate skips work; results never
  * depend on the cache. Reentrant; may run without the GIL.
- *   fp_sign_007   SPEC 3.1: k1 = HMAC(u32le(issue_ts), cert); key = HMAC(u32le(salt), k1);
+ *   fp_sign_007   docs/format.md, "The signing chain": k1 = HMAC(u32le(issue_ts), cert); key = HMAC(u32le(salt), k1);
  *                 signature = HMAC(key, info).
- *   fp_sign_006   SPEC 2.1: HMAC(cert, app_id || channel || uid || message).
+ *   fp_sign_006   docs/format.md, "006 layout": HMAC(cert, app_id || channel || uid || message).
  *   fp_seal_007   buf holds 34 free bytes then the signing info (len bytes in all): the 34 bytes
  *                 become string(signature), then the whole is deflated into out (cap bytes, at
  *                 least fp_deflate_bound(len)).

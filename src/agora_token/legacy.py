@@ -1,4 +1,4 @@
-"""The formats before 006 (SPEC §8): DynamicKey 1–5 and the Signaling token, built, parsed and verified.
+"""DynamicKey 1–5 and the Signaling token, built, parsed and verified (docs/format.md, "Before 006").
 
 Agora retired these long ago; they are here so old deployments can still be served and so
 ``agora-token inspect`` can explain any key it is shown. Times are absolute Unix seconds, as the
@@ -15,12 +15,13 @@ import re
 import secrets
 import struct
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Optional
 
+from . import _messages as _msg
 from ._bind import bind_first
-from . import _token_errors as words
 from ._limits import MAX_TOKEN_LENGTH, SALT_MAX
 from .errors import TokenError
 from .validation import check_account, check_app_id, check_certificate, check_channel, check_u16, check_u32, check_uid
@@ -89,7 +90,7 @@ def _text_signature(
     return _sha1_hex(certificate.encode(), prefix + app_id + _dec10(issue_ts) + _hex8(salt) + channel + tail)
 
 
-def _common(app_id: str, app_certificate: str, channel: str) -> Tuple[str, str, str]:
+def _common(app_id: str, app_certificate: str, channel: str) -> tuple[str, str, str]:
     return check_app_id(app_id), check_certificate(app_certificate), check_channel(channel)
 
 
@@ -207,12 +208,12 @@ def _dk5_signature(
     return hmac.new(bytes.fromhex(certificate), message, hashlib.sha1).hexdigest().upper()
 
 
-def _check_extra(extra: Optional[Mapping[int, str]]) -> Dict[int, str]:
+def _check_extra(extra: Optional[Mapping[int, str]]) -> dict[int, str]:
     if extra is None:
         return {}
     if not isinstance(extra, Mapping):
         raise TypeError(f"extra must be a mapping of int to str, not {type(extra).__name__}")
-    checked: Dict[int, str] = {}
+    checked: dict[int, str] = {}
     for key, value in extra.items():
         if not isinstance(value, str):
             raise TypeError(f"extra[{key!r}] must be a str, not {type(value).__name__}")
@@ -323,7 +324,7 @@ class LegacyToken:
     uid: Optional[int] = None
     expired_ts: Optional[int] = None
     service: Optional[int] = None
-    extra: Dict[int, str] = field(default_factory=dict)
+    extra: dict[int, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -331,7 +332,7 @@ class LegacyToken:
         return FORMAT_NAMES[self.format]
 
     @property
-    def needs(self) -> Tuple[str, ...]:
+    def needs(self) -> tuple[str, ...]:
         """What ``verify`` needs besides the certificate: the parts signed but not stored."""
         if self.format == "signaling":
             return ("account",)
@@ -425,11 +426,11 @@ def looks_legacy(token: str) -> bool:
 def parse(token: str) -> LegacyToken:
     """Decode a DynamicKey v1–v5 or Signaling token; raises ``TokenError`` if it is none of them."""
     if not isinstance(token, str):
-        raise TokenError(words.not_a_str(token))
+        raise TokenError(_msg.not_a_str(token))
     if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(words.TOO_LONG)
+        raise TokenError(_msg.TOO_LONG)
     if not token.isascii():  # every legacy format is ASCII; a lone surrogate could not be verified
-        raise TokenError("not a DynamicKey v1-v5 or Signaling token: it has non-ASCII characters")
+        raise TokenError(_msg.LEGACY_NOT_ASCII)
     if token.startswith("005"):
         return _parse_dk5(token)
     for fmt, pattern in _PATTERNS.items():
@@ -445,7 +446,7 @@ def parse(token: str) -> LegacyToken:
                 uid=int(groups["uid"]) if "uid" in groups else None,
                 expired_ts=int(groups["exp"]) if "exp" in groups else None,
             )
-    raise TokenError("not a DynamicKey v1-v5 or Signaling token")
+    raise TokenError(_msg.NOT_LEGACY)
 
 
 def _parse_dk5(token: str) -> LegacyToken:
@@ -453,13 +454,13 @@ def _parse_dk5(token: str) -> LegacyToken:
     try:
         content = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        raise TokenError("DynamicKey v5 body is not valid base64") from None
+        raise TokenError(_msg.DK5_NOT_BASE64) from None
     pos = 0
 
     def take(size: int, what: str) -> bytes:
         nonlocal pos
         if pos + size > len(content):
-            raise TokenError(f"DynamicKey v5 is truncated: {what} runs past the end")
+            raise TokenError(_msg.dk5_truncated(what))
         chunk = content[pos : pos + size]
         pos += size
         return chunk
@@ -477,17 +478,17 @@ def _parse_dk5(token: str) -> LegacyToken:
     signature = raw("signature")
     app_id = raw("app id")
     issue_ts, salt, expired_ts = u32("timestamp"), u32("random int"), u32("expiry")
-    extra: Dict[int, str] = {}
+    extra: dict[int, str] = {}
     for _ in range(u16("extra count")):
         key = u16("extra key")
         try:
             extra[key] = raw("extra value").decode()
         except UnicodeDecodeError:
-            raise TokenError("DynamicKey v5 extra value is not UTF-8") from None
+            raise TokenError(_msg.DK5_EXTRA_NOT_UTF8) from None
     if pos != len(content):
-        raise TokenError("DynamicKey v5 has data after its last field")
+        raise TokenError(_msg.DK5_TRAILING)
     if not re.fullmatch(rb"[0-9a-fA-F]{40}", signature):
-        raise TokenError("DynamicKey v5 signature is not 40 hex digits")
+        raise TokenError(_msg.DK5_SIGNATURE)
     return LegacyToken(
         format="dk5",
         app_id=app_id.hex(),

@@ -1,10 +1,11 @@
-"""The ten 007 service types (SPEC §3.2 and §9): what each carries and how it reaches the kernel.
+"""The 007 service types (docs/format.md, "Services"): what each carries and how it reaches the kernel.
 
 A service is a set of privileges (id → seconds from the token's issue time) plus its own fields.
 Each class declares its wire type, display name and privilege enum (class keywords) and its fields
 (``layout``, ``field_names``, the checks in ``__init__``) once; the class registers itself in
 ``SERVICE_CLASSES``, and ``LAYOUTS`` (what the kernels parse by), ``describe``, compat's classes
-and ``kServices`` and the tests' example services all follow from that registry.
+(with the official ``k*`` names, which compat derives) and the tests' example services all follow
+from that registry.
 
 Adding a service type: its ``ServiceType`` member and its class here, its name in the package's
 ``__init__`` (import and ``__all__``), and the wire types the tests expect (``test_layouts_...``).
@@ -13,8 +14,9 @@ Adding a service type: its ``ServiceType`` member and its class here, its name i
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
-from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, ClassVar, Optional, Union
 
 from .validation import check_int, check_text, check_u16, check_u32, uid_string
 
@@ -37,7 +39,7 @@ class RtmPrivilege(IntEnum):
 
 
 @functools.lru_cache(maxsize=256)  # a server repeats a few lifetimes: skip rebuilding the tuples
-def rtc_privileges(publisher: bool, expire: int) -> Tuple[Tuple[int, int], ...]:
+def rtc_privileges(publisher: bool, expire: int) -> tuple[tuple[int, int], ...]:
     """What an RTC role may do, in wire order: join, and for a publisher the three publish privileges.
 
     The ids are the same in 006 and 007 tokens, so both formats take their role rule from here.
@@ -107,7 +109,7 @@ class ServiceType(IntEnum):
 
 #: Every service class by wire type, filled by ``Service.__init_subclass__`` as the classes below are
 #: defined (so there is no second list to keep in step); ``LAYOUTS`` is built from it at the end.
-SERVICE_CLASSES: Dict[int, Type["Service"]] = {}
+SERVICE_CLASSES: dict[int, type[Service]] = {}
 
 
 class Service:
@@ -119,25 +121,24 @@ class Service:
     """
 
     service_type: ClassVar[int]
-    kServiceType: ClassVar[int]
     #: How people call the service (``agora-token inspect`` shows it).
     display_name: ClassVar[str] = ""
     #: Wire layout of the fields after the privileges: s string, h int16, p RTM2 permissions.
     layout: ClassVar[str] = ""
     #: Names of the fields, in wire order, as attributes of the instance.
-    field_names: ClassVar[Tuple[str, ...]] = ()
-    Privilege: ClassVar[Type[IntEnum]] = NoPrivilege
+    field_names: ClassVar[tuple[str, ...]] = ()
+    Privilege: ClassVar[type[IntEnum]] = NoPrivilege
 
     __slots__ = ("privileges",)
 
     def __init__(self) -> None:
-        self.privileges: Dict[int, int] = {}
+        self.privileges: dict[int, int] = {}
 
     def __init_subclass__(
         cls,
         service_type: Optional[ServiceType] = None,
         name: Optional[str] = None,
-        privileges: Optional[Type[IntEnum]] = None,
+        privileges: Optional[type[IntEnum]] = None,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -151,29 +152,33 @@ class Service:
             if privileges is not None:
                 cls.Privilege = privileges
             SERVICE_CLASSES[int(service_type)] = cls  # plain int keys: the parser looks up wire ints
-        if hasattr(cls, "service_type"):  # not on the shape-only bases (_UserService...)
-            cls.kServiceType = cls.service_type  # the official name
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds after the token's issue time (0: with the token)."""
         self.privileges[check_u16("privilege", privilege)] = check_u32("expire", expire)
 
-    def _wire_fields(self) -> Tuple[Field, ...]:
+    def _wire_fields(self) -> tuple[Field, ...]:
         return tuple(getattr(self, name) for name in self.field_names)
 
-    def to_wire(self) -> Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Field, ...]]:
+    def to_wire(self) -> tuple[int, tuple[tuple[int, int], ...], tuple[Field, ...]]:
         """The service as the kernel packs it."""
         return self.service_type, tuple(sorted(self.privileges.items())), self._wire_fields()
 
     @classmethod
-    def _from_wire(cls, privileges: Iterable[Tuple[int, int]], fields: Sequence[Field]) -> "Service":
+    def _from_wire(cls, privileges: Iterable[tuple[int, int]], fields: Sequence[Field]) -> Service:
+        """A service as a parser read it: ``fields`` are the wire values, in ``layout`` order."""
+        return cls._from_values(privileges, fields)
+
+    @classmethod
+    def _from_values(cls, privileges: Iterable[tuple[int, int]], values: Sequence[object]) -> Service:
+        """A service with these privileges and field values (by ``field_names``), unchecked."""
         service = cls.__new__(cls)
         service.privileges = dict(privileges)
-        for name, value in zip(cls.field_names, fields):
+        for name, value in zip(cls.field_names, values):
             object.__setattr__(service, name, value)
         return service
 
-    def fields(self) -> Dict[str, Any]:
+    def fields(self) -> dict[str, Any]:
         """The type's own fields by name."""
         return {name: getattr(self, name) for name in self.field_names}
 
@@ -182,7 +187,7 @@ class Service:
             return NotImplemented
         return self.privileges == other.privileges and self._wire_fields() == other._wire_fields()
 
-    __hash__ = None  # type: ignore[assignment]  # mutable
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as object's hash would be wrong
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.fields().items())
@@ -202,10 +207,6 @@ class ServiceRtc(Service, service_type=ServiceType.RTC, name="RTC", privileges=R
 
     layout = "ss"
     __slots__ = field_names = ("channel_name", "uid")
-    # The official constants, bound from the enum in its order (so they cannot drift from it).
-    kPrivilegeJoinChannel, kPrivilegePublishAudioStream, kPrivilegePublishVideoStream, kPrivilegePublishDataStream = (
-        RtcPrivilege
-    )
 
     def __init__(self, channel_name: str = "", uid: Union[int, str] = 0) -> None:
         self.privileges = {}
@@ -240,7 +241,6 @@ class ServiceRtm(_UserService, service_type=ServiceType.RTM, name="RTM", privile
     """Log in to RTM as ``user_id``."""
 
     __slots__ = ()
-    kPrivilegeLogin = RtmPrivilege.LOGIN
 
 
 class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMING, name="Streaming",
@@ -248,28 +248,24 @@ class ServiceStreaming(_ChannelAccountService, service_type=ServiceType.STREAMIN
     """Publish mixed or raw media streams in a channel."""
 
     __slots__ = ()
-    kPrivilegePublishMixStream, kPrivilegePublishRawStream = StreamingPrivilege
 
 
 class ServiceFpa(Service, service_type=ServiceType.FPA, name="FPA", privileges=FpaPrivilege):
     """Log in to FPA (Full Path Acceleration)."""
 
     __slots__ = ()
-    kPrivilegeLogin = FpaPrivilege.LOGIN
 
 
 class ServiceChat(_UserService, service_type=ServiceType.CHAT, name="Chat", privileges=ChatPrivilege):
     """Agora Chat as a user, or as the app when ``user_id`` is empty."""
 
     __slots__ = ()
-    kPrivilegeUser, kPrivilegeApp = ChatPrivilege
 
 
 class ServiceFCdn(_ChannelAccountService, service_type=ServiceType.FCDN, name="Fusion CDN", privileges=FCdnPrivilege):
     """Publish to or play from fusion CDN."""
 
     __slots__ = ()
-    kPrivilegePublish, kPrivilegePlay = FCdnPrivilege
 
 
 class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexible Classroom)",
@@ -278,7 +274,6 @@ class ServiceApaas(Service, service_type=ServiceType.APAAS, name="APaaS (Flexibl
 
     layout = "ssh"
     __slots__ = field_names = ("room_uuid", "user_uuid", "role")
-    kPrivilegeRoomUser, kPrivilegeUser, kPrivilegeApp = ApaasPrivilege
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
         self.privileges = {}
@@ -310,9 +305,9 @@ class Rtm2Permissions:
     __slots__ = ("_entries",)
 
     def __init__(self) -> None:
-        self._entries: Dict[int, Dict[int, List[str]]] = {}
+        self._entries: dict[int, dict[int, list[str]]] = {}
 
-    def add(self, resource_type: int, permission_type: int, resources: Iterable[str]) -> "Rtm2Permissions":
+    def add(self, resource_type: int, permission_type: int, resources: Iterable[str]) -> Rtm2Permissions:
         """Set the resources of one (resource type, permission type) pair, replacing earlier ones."""
         resource_type = check_u16("resource_type", resource_type)
         permission_type = check_u16("permission_type", permission_type)
@@ -324,15 +319,13 @@ class Rtm2Permissions:
         self._entries.setdefault(resource_type, {})[permission_type] = items
         return self
 
-    def as_dict(self) -> Dict[int, Dict[int, List[str]]]:
+    def as_dict(self) -> dict[int, dict[int, list[str]]]:
         """A copy, resource and permission types ascending."""
-        return {
-            rt: {pt: list(res) for pt, res in sorted(perms.items())} for rt, perms in sorted(self._entries.items())
-        }
+        return {rt: {pt: list(res) for pt, res in sorted(perms.items())} for rt, perms in sorted(self._entries.items())}
 
-    def to_wire(self) -> Tuple[Field, ...]:
-        """The flat word/string sequence the kernel packs (SPEC §3.2)."""
-        out: List[Field] = [len(self._entries)]
+    def to_wire(self) -> tuple[Field, ...]:
+        """The flat word/string sequence the kernel packs (docs/format.md, "RTM2 permissions")."""
+        out: list[Field] = [len(self._entries)]
         for rt, perms in sorted(self._entries.items()):
             out += (rt, len(perms))
             for pt, resources in sorted(perms.items()):
@@ -341,7 +334,7 @@ class Rtm2Permissions:
         return tuple(out)
 
     @classmethod
-    def from_wire(cls, words: Sequence[Field]) -> "Rtm2Permissions":
+    def from_wire(cls, words: Sequence[Field]) -> Rtm2Permissions:
         """Read back what ``to_wire`` wrote."""
         permissions = cls()
         it = iter(words)
@@ -358,7 +351,7 @@ class Rtm2Permissions:
             return NotImplemented
         return self.as_dict() == other.as_dict()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as object's hash would be wrong
 
     def __repr__(self) -> str:
         return f"Rtm2Permissions({self.as_dict()})"
@@ -381,7 +374,6 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
 
     layout = "sp"
     __slots__ = field_names = ("user_id", "permissions")
-    kPrivilegeLogin = RtmPrivilege.LOGIN
     Permissions = Rtm2Permissions
 
     def __init__(self, user_id: Union[str, int] = "", permissions: Optional[Rtm2Permissions] = None) -> None:
@@ -389,12 +381,12 @@ class ServiceRtm2(Service, service_type=ServiceType.RTM2, name="RTM with permiss
         self.user_id = rtm2_user_id(user_id)
         self.permissions = check_permissions(permissions) if permissions is not None else Rtm2Permissions()
 
-    def _wire_fields(self) -> Tuple[Field, ...]:
+    def _wire_fields(self) -> tuple[Field, ...]:
         return (self.user_id, *self.permissions.to_wire())
 
     @classmethod
-    def _from_wire(cls, privileges: Iterable[Tuple[int, int]], fields: Sequence[Field]) -> "Service":
-        return super()._from_wire(privileges, (fields[0], Rtm2Permissions.from_wire(fields[1:])))
+    def _from_wire(cls, privileges: Iterable[tuple[int, int]], fields: Sequence[Field]) -> Service:
+        return cls._from_values(privileges, (fields[0], Rtm2Permissions.from_wire(fields[1:])))
 
 
 class ServiceConvoAI(Service, service_type=ServiceType.CONVOAI, name="Conversational AI"):

@@ -1,17 +1,15 @@
-"""AccessToken, the legacy "006" token: privileges with absolute expiry times (SPEC §2)."""
+"""AccessToken, the legacy "006" token: privileges with absolute expiry times (docs/format.md, "006")."""
 
 from __future__ import annotations
 
 import hmac
 import time
 from enum import IntEnum
-from typing import Dict, Optional, Union
+from typing import Optional, Union
 
-from . import _backend, _pure
-from .validation import check_app_id, check_certificate, check_text, check_u16, check_u32, uid_string
-
-#: A 006 token itself expires this long after it is built unless ``ts`` says otherwise.
-DEFAULT_TOKEN_LIFETIME = _pure.TOKEN_006_LIFETIME
+from . import _backend
+from ._deprecation import renamed
+from .validation import MAX_LIFETIME, check_app_id, check_certificate, check_text, check_u16, check_u32, uid_string
 
 
 class Privilege006(IntEnum):
@@ -29,8 +27,9 @@ class AccessToken:
     """A 006 token for one channel and uid; privilege values are absolute Unix times.
 
     ``salt`` defaults to a fresh random value and ``ts`` (when the token itself expires) to 24 h
-    from now; pass them for deterministic output. A parsed token knows only the CRCs of its channel
-    and uid, so ``channel_name`` and ``uid`` are ``None`` until ``verify`` is given them.
+    from now (``MAX_LIFETIME``, as in Agora's code); pass them for deterministic output. A parsed
+    token knows only the CRCs of its channel and uid, so ``channel_name`` and ``uid`` are ``None``
+    until ``verify`` is given them.
     """
 
     __slots__ = (
@@ -62,8 +61,8 @@ class AccessToken:
         self.channel_name: Optional[str] = check_text("channel_name", channel_name)
         self.uid: Optional[str] = uid_string(uid)
         self.salt = _backend.kernel.random_salt() if salt is None else check_u32("salt", salt)
-        self.ts = int(time.time()) + DEFAULT_TOKEN_LIFETIME if ts is None else check_u32("ts", ts)
-        self.privileges: Dict[int, int] = {}
+        self.ts = int(time.time()) + MAX_LIFETIME if ts is None else check_u32("ts", ts)
+        self.privileges: dict[int, int] = {}
         self.crc_channel_name: Optional[int] = None
         self.crc_uid: Optional[int] = None
         self._signature: Optional[bytes] = None
@@ -88,7 +87,7 @@ class AccessToken:
         )
 
     @classmethod
-    def parse(cls, token: str) -> "AccessToken":
+    def parse(cls, token: str) -> AccessToken:
         """Decode a 006 token; raises ``TokenError`` if it is malformed."""
         app_id, signature, crc_channel, crc_uid, message, salt, ts, privileges = _backend.kernel.parse_006(token)
         parsed = cls.__new__(cls)
@@ -132,4 +131,7 @@ class AccessToken:
         )
 
 
-__all__ = ["AccessToken", "Privilege006", "DEFAULT_TOKEN_LIFETIME"]
+__all__ = ["AccessToken", "Privilege006"]
+
+# A 006 token's default lifetime is the one 24-hour constant, ``validation.MAX_LIFETIME``.
+__getattr__ = renamed(__name__, {"DEFAULT_TOKEN_LIFETIME": ("agora_token.validation.MAX_LIFETIME", MAX_LIFETIME)})

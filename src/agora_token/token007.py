@@ -1,18 +1,20 @@
-"""AccessToken2, the "007" token: services signed with a key derived from the certificate (SPEC §3)."""
+"""AccessToken2, the "007" token: services signed with a key derived from the certificate (docs/format.md, "007")."""
 
 from __future__ import annotations
 
 import hmac
 import time
-from typing import List, Optional
+from typing import Optional
 
 from . import _backend
+from ._deprecation import renamed
 from .errors import TokenError
 from .services import LAYOUTS, SERVICE_CLASSES, Service
 from .validation import check_app_id, check_certificate, check_hex32, check_u32
 
-#: Default lifetime of a token built from the core class, as in Agora's reference code.
-DEFAULT_EXPIRE = 900
+#: The lifetime an ``AccessToken2`` gives a token when none is given: Agora's reference class's 15
+#: minutes (the builders' default is ``validation.DEFAULT_EXPIRE``, an hour).
+OFFICIAL_DEFAULT_EXPIRE = 900
 
 
 class AccessToken2:
@@ -22,7 +24,10 @@ class AccessToken2:
     output. ``expire`` is the lifetime in seconds from ``issue_ts``.
     """
 
-    __slots__ = ("app_id", "_app_certificate", "issue_ts", "expire", "salt", "services", "_signature", "_signing_info")
+    __slots__ = (
+        "app_id", "_app_certificate", "issue_ts", "expire", "salt", "services", "_signature", "_signing_info",
+        "_service_count",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -30,7 +35,7 @@ class AccessToken2:
         app_certificate: str = "",
         *,
         issue_ts: Optional[int] = None,
-        expire: int = DEFAULT_EXPIRE,
+        expire: int = OFFICIAL_DEFAULT_EXPIRE,
         salt: Optional[int] = None,
     ) -> None:
         self.app_id = check_app_id(app_id)
@@ -38,9 +43,10 @@ class AccessToken2:
         self.issue_ts = int(time.time()) if issue_ts is None else check_u32("issue_ts", issue_ts)
         self.expire = check_u32("expire", expire)
         self.salt = _backend.kernel.random_salt() if salt is None else check_u32("salt", salt)
-        self.services: List[Service] = []
+        self.services: list[Service] = []
         self._signature: Optional[bytes] = None
         self._signing_info: Optional[bytes] = None
+        self._service_count: Optional[int] = None
 
     def add_service(self, service: Service) -> None:
         """Add a service; several of one type are kept, in the order added."""
@@ -50,7 +56,7 @@ class AccessToken2:
             raise ValueError("a token holds at most 65535 services")
         self.services.append(service)
 
-    def get_services(self, service_type: int) -> List[Service]:
+    def get_services(self, service_type: int) -> list[Service]:
         """Every service of ``service_type``, in token order."""
         return [s for s in self.services if s.service_type == service_type]
 
@@ -60,24 +66,27 @@ class AccessToken2:
             raise ValueError("app_certificate is required to build a token")
         if not self.services:
             raise ValueError("a token needs at least one service")
-        # Stable sort: the wire orders types ascending, same-type services as added (SPEC §3.3).
+        # Stable sort: the wire orders types ascending, same-type services as added (docs/format.md, "Order").
         services = [s.to_wire() for s in sorted(self.services, key=_service_type)]
         return _backend.kernel.build_007(
             self.app_id, self._app_certificate, self.issue_ts, self.expire, self.salt, services
         )
 
     @classmethod
-    def parse(cls, token: str) -> "AccessToken2":
+    def parse(cls, token: str) -> AccessToken2:
         """Decode a 007 token; raises ``TokenError`` if it is malformed.
 
         Parsing stops at a service type this package does not know, as every official parser does;
         ``verify`` still covers the whole signed payload.
         """
-        signature, signing_info, app_id, issue_ts, expire, salt, services = _backend.kernel.parse_007(token, LAYOUTS)
+        signature, signing_info, app_id, issue_ts, expire, salt, count, services = _backend.kernel.parse_007(
+            token, LAYOUTS
+        )
         parsed = cls.__new__(cls)
         parsed.app_id, parsed._app_certificate, parsed.issue_ts, parsed.expire = app_id, "", issue_ts, expire
         parsed.salt, parsed._signature, parsed._signing_info = salt, signature, signing_info
         parsed.services = [SERVICE_CLASSES[t]._from_wire(p, f) for t, p, f in services]
+        parsed._service_count = count
         return parsed
 
     def verify(self, app_certificate: str) -> bool:
@@ -91,6 +100,14 @@ class AccessToken2:
             return False
         expected = _backend.kernel.sign_007(app_certificate, self.issue_ts, self.salt, self._signing_info)
         return hmac.compare_digest(expected, self._signature)
+
+    @property
+    def unread_services(self) -> int:
+        """How many services a parsed token declares past those read: the parse stops at the first
+        type this package does not know (0 for a token built here, or read whole)."""
+        if self._service_count is None:
+            return 0
+        return self._service_count - len(self.services)
 
     @property
     def expires_at(self) -> int:
@@ -108,4 +125,9 @@ def _service_type(service: Service) -> int:
     return service.service_type
 
 
-__all__ = ["AccessToken2", "TokenError", "DEFAULT_EXPIRE"]
+__all__ = ["OFFICIAL_DEFAULT_EXPIRE", "AccessToken2", "TokenError"]
+
+# Renamed: "DEFAULT_EXPIRE" also named the builders' hour (``agora_token.DEFAULT_EXPIRE``).
+__getattr__ = renamed(
+    __name__, {"DEFAULT_EXPIRE": ("agora_token.token007.OFFICIAL_DEFAULT_EXPIRE", OFFICIAL_DEFAULT_EXPIRE)}
+)

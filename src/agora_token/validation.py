@@ -1,19 +1,27 @@
-"""Every argument check, in one place; the model, builders, CLI and server all call these.
+"""Every argument check, in one place; the model, builders, compat, CLI and server all call these.
 
 Each check returns the (possibly normalised) value or raises ``TypeError``/``ValueError`` whose
 message starts with the argument's name. No check ever puts a certificate's value in a message.
+The words the API accepts for a fixed choice (roles, versions) are ``Literal`` types here, so a
+type checker knows them too.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Union
+from enum import IntEnum
+from typing import Literal, Optional, Union
 
+from . import _messages
 from ._limits import U16_MAX, U32_MAX
 
-#: Agora caps every token and privilege at 24 hours (SPEC §10).
+#: Agora caps every token and privilege at 24 hours (docs/format.md, "Limits Agora documents"); the
+#: official code's own defaults of a day (a 006 token's expiry, an FPA token's lifetime) are this.
 MAX_LIFETIME = 24 * 3600
-#: Longest documented channel name and user account, in UTF-8 bytes (SPEC §10).
+#: A token's lifetime in seconds when a builder, the CLI or the server is given none (or 0): one hour.
+DEFAULT_EXPIRE = 3600
+#: Longest documented channel name and user account, in UTF-8 bytes (docs/format.md, "Limits Agora
+#: documents").
 MAX_CHANNEL_BYTES = 64
 MAX_ACCOUNT_BYTES = 255
 #: Anything above this passed as a lifetime is surely an absolute Unix time (year 2001 onwards).
@@ -23,10 +31,12 @@ _HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
 _CHANNEL = re.compile(r"[a-zA-Z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]*\Z")
 
 Uid = Union[int, str]
+#: The token formats a builder can make.
+Version = Literal["007", "006"]
 
 
 def _type_error(name: str, expected: str, value: object) -> TypeError:
-    return TypeError(f"{name} must be {expected}, not {type(value).__name__}")
+    return TypeError(_messages.not_a(expected, name, value))
 
 
 def require_int(name: str, value: object) -> int:
@@ -121,7 +131,7 @@ def check_certificate(value: object) -> str:
 
 
 # Channel names already found valid: a token server mints many tokens per channel. Bounded.
-GOOD_CHANNELS: set = set()
+GOOD_CHANNELS: set[str] = set()
 GOOD_CHANNELS_MAX = 4096
 
 
@@ -178,9 +188,7 @@ def check_lifetime(name: str, value: object) -> int:
         if value >= 10**20:
             raise ValueError(f"{name} must be at most {MAX_LIFETIME} s (24 h), got {shown(value)}")
         if value >= _LOOKS_ABSOLUTE:
-            raise ValueError(
-                f"{name} is seconds from now, but {value} looks like an absolute Unix timestamp"
-            )
+            raise ValueError(f"{name} is seconds from now, but {value} looks like an absolute Unix timestamp")
         raise ValueError(f"{name} is {value} s; Agora caps tokens at {MAX_LIFETIME} s (24 h)")
     return value
 
@@ -194,3 +202,144 @@ def check_token_lifetime(name: str, value: object, default: int) -> int:
     """
     value = check_lifetime(name, value)
     return default if value == 0 else value
+
+
+def check_privilege_lifetime(value: object, expire: int, name: str = "privilege_expire") -> int:
+    """A privilege's lifetime in seconds from now; None means the token's own (``expire``)."""
+    if value is None:
+        return expire
+    if type(value) is int and 0 <= value <= MAX_LIFETIME:  # the common case, on every token's hot path
+        return value
+    return check_lifetime(name, value)
+
+
+def check_optional_u32(name: str, value: object) -> Optional[int]:
+    """None, or an int that fits an unsigned 32-bit wire field (an issue time, a salt)."""
+    return None if value is None else check_u32(name, value)
+
+
+def check_version(version: object) -> Version:
+    """The token format asked for: "007" or "006"."""
+    if version == "007" or version == "006":
+        return version
+    raise ValueError(f"version must be '007' or '006', got {version!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Credentials
+
+#: (app_id, app_certificate) pairs already found well-formed, so a server that mints tokens for one
+#: app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
+_WELL_FORMED: set[tuple[object, object]] = set()
+_WELL_FORMED_MAX = 64
+
+
+def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
+    """Whether both are 32-hex strings (remembered for the pairs seen most)."""
+    key = (app_id, app_certificate)
+    try:
+        if key in _WELL_FORMED:
+            return True
+    except TypeError:  # unhashable: certainly not a str
+        return False
+    if not (is_hex32(app_id) and is_hex32(app_certificate)):
+        return False
+    if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
+        _WELL_FORMED.clear()
+    _WELL_FORMED.add(key)
+    return True
+
+
+def check_credentials(app_id: object, app_certificate: object) -> None:
+    """Both are 32 hex characters, else the error names the bad one (never echoing it)."""
+    if not credentials_well_formed(app_id, app_certificate):
+        check_app_id(app_id)
+        check_certificate(app_certificate)
+
+
+def check_credentials_and_times(
+    app_id: object, app_certificate: object, expire: object, issue_ts: object, salt: object,
+    default: int = DEFAULT_EXPIRE,
+) -> tuple[int, Optional[int], Optional[int]]:  # fmt: skip
+    """What every builder takes: the credentials checked, then ``(expire, issue_ts, salt)``.
+
+    ``expire`` 0 is ``default``; a None issue time or salt stays None (now, a fresh salt: the
+    wire layer and the kernel fill them in).
+    """
+    check_credentials(app_id, app_certificate)
+    if issue_ts is None and salt is None:  # the common case
+        return check_token_lifetime("expire", expire, default), None, None
+    lifetime = check_token_lifetime("expire", expire, default)
+    return lifetime, check_optional_u32("issue_ts", issue_ts), check_optional_u32("salt", salt)
+
+
+# --------------------------------------------------------------------------------------------------
+# RTC roles and users
+
+
+class RtcRole(IntEnum):
+    """Who the RTC token is for: a publisher (host) also gets the three publish privileges.
+
+    ``ATTENDEE`` (0) and ``ADMIN`` (101) are the official 006 builders' other roles, for 006 tokens
+    only: like there they get the publisher's privileges (docs/format.md, "006 roles"). 007 knows 1
+    and 2 alone.
+    """
+
+    ATTENDEE = 0
+    PUBLISHER = 1
+    SUBSCRIBER = 2
+    ADMIN = 101
+
+
+#: The words a role may be given as (any case, surrounding blanks ignored).
+RoleName = Literal["publisher", "subscriber", "attendee", "admin"]
+RoleLike = Union[RtcRole, int, RoleName]
+
+#: Roles whose tokens carry the three publish privileges besides joining (docs/format.md, "006 roles").
+PUBLISHING_ROLES = frozenset({RtcRole.ATTENDEE, RtcRole.PUBLISHER, RtcRole.ADMIN})
+_ROLES_007 = (RtcRole.PUBLISHER, RtcRole.SUBSCRIBER)
+
+
+def check_role(role: object, name: str = "role", version: str = "007") -> RtcRole:
+    """An RtcRole, its value or its name ("publisher", "subscriber"; for 006 also "attendee", "admin")."""
+    if type(role) is RtcRole:
+        checked = role
+    elif isinstance(role, str):
+        try:
+            checked = RtcRole[role.strip().upper()]
+        except KeyError:
+            names = "'publisher' or 'subscriber'"
+            if version == "006":
+                names = "'publisher', 'subscriber', 'attendee' or 'admin'"
+            raise ValueError(f"{name} must be {names}, got {role!r}") from None
+    else:
+        value = require_int(name, role)
+        if value not in RtcRole._value2member_map_:
+            raise ValueError(
+                f"{name} must be RtcRole.PUBLISHER (1) or RtcRole.SUBSCRIBER (2)"
+                + (", or for 006 RtcRole.ATTENDEE (0) or RtcRole.ADMIN (101)" if version == "006" else "")
+                + f", got {shown(value)}"
+            )
+        checked = RtcRole(value)
+    if version != "006" and checked not in _ROLES_007:
+        raise ValueError(
+            f"{name} {checked.name.lower()} ({int(checked)}) exists in 006 tokens only (version='006'); "
+            "007 roles are publisher (1) and subscriber (2)"
+        )
+    return checked
+
+
+def check_user(uid: object, account: object) -> Uid:
+    """Exactly one of a numeric ``uid`` and a string ``account``, checked."""
+    if (uid is None) == (account is None):
+        raise TypeError("give exactly one of uid (a number; 0 lets any user join) and account (a string)")
+    return check_uid(uid) if account is None else check_account(account)
+
+
+def check_grants(switches: tuple[tuple[int, str, object], ...]) -> tuple[int, ...]:
+    """The privileges switched on, of ``(privilege, name, switch)``: each switch a bool proper; none
+    at all is refused (a token that grants nothing)."""
+    granted = tuple(privilege for privilege, name, on in switches if require_bool(name, on))
+    if not granted:
+        raise ValueError(f"{' and '.join(name for _, name, _ in switches)} are both off: the token would grant nothing")
+    return granted

@@ -9,10 +9,10 @@ certificate is not 32 hexadecimal characters instead of signing with it.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
-from ..token006 import DEFAULT_TOKEN_LIFETIME
 from ..token006 import AccessToken as _CoreAccessToken
+from ..validation import MAX_LIFETIME
 from ._common import is_uuid, now, random_salt, uid_str
 
 kJoinChannel = 1
@@ -42,9 +42,9 @@ class AccessToken:
         self.appID = appID
         self.appCertificate = appCertificate
         self.channelName = channelName
-        self.ts = now() + DEFAULT_TOKEN_LIFETIME
+        self.ts = now() + MAX_LIFETIME
         self.salt = random_salt()
-        self.messages: Dict[int, int] = {}
+        self.messages: dict[int, int] = {}
         self.uidStr = uid_str(uid)
 
     def addPrivilege(self, privilege: int, expireTimestamp: int) -> None:

@@ -8,9 +8,11 @@ ever printed.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, Union
+from enum import IntEnum
+from typing import Any, ClassVar, Optional, Union
 
 from .. import services as _services
+from ..token007 import OFFICIAL_DEFAULT_EXPIRE
 from ..token007 import AccessToken2 as _CoreAccessToken2
 from ..validation import check_u16
 from ._common import is_uuid, now, random_salt, uid_str
@@ -35,13 +37,22 @@ class ServiceTypeId(int):
         return int(self)
 
 
+def official_name(privilege: IntEnum) -> str:
+    """The official constant of a privilege: ``kPrivilege`` and its name in CamelCase
+    (``JOIN_CHANNEL`` -> ``kPrivilegeJoinChannel``), as Agora's code names every one."""
+    return "kPrivilege" + "".join(word.capitalize() for word in privilege.name.split("_"))
+
+
 class Service(_services.Service):
     """Base of the official-style services: ``Service(service_type)`` plus ``add_privilege``.
 
-    ``service_type`` is an int (what the core packs) that may also be called like the official method.
+    ``service_type`` is an int (what the core packs) that may also be called like the official
+    method. Each class also has the official constants: ``kServiceType`` and one ``kPrivilege…`` per
+    privilege of its type, derived from the core class (so a new service type has them too).
     """
 
     service_type = ServiceTypeId(0)
+    kServiceType: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # The wire type: an official-style ``kServiceType`` in the class body, else the core class's.
@@ -51,6 +62,8 @@ class Service(_services.Service):
         cls.service_type = ServiceTypeId(value)
         super().__init_subclass__(**kwargs)
         cls.kServiceType = int(value)
+        for privilege in cls.Privilege:
+            setattr(cls, official_name(privilege), privilege)
 
     def __init__(self, service_type: Optional[int] = None) -> None:
         """A bare service of ``service_type`` (default: the class's own): privileges only, no fields."""
@@ -58,9 +71,10 @@ class Service(_services.Service):
         if service_type is None and type(self) is Service:
             raise TypeError("Service() needs a service_type (an int)")
         if service_type is not None:  # official code names its own types this way
+            # The class attribute is a ClassVar; this instance names another type, as the official code lets it.
             self.service_type = ServiceTypeId(check_u16("service_type", service_type))  # type: ignore[misc]
 
-    def to_wire(self) -> Tuple[int, Tuple[Tuple[int, int], ...], Tuple[Union[str, int], ...]]:
+    def to_wire(self) -> tuple[int, tuple[tuple[int, int], ...], tuple[Union[str, int], ...]]:
         """The service as the kernel packs it (its type as a plain int)."""
         service_type, privileges, fields = super().to_wire()
         return int(service_type), privileges, fields
@@ -132,7 +146,7 @@ class ServiceRtm2(_services.ServiceRtm2, Service):
         __slots__ = ()
 
         @property
-        def details(self) -> Dict[int, Dict[int, List[str]]]:
+        def details(self) -> dict[int, dict[int, list[str]]]:
             """A copy of ``{resource_type: {permission_type: [resources]}}``."""
             return self.as_dict()
 
@@ -148,12 +162,13 @@ class ServiceRtm2(_services.ServiceRtm2, Service):
 
     def get_permissions(self) -> _services.Rtm2Permissions:
         """The resource permissions."""
-        return self.permissions  # type: ignore[no-any-return]
+        return self.permissions
 
     @classmethod
-    def _from_wire(cls, privileges: Any, fields: Any) -> "_services.Service":
+    def _from_wire(cls, privileges: Any, fields: Any) -> _services.Service:
         service = super()._from_wire(privileges, fields)
-        service.permissions = ServiceRtm2.Permissions.from_wire(fields[1:])  # type: ignore[attr-defined]
+        assert isinstance(service, ServiceRtm2)  # cls's own _from_wire made it
+        service.permissions = ServiceRtm2.Permissions.from_wire(fields[1:])
         return service
 
 
@@ -165,7 +180,7 @@ class ServiceStt(_services.ServiceStt, Service):
     """Speech-to-text (no privileges, no fields)."""
 
 
-def _official_classes() -> Dict[int, Type[Service]]:
+def _official_classes() -> dict[int, type[Service]]:
     """The compat class of every core service type, by type (one made here for a type without one above)."""
     found = {cls.kServiceType: cls for cls in Service.__subclasses__() if cls.kServiceType in _services.SERVICE_CLASSES}
     for service_type, core in _services.SERVICE_CLASSES.items():
@@ -184,16 +199,18 @@ class AccessToken:
     pin the salt that way keep working.
     """
 
-    kServices: ClassVar[Dict[int, Type[Service]]] = _official_classes()
+    kServices: ClassVar[dict[int, type[Service]]] = _official_classes()
 
-    def __init__(self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = 900) -> None:
+    def __init__(
+        self, app_id: str = "", app_certificate: str = "", issue_ts: int = 0, expire: int = OFFICIAL_DEFAULT_EXPIRE
+    ) -> None:
         """A token for ``app_id``; ``expire`` is its lifetime in seconds from ``issue_ts`` (0: now)."""
         self.__app_id = app_id
         self.__app_cert = app_certificate
         self.__issue_ts = issue_ts if issue_ts != 0 else now()
         self.__expire = expire
         self.__salt = random_salt()
-        self.services: List[_services.Service] = []
+        self.services: list[_services.Service] = []
         self.__parsed: Optional[_CoreAccessToken2] = None
 
     def add_service(self, service: _services.Service) -> None:
@@ -202,7 +219,7 @@ class AccessToken:
             raise TypeError(f"service must be a Service, not {type(service).__name__}")
         self.services.append(service)
 
-    def get_services(self, service_type: int) -> List[_services.Service]:
+    def get_services(self, service_type: int) -> list[_services.Service]:
         """Every service of ``service_type``, in the order added (or found in the parsed token)."""
         return [service for service in self.services if service.service_type == service_type]
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from .. import fastpath
-from ..validation import check_text
+from .. import wire
+from ..validation import check_text, credentials_well_formed
 from . import AccessToken2 as _AccessToken2
 from ._common import expire_value, pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
 
 
-def _chat_token(app_id: str, app_certificate: str, user_id: str, grant: fastpath.Grant, expire: int) -> str:
+def _chat_token(app_id: str, app_certificate: str, user_id: str, grant: wire.Grant, expire: int) -> str:
     user_id = check_text("user_id", user_id)
     expire = expire_value(expire)
-    if not fastpath.credentials_well_formed(app_id, app_certificate):
+    if not credentials_well_formed(app_id, app_certificate):
         return ""
-    return fastpath.grant_007(app_id, app_certificate, grant, (user_id,), expire, expire, *pins())
+    return wire.grant_007(app_id, app_certificate, grant, (user_id,), expire, expire, *pins())
 
 
 class ChatTokenBuilder:
@@ -23,12 +23,12 @@ class ChatTokenBuilder:
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
         """A Chat token for the user ``user_id``."""
-        return _chat_token(app_id, app_certificate, user_id, fastpath.CHAT_USER, expire)
+        return _chat_token(app_id, app_certificate, user_id, wire.CHAT_USER, expire)
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
         """A Chat token for the app itself (REST API)."""
-        return _chat_token(app_id, app_certificate, "", fastpath.CHAT_APP, expire)
+        return _chat_token(app_id, app_certificate, "", wire.CHAT_APP, expire)
 
 
 #: The name the PyPI packaging (agoraiotools) also exports.

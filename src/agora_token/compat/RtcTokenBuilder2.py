@@ -7,26 +7,19 @@ static method of ``RtcTokenBuilder`` (the PyPI packaging agoraiotools 0.3.4 puts
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
-from .. import _backend, fastpath
-from .._kernel_api import RtcShape
+from .. import wire
 from .._bind import bind_first
 from ..services import RTC_PRIVILEGE_IDS, ServiceType
-from ..validation import check_text, uid_string
+from ..validation import check_text, credentials_well_formed, uid_string
 from . import AccessToken2 as _AccessToken2
-from ._common import expire_value, pins, uid_str
+from ._common import PINS, UNPINNED, expire_value, pins, uid_str
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
 
 Role_Publisher = 1  # a host in a live broadcast: may also publish
 Role_Subscriber = 2  # an audience member (default): may join only
 
-#: ``build_token_with_uid``'s arguments but the uid that built a token, and what they mean (the
-#: kernels' ``rtc_token`` shapes, see ``fastpath.remember_rtc_shape``): a table of its own, as its
-#: role and lifetime rules are not the Pythonic builder's.
-_UID_SHAPES: Dict[tuple, RtcShape] = {}
-#: ``pins()`` when neither the issue time nor the salt is pinned.
-_UNPINNED = (None, None)
 
 _JOIN, _AUDIO, _VIDEO, _DATA = RTC_PRIVILEGE_IDS  # wire order
 
@@ -53,12 +46,12 @@ def rtc_rtm_token(
 
     The official argument rules (uid 0 is any user, ``Role_Publisher`` alone publishes, a value
     checked as the core service checked it, "" for malformed credentials) applied, the token is the
-    Pythonic builders' (``fastpath.rtc_rtm_007``).
+    Pythonic builders' (``wire.rtc_rtm_007``).
     """
     uid = uid_str(rtc_account)
     channel_name = check_text("channel_name", channel_name)
     uid = uid_string(uid)
-    privileges: tuple = ((_JOIN, expire_value(join_channel_privilege_expire)),)
+    privileges: tuple[tuple[int, int], ...] = ((_JOIN, expire_value(join_channel_privilege_expire)),)
     if rtc_role == Role_Publisher:  # spelled out: zip/map cost a third of a microsecond more
         privileges += (
             (_AUDIO, expire_value(pub_audio_privilege_expire)), (_VIDEO, expire_value(pub_video_privilege_expire)),
@@ -68,9 +61,9 @@ def rtc_rtm_token(
     if rtm_user_id is not _RTC_ONLY:
         rtm_user = check_text("user_id", rtm_user_id)
         rtm_token_expire = expire_value(rtm_token_expire)
-    if not fastpath.credentials_well_formed(app_id, app_certificate):
+    if not credentials_well_formed(app_id, app_certificate):
         return ""
-    return fastpath.rtc_rtm_007(
+    return wire.rtc_rtm_007(
         app_id, app_certificate, channel_name, uid, privileges, rtm_user, rtm_token_expire, agent,
         expire_value(rtc_token_expire), *pins(),
     )  # fmt: skip
@@ -95,19 +88,20 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the numeric ``uid`` (0: any user)."""
-        if pins() == _UNPINNED:  # a server's common case: the kernel builds from the remembered shape
-            token = _backend.kernel.rtc_token(
-                _UID_SHAPES, app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire, "007"
-            )
+        if PINS.get() is UNPINNED:  # a server's common case: built from arguments these rules checked before
+            token = wire.rtc_token(
+                wire.OFFICIAL_RULES, app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire,
+                "007",
+            )  # fmt: skip
             if token is not None:
                 return token
         token = RtcTokenBuilder.build_token_with_user_account(
             app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire
         )
         if token:  # every argument but the uid passed the checks, and they pass for any uid
-            fastpath.remember_rtc_shape(
-                _UID_SHAPES, (app_id, app_certificate, channel_name, role, token_expire, privilege_expire, "007"),
-                False, token_expire, privilege_expire, role == Role_Publisher,
+            wire.remember_rtc(
+                wire.OFFICIAL_RULES, app_id, app_certificate, channel_name, role, token_expire, privilege_expire,
+                "007", (False, token_expire, privilege_expire, role == Role_Publisher),
             )  # fmt: skip
         return token
 
@@ -122,9 +116,9 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the user ``account``; ``Role_Publisher`` may also publish."""
-        if not fastpath.credentials_well_formed(app_id, app_certificate):
+        if not credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.rtc_007(
+        return wire.rtc_007(
             app_id, app_certificate, channel_name, uid_str(account), role == Role_Publisher, token_expire,
             privilege_expire, *pins(),
         )  # fmt: skip

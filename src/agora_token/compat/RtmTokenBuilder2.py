@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import fastpath
 from .. import services as _services
-from ..validation import check_text
+from .. import wire
+from ..validation import check_text, credentials_well_formed
 from . import AccessToken2 as _AccessToken2
 from ._common import expire_value, pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
@@ -23,9 +23,9 @@ class RtmTokenBuilder:
         """A token to log in to RTM as ``user_id`` for ``expire`` seconds."""
         user_id = check_text("user_id", user_id)
         expire = expire_value(expire)
-        if not fastpath.credentials_well_formed(app_id, app_certificate):
+        if not credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.grant_007(app_id, app_certificate, fastpath.RTM_LOGIN, (user_id,), expire, expire, *pins())
+        return wire.grant_007(app_id, app_certificate, wire.RTM_LOGIN, (user_id,), expire, expire, *pins())
 
     @staticmethod
     def build_token_with_permissions(
@@ -37,11 +37,11 @@ class RtmTokenBuilder:
     ) -> str:
         """An RTM2 token for ``user_id`` limited to ``permissions`` (a ``ServiceRtm2.Permissions``)."""
         user_id = _services.rtm2_user_id(user_id)
-        wire = _NO_PERMISSIONS if permissions is None else _services.check_permissions(permissions).to_wire()
+        scope = _NO_PERMISSIONS if permissions is None else _services.check_permissions(permissions).to_wire()
         expire = expire_value(expire)
-        if not fastpath.credentials_well_formed(app_id, app_certificate):
+        if not credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.grant_007(app_id, app_certificate, fastpath.RTM2_LOGIN, (user_id, *wire), expire, expire,
+        return wire.grant_007(app_id, app_certificate, wire.RTM2_LOGIN, (user_id, *scope), expire, expire,
                                   *pins())  # fmt: skip
 
 

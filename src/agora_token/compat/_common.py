@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from typing import Any, Iterator, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any, Optional
 
 from .. import _backend
 from ..validation import check_u32, is_hex32, uid_string
 
+#: ``PINS``' value outside any ``pinned()`` block: this very object, so ``PINS.get() is UNPINNED``
+#: is the cheapest test for a token server's common case.
+UNPINNED: tuple[Optional[int], Optional[int]] = (None, None)
 #: (issue_ts, salt) pinned by ``pinned()`` in this thread or task; None for a value left free.
-_PINS: contextvars.ContextVar[Tuple[Optional[int], Optional[int]]] = contextvars.ContextVar(
-    "agora_token_compat_pins", default=(None, None)
+PINS: contextvars.ContextVar[tuple[Optional[int], Optional[int]]] = contextvars.ContextVar(
+    "agora_token_compat_pins", default=UNPINNED
 )
 
 
@@ -58,25 +62,34 @@ def pinned(issue_ts: Optional[int] = None, salt: Optional[int] = None) -> Iterat
         None if issue_ts is None else check_u32("issue_ts", issue_ts),
         None if salt is None else check_u32("salt", salt),
     )
-    token = _PINS.set(pins)
+    token = PINS.set(pins)
     try:
         yield
     finally:
-        _PINS.reset(token)
+        PINS.reset(token)
 
 
-def pins() -> Tuple[Optional[int], Optional[int]]:
+def pins() -> tuple[Optional[int], Optional[int]]:
     """The pinned ``(issue_ts, salt)``; None for each value not pinned (the kernel then chooses)."""
-    return _PINS.get()
+    return PINS.get()
+
+
+def times() -> tuple[int, Optional[int]]:
+    """The pinned issue time, else now, and the pinned salt, else None (the kernel then draws one).
+
+    Now is read through ``time.time`` at each call, so a frozen clock (``unittest.mock``,
+    freezegun, time-machine) holds for compat tokens too.
+    """
+    issue_ts, salt = PINS.get()
+    return (int(time.time()) if issue_ts is None else issue_ts), salt
 
 
 def now() -> int:
     """The pinned issue time, else the current Unix time in whole seconds (read through ``time.time``)."""
-    issue_ts = _PINS.get()[0]
-    return int(time.time()) if issue_ts is None else issue_ts
+    return times()[0]
 
 
 def random_salt() -> int:
     """The pinned salt, else a fresh one from the kernel in use (looked up at call time)."""
-    salt = _PINS.get()[1]
+    salt = PINS.get()[1]
     return int(_backend.kernel.random_salt()) if salt is None else salt

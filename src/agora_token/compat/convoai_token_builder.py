@@ -1,6 +1,6 @@
 """Drop-in for the official ``convoai_token_builder`` module: 007 tokens for a Conversational AI agent.
 
-A token carries RTC, RTM and an empty ConvoAI service (SPEC §9).
+A token carries RTC, RTM and an empty ConvoAI service (docs/format.md, "Services").
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import builders as _builders
-from .. import fastpath
+from .. import wire
+from ..validation import MAX_LIFETIME, credentials_well_formed
 from . import AccessToken2 as _AccessToken2
 from ._common import pins
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
@@ -15,9 +15,9 @@ class FpaTokenBuilder:
     @staticmethod
     def build_token(app_id: str, app_certificate: str) -> str:
         """A token to log in to FPA, valid for 24 hours (the Pythonic ``build_fpa_token``'s)."""
-        if not fastpath.credentials_well_formed(app_id, app_certificate):
+        if not credentials_well_formed(app_id, app_certificate):
             return ""
-        return fastpath.grant_007(app_id, app_certificate, fastpath.FPA_LOGIN, (), 0, _builders.FPA_EXPIRE, *pins())
+        return wire.grant_007(app_id, app_certificate, wire.FPA_LOGIN, (), 0, MAX_LIFETIME, *pins())
 
 
 __all__ = [*_AccessToken2.__all__, "FpaTokenBuilder"]

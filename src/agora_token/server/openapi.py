@@ -11,11 +11,11 @@ from .routes import ROLES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
-# Agora's documented channel alphabet (SPEC §10); the server answers 400 for anything else.
+# Agora's documented channel alphabet (docs/format.md, "Limits Agora documents"); the server answers 400 for anything else.
 _CHANNEL_PATTERN = r"^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]+$"
 _TOKEN = {"type": "string", "pattern": "^007[A-Za-z0-9+/=]+$", "description": "An AccessToken2 (007) token."}
 
-# Path parameters as agora-token-service names them; limits as Agora documents them (SPEC §10).
+# Path parameters as agora-token-service names them; limits as Agora documents them (docs/format.md).
 _PARAMS: Dict[str, Dict[str, Any]] = {
     "channel": {
         "name": "channel", "in": "path", "required": True, "description": "Channel name (at most 64 bytes).",

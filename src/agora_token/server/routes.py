@@ -24,11 +24,10 @@ from .._version import __version__
 from ..builders import RtcRole, build_chat_app_token, build_chat_user_token, build_rtc_token, build_rtm_token
 from ..services import RtcPrivilege, RtmPrivilege, ServiceRtc, ServiceRtm
 from ..token007 import AccessToken2
-from ..validation import MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
+from ..validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
 from .config import Settings
 from .metrics import CONTENT_TYPE, Metrics
 
-DEFAULT_EXPIRE = 3600
 #: A getToken body is a few short fields: anything near this size is not a token request.
 MAX_BODY_BYTES = 16 * 1024
 TOKEN_TYPES = ("rtc", "rtm", "chat")

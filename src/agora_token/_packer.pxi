@@ -1,0 +1,160 @@
+# The packed content of a token: a byte buffer on the stack that moves to the heap when it grows,
+# and the wire's primitives written into it (docs/format.md, "Primitives"): u16 and u32 little-endian,
+# length-prefixed strings, privilege maps, service fields; and a finished token's base64 text.
+
+cdef struct Packer:
+    unsigned char* data
+    size_t len
+    size_t cap
+    bint heap
+
+
+cdef int _reserve(Packer* p, size_t extra) except -1:
+    cdef size_t need = p.len + extra
+    cdef size_t cap = p.cap
+    cdef unsigned char* grown
+    if need <= cap:
+        return 0
+    if need < p.len:
+        raise MemoryError()
+    while cap < need:
+        if cap > (<size_t>-1) // 2:
+            cap = need
+            break
+        cap *= 2
+    if p.heap:
+        grown = <unsigned char*>realloc(p.data, cap)
+    else:
+        grown = <unsigned char*>malloc(cap)
+        if grown != NULL:
+            memcpy(grown, p.data, p.len)
+    if grown == NULL:
+        raise MemoryError()
+    p.data = grown
+    p.cap = cap
+    p.heap = True
+    return 0
+
+
+cdef inline void _put16(Packer* p, unsigned int v) noexcept nogil:
+    p.data[p.len] = <unsigned char>v
+    p.data[p.len + 1] = <unsigned char>(v >> 8)
+    p.len += 2
+
+
+cdef inline void _put32(Packer* p, uint32_t v) noexcept nogil:
+    p.data[p.len] = <unsigned char>v
+    p.data[p.len + 1] = <unsigned char>(v >> 8)
+    p.data[p.len + 2] = <unsigned char>(v >> 16)
+    p.data[p.len + 3] = <unsigned char>(v >> 24)
+    p.len += 4
+
+
+cdef int _pack_bytes(Packer* p, const char* data, Py_ssize_t size, str what) except -1:
+    """string/bytes: u16 length, then the bytes."""
+    if size > 0xFFFF:
+        raise _length_error(what)
+    _reserve(p, 2 + <size_t>size)
+    _put16(p, <unsigned int>size)
+    if size:
+        memcpy(p.data + p.len, data, <size_t>size)
+        p.len += <size_t>size
+    return 0
+
+
+cdef int _pack_text(Packer* p, object text, str what) except -1:
+    cdef Py_ssize_t size
+    cdef const char* data = _utf8(text, &size, what)
+    return _pack_bytes(p, data, size, what)
+
+
+cdef inline bint _pack_plain_privilege(Packer* p, object key, object value) noexcept:
+    """Pack (key, value) if both are exact ints in range (the usual case); else leave it to the
+    general path, which converts and raises. The caller has reserved the room."""
+    cdef long long k, v
+    cdef int overflow = 0
+    if not (PyLong_CheckExact(key) and PyLong_CheckExact(value)):
+        return False
+    # long long, not long: a u32 value must fit, and C long is 32 bits on Windows. The AndOverflow
+    # form reads an int of two or more digits (any absolute time) directly; on an exact int it
+    # never fails, and a value too large for long long only sets ``overflow``.
+    k = _long_long(key, &overflow)
+    v = _long_long(value, &overflow)
+    if overflow or k < 0 or k > 0xFFFF or v < 0 or v > 0xFFFFFFFF:
+        return False
+    _put16(p, <unsigned int>k)
+    _put32(p, <uint32_t>v)
+    return True
+
+
+cdef int _pack_privileges(Packer* p, object privileges) except -1:
+    """map<u16,u32>: u16 count, then (u16 id, u32 value) pairs in the given order."""
+    cdef Py_ssize_t count = len(privileges)
+    cdef tuple items
+    cdef int key
+    cdef uint32_t value
+    if count > 0xFFFF:
+        raise _count_error("privilege count")
+    _reserve(p, 2)
+    _put16(p, <unsigned int>count)
+    if count == 0:
+        return 0
+    items = privileges if PyTuple_CheckExact(privileges) else tuple(privileges)
+    _reserve(p, 6 * <size_t>count)
+    for item in items:
+        if PyTuple_CheckExact(item) and len(<tuple>item) == 2:
+            if _pack_plain_privilege(p, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1)):
+                continue
+            key = _u16((<tuple>item)[0], "privilege id")
+            value = _u32((<tuple>item)[1], "privilege value")
+        else:
+            k, v = item
+            key = _u16(k, "privilege id")
+            value = _u32(v, "privilege value")
+        _put16(p, <unsigned int>key)  # the room was reserved for every pair above
+        _put32(p, value)
+    return 0
+
+
+cdef int _pack_word(Packer* p, object value) except -1:
+    """A 16-bit field: -32768..65535, packed as value & 0xFFFF."""
+    cdef int overflow = 0
+    cdef long long v
+    if not PyLong_Check(value):
+        value = _integer(value, "service field")
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or v < -0x8000 or v > 0xFFFF:
+        raise ValueError(_msg.WORD_RANGE)
+    _reserve(p, 2)
+    _put16(p, <unsigned int>(v & 0xFFFF))
+    return 0
+
+
+cdef int _pack_fields(Packer* p, object fields) except -1:
+    cdef tuple items = fields if PyTuple_CheckExact(fields) else tuple(fields)
+    for field in items:
+        if PyUnicode_Check(field):
+            _pack_text(p, field, "service field")
+        else:
+            _pack_word(p, field)
+    return 0
+
+
+cdef object _ascii_token(const char* p1, Py_ssize_t n1, const char* p2, Py_ssize_t n2,
+                         const unsigned char* data, size_t size):
+    """p1 + p2 + base64(data) as a new ASCII str, encoded in place (without the GIL when long)."""
+    cdef size_t b64 = FP_B64LEN(size)
+    cdef object text = PyUnicode_New(n1 + n2 + <Py_ssize_t>b64, 127)
+    cdef unsigned char* out = <unsigned char*>PyUnicode_DATA(text)
+    cdef PyThreadState* gil
+    if n1:
+        memcpy(out, p1, <size_t>n1)
+    if n2:
+        memcpy(out + n1, p2, <size_t>n2)
+    out += n1 + n2
+    gil = _release_gil_from(b64, NOGIL_BASE64)
+    fp_b64encode(data, size, out)
+    _retake_gil(gil)
+    return text
+
+
