@@ -24,7 +24,7 @@ from agora_token.services import ChatPrivilege, RtcPrivilege, RtmPrivilege
 
 U32 = 0xFFFFFFFF
 U64 = 0xFFFFFFFFFFFFFFFF
-#: Agora's limits (SPEC §10), which the peer does not check.
+#: Agora's limits (docs/format.md, "Limits Agora documents"), which the peer does not check.
 MAX_CHANNEL_BYTES = 64
 MAX_ACCOUNT_BYTES = 255
 MAX_LIFETIME = 86400
