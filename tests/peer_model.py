@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from agora_token.services import ChatPrivilege, RtcPrivilege, RtmPrivilege
@@ -51,8 +51,8 @@ class Service:
     """One service of a token: ("rtc", channel, uid) / ("rtm", user) / ("chat", user), and its privileges."""
 
     kind: str
-    fields: Tuple[str, ...]
-    privileges: Tuple[int, ...]
+    fields: tuple[str, ...]
+    privileges: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Token:
     """A token as a parser sees it; every privilege lasts the token's lifetime (both servers do so)."""
 
     expire: int
-    services: Tuple[Service, ...]
+    services: tuple[Service, ...]
 
 
 @dataclass
@@ -68,10 +68,10 @@ class Answer:
     """A status, the answer's JSON keys (None: plain text), its tokens by key, and the table rows involved."""
 
     status: int
-    keys: Optional[Tuple[str, ...]] = None
-    tokens: Dict[str, Token] = field(default_factory=dict)
+    keys: Optional[tuple[str, ...]] = None
+    tokens: dict[str, Token] = field(default_factory=dict)
     #: Why ``agora-token serve`` answers otherwise: rows of the differences table, each with its effect.
-    flaws: List[Tuple[str, str]] = field(default_factory=list)
+    flaws: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _parse_uint(text: str) -> Optional[int]:
@@ -91,7 +91,7 @@ def _rtc(channel: str, user: str, publisher: bool) -> Service:
     return Service("rtc", (channel, user), tuple(int(p) for p in privileges))
 
 
-def _rtm(user: str, channel: str) -> Tuple[Service, ...]:
+def _rtm(user: str, channel: str) -> tuple[Service, ...]:
     """go-tokenbuilder's RTM token: with a channel, also RTC join and data-stream publishing there."""
     login = Service("rtm", (user,), (int(RtmPrivilege.LOGIN),))
     if not channel:
@@ -104,7 +104,7 @@ class _Flaws:
     """Collects which rows of the differences table a request touches."""
 
     def __init__(self) -> None:
-        self.found: List[Tuple[str, str]] = []
+        self.found: list[tuple[str, str]] = []
 
     def add(self, row: str, effect: str = "refused") -> None:
         if (row, effect) not in self.found:
@@ -156,12 +156,12 @@ _GET_ROUTES = [
 ]
 
 
-def _route(path: str) -> Optional[Tuple[str, Dict[str, str]]]:
+def _route(path: str) -> Optional[tuple[str, dict[str, str]]]:
     segments = path.split("/")[1:]
     for name, pattern in _GET_ROUTES:
         if len(pattern) != len(segments):
             continue
-        params: Dict[str, str] = {}
+        params: dict[str, str] = {}
         for want, got in zip(pattern, segments):
             if want.startswith(":"):
                 params[want[1:]] = got
@@ -174,7 +174,7 @@ def _route(path: str) -> Optional[Tuple[str, Dict[str, str]]]:
     return None
 
 
-def _expiry(query: Dict[str, List[str]]) -> Optional[int]:
+def _expiry(query: dict[str, list[str]]) -> Optional[int]:
     """``c.DefaultQuery("expiry", "3600")`` through ParseUint: None when it does not parse."""
     return _parse_uint(query["expiry"][0] if "expiry" in query else "3600")
 
@@ -253,7 +253,7 @@ class _Number(str):
     """A JSON number's text, as written (Go decodes it into the field's type, or fails)."""
 
 
-def _decode(body: str, flaws: _Flaws) -> Optional[Dict[str, Any]]:
+def _decode(body: str, flaws: _Flaws) -> Optional[dict[str, Any]]:
     """The request struct as Go decodes it; None where Go's decoder fails (the peer then answers 400)."""
     try:
         data = json.loads(body, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
@@ -263,7 +263,7 @@ def _decode(body: str, flaws: _Flaws) -> Optional[Dict[str, Any]]:
         return {}
     if not isinstance(data, dict):
         return None
-    fields: Dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     for key, value in data.items():
         name = _FIELDS.get(key.lower())  # Go matches a struct field's name case-insensitively
         if name is None:
@@ -314,7 +314,7 @@ def _post(body: str) -> Answer:
             if number > U32:
                 flaws.add(UID_ROW)
             user = _uid_string(number & U32)
-        services: Tuple[Service, ...] = (_rtc(channel, user, publisher),)
+        services: tuple[Service, ...] = (_rtc(channel, user, publisher),)
     elif kind == "rtm":
         flaws.rtm_user(uid)
         if channel:

@@ -21,7 +21,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Optional
 
 #: The longest any one wait may take: a process to end, a server to start. Generous, for free-threaded
 #: builds on a loaded machine; a test that needs longer says so.
@@ -43,15 +44,15 @@ SERVER_VARS = (
 )  # fmt: skip
 
 
-def server_env(**extra: str) -> Dict[str, str]:
+def server_env(**extra: str) -> dict[str, str]:
     """This process's environment without any server setting, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in SERVER_VARS}
     env.update(extra)
     return env
 
 
-def start(argv: Sequence[str], env: Optional[Dict[str, str]] = None, *, stdin: Optional[int] = None,
-          cwd: Optional[str] = None) -> "subprocess.Popen[str]":  # fmt: skip
+def start(argv: Sequence[str], env: Optional[dict[str, str]] = None, *, stdin: Optional[int] = None,
+          cwd: Optional[str] = None) -> subprocess.Popen[str]:  # fmt: skip
     """``argv`` leading a process group of its own, stdout and stderr piped as text."""
     return subprocess.Popen(
         list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL if stdin is None else stdin,
@@ -59,7 +60,7 @@ def start(argv: Sequence[str], env: Optional[Dict[str, str]] = None, *, stdin: O
     )  # fmt: skip
 
 
-def kill_group(proc: "subprocess.Popen[str]") -> None:
+def kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL to every process of ``proc``'s group (on Windows, ``proc`` alone), then reap ``proc``."""
     if POSIX:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -71,14 +72,14 @@ def kill_group(proc: "subprocess.Popen[str]") -> None:
         proc.wait(timeout=WAIT)
 
 
-def _close_pipes(proc: "subprocess.Popen[str]") -> None:
+def _close_pipes(proc: subprocess.Popen[str]) -> None:
     for pipe in (proc.stdin, proc.stdout, proc.stderr):
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()
 
 
-def finish(proc: "subprocess.Popen[str]", timeout: float = WAIT, stdin: Optional[str] = None) -> Tuple[str, str]:
+def finish(proc: subprocess.Popen[str], timeout: float = WAIT, stdin: Optional[str] = None) -> tuple[str, str]:
     """``proc``'s stdout and stderr once it has ended; past ``timeout`` its group is killed and the test fails."""
     try:
         return proc.communicate(stdin, timeout=timeout)
@@ -93,14 +94,14 @@ def finish(proc: "subprocess.Popen[str]", timeout: float = WAIT, stdin: Optional
         raise AssertionError(message) from None
 
 
-def stop(proc: "subprocess.Popen[str]", sig: int = signal.SIGTERM, timeout: float = WAIT) -> Tuple[str, str]:
+def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = WAIT) -> tuple[str, str]:
     """``sig`` to ``proc`` alone (as a supervisor sends it), then its output once it has ended (``finish``)."""
     proc.send_signal(sig)
     return finish(proc, timeout)
 
 
-def run(argv: Sequence[str], env: Optional[Dict[str, str]] = None, *, timeout: float = WAIT,
-        input: Optional[str] = None, cwd: Optional[str] = None) -> "subprocess.CompletedProcess[str]":  # fmt: skip
+def run(argv: Sequence[str], env: Optional[dict[str, str]] = None, *, timeout: float = WAIT,
+        input: Optional[str] = None, cwd: Optional[str] = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """``subprocess.run(argv, capture_output=True, text=True)``, in a group that is killed whole at the end."""
     proc = start(argv, env, stdin=None if input is None else subprocess.PIPE, cwd=cwd)
     try:
@@ -111,7 +112,7 @@ def run(argv: Sequence[str], env: Optional[Dict[str, str]] = None, *, timeout: f
 
 
 @contextlib.contextmanager
-def running(argv: Sequence[str], env: Optional[Dict[str, str]] = None) -> Iterator["subprocess.Popen[str]"]:
+def running(argv: Sequence[str], env: Optional[dict[str, str]] = None) -> Iterator[subprocess.Popen[str]]:
     """``argv`` for the length of the block; its whole group is killed on the way out, even after it ended."""
     proc = start(argv, env)
     try:
@@ -128,8 +129,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_answering(url: str, proc: "subprocess.Popen[str]", path: str = "/healthz",
-                         headers: Optional[Dict[str, str]] = None, timeout: float = WAIT) -> None:  # fmt: skip
+def wait_until_answering(url: str, proc: subprocess.Popen[str], path: str = "/healthz",
+                         headers: Optional[dict[str, str]] = None, timeout: float = WAIT) -> None:  # fmt: skip
     """Poll ``url + path`` until it answers 200; fail at once if ``proc`` ends, and after ``timeout``."""
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url + path, headers=headers or {})
@@ -148,9 +149,9 @@ def wait_until_answering(url: str, proc: "subprocess.Popen[str]", path: str = "/
 
 
 @contextlib.contextmanager
-def serving(args: Sequence[str] = (), env: Optional[Dict[str, str]] = None, *, argv: Optional[List[str]] = None,
-            port: Optional[int] = None, healthz_headers: Optional[Dict[str, str]] = None,
-            ) -> Iterator[Tuple["subprocess.Popen[str]", str]]:  # fmt: skip
+def serving(args: Sequence[str] = (), env: Optional[dict[str, str]] = None, *, argv: Optional[list[str]] = None,
+            port: Optional[int] = None, healthz_headers: Optional[dict[str, str]] = None,
+            ) -> Iterator[tuple[subprocess.Popen[str], str]]:  # fmt: skip
     """``agora-token serve ARGS`` (or ``argv``, told to listen on ``port``) until the block ends: (process, URL).
 
     ``serve`` gets ``--port``; an ``argv`` of another server must name ``port`` itself. The server

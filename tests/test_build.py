@@ -14,8 +14,8 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, Tuple
 
 import pytest
 
@@ -63,7 +63,7 @@ def tree(tmp_path: Path) -> Iterator[Path]:
     yield src
 
 
-def build_wheel(tree: Path, env: Dict[str, str]) -> Tuple[subprocess.CompletedProcess, Path]:
+def build_wheel(tree: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, Path]:
     out = tree / "dist"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_TOKEN_")}
     full_env.update(env, PIP_DISABLE_PIP_VERSION_CHECK="1")
@@ -72,7 +72,7 @@ def build_wheel(tree: Path, env: Dict[str, str]) -> Tuple[subprocess.CompletedPr
     return done, out
 
 
-def wheel_files(out: Path) -> Dict[str, bytes]:
+def wheel_files(out: Path) -> dict[str, bytes]:
     (wheel,) = out.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

@@ -148,7 +148,11 @@ def test_server_token_payloads_match_zlib():
     hexdigits = "0123456789abcdef"
     for i in range(3000):
         channel = "".join(rng.choice(hexdigits) for _ in range(32))
-        uid, user, expire = str(rng.randrange(1, 1 << 32)), f"user-{rng.randrange(10**8)}", rng.choice([600, 3600, 86400])
+        uid, user, expire = (
+            str(rng.randrange(1, 1 << 32)),
+            f"user-{rng.randrange(10**8)}",
+            rng.choice([600, 3600, 86400]),
+        )
         rtc = (1, tuple((k, expire) for k in range(1, 5)), (channel, uid))
         rtm = (2, ((1, expire),), (user,))
         for services in ((rtc,), (rtm,), (rtc, rtm)):

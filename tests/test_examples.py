@@ -19,9 +19,9 @@ import pytest
 
 from agora_token import AccessToken2
 
+from .common import APP_ID, CERT
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
 if not EXAMPLES.is_dir():
     pytest.skip("examples/ is not beside the tests", allow_module_level=True)

@@ -16,7 +16,8 @@ import re
 import socket
 import threading
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any, Optional
 
 import pytest
 
@@ -38,8 +39,8 @@ from agora_token.services import (  # noqa: E402
     ServiceRtm,
 )
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+from .common import APP_ID, CERT  # noqa: E402
+
 API_KEY = "test-key-0123456789abcdef"
 ALLOWED = "https://app.example.com"
 PUBLISH = {RtcPrivilege.PUBLISH_AUDIO_STREAM, RtcPrivilege.PUBLISH_VIDEO_STREAM, RtcPrivilege.PUBLISH_DATA_STREAM}
@@ -57,7 +58,7 @@ def _socket() -> socket.socket:
 
 
 @contextlib.contextmanager
-def running(settings: Settings) -> Iterator[Tuple[str, Any]]:
+def running(settings: Settings) -> Iterator[tuple[str, Any]]:
     """A real uvicorn server for ``create_app(settings)`` on a loopback port, in a thread."""
     app = create_app(settings)
     sock = _socket()  # bound before the server starts: no race for the port
@@ -112,7 +113,7 @@ class Captured(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-        self.lines: List[str] = []
+        self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
@@ -184,7 +185,7 @@ def check_chat(token: str, user: str, expire: int = 3600) -> None:
     assert service.user_id == user and service.privileges == {privilege: expire}
 
 
-def ok(response: Any) -> Dict[str, Any]:
+def ok(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.headers["cache-control"] == "no-store"
@@ -202,7 +203,7 @@ def error(response: Any, status: int = 400) -> str:
     return body["error"]  # type: ignore[no-any-return]
 
 
-def metric_values(text: str) -> Dict[str, float]:
+def metric_values(text: str) -> dict[str, float]:
     """Prometheus text → {'name{labels}': value}."""
     values = {}
     for line in text.splitlines():
@@ -290,7 +291,7 @@ def test_chat(base: str, client: Any) -> None:
         ({"tokenType": "rtm", "uid": "x", "unknown": [1, 2]}, lambda t: check_rtm(t, "x")),
     ],
 )  # fmt: skip
-def test_get_token(base: str, client: Any, request_body: Dict[str, Any], check: Any) -> None:
+def test_get_token(base: str, client: Any, request_body: dict[str, Any], check: Any) -> None:
     body = ok(client.post(base + "/getToken", json=request_body))
     assert list(body) == ["token"]
     check(body["token"])
@@ -343,7 +344,7 @@ def test_bad_get_is_400(base: str, client: Any, path: str, says: str) -> None:
     assert says.lower() in error(client.get(base + path)).lower()
 
 
-BAD_BODIES: List[Tuple[bytes, str]] = [
+BAD_BODIES: list[tuple[bytes, str]] = [
     (b"", "empty"),
     (b"{", "malformed JSON body: not valid JSON"),
     (b'{"tokenType": "rtc",}', "malformed JSON body: not valid JSON"),  # 3.13 words a trailing comma apart
@@ -375,10 +376,14 @@ BAD_BODIES: List[Tuple[bytes, str]] = [
     (b'{"tokenType": "rtc", "channel": "c", "expire": 86401}', "86400"),
     (b'{"tokenType": "rtc", "channel": "c", "expire": 1e30}', "expire"),
     (b'{"tokenType": "rtc", "channel": "c", "expire": NaN}', "expire"),
-    (b'{"tokenType": "rtc", "channel": "c", "expire": ' + b"9" * 5000 + b"}",
-     "malformed JSON body: a number is longer than 64 digits"),
-    (b'{"tokenType": "rtc", "channel": "c", "expire": 1' + b"0" * 64 + b"}",
-     "malformed JSON body: a number is longer than 64 digits"),
+    (
+        b'{"tokenType": "rtc", "channel": "c", "expire": ' + b"9" * 5000 + b"}",
+        "malformed JSON body: a number is longer than 64 digits",
+    ),
+    (
+        b'{"tokenType": "rtc", "channel": "c", "expire": 1' + b"0" * 64 + b"}",
+        "malformed JSON body: a number is longer than 64 digits",
+    ),
     (b'{"tokenType": "rtc", "channel": "' + b"9" * 70 + b'"}', "channel is 70 bytes"),  # digits in a string
     (b'{"tokenType": "rtm"}', "uid is required"),
     (b'{"tokenType": "rtm", "uid": "' + b"u" * 256 + b'"}', "uid is 256 bytes"),
@@ -488,7 +493,7 @@ def test_metrics_count_requests_tokens_and_errors(client: Any) -> None:
     assert values['agora_token_http_requests_total{method="GET",route="unmatched",status="404"}'] == 1
     assert values['agora_token_errors_total{kind="bad_request"}'] == 2
     assert values['agora_token_errors_total{kind="not_found"}'] == 1
-    assert values['agora_token_http_request_duration_seconds_count'] == 6
+    assert values["agora_token_http_request_duration_seconds_count"] == 6
     assert values['agora_token_http_request_duration_seconds_bucket{le="+Inf"}'] == 6
 
 
@@ -581,7 +586,7 @@ def test_settings_from_env() -> None:
         ({"APP_ID": APP_ID, "APP_CERTIFICATE": CERT, "AGORA_TOKEN_ACCESS_LOG": "maybe"}, "AGORA_TOKEN_ACCESS_LOG"),
     ],
 )
-def test_settings_refused(env: Dict[str, str], says: str) -> None:
+def test_settings_refused(env: dict[str, str], says: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(says)) as info:
         Settings.from_env(env)
     assert CERT[:-1] not in str(info.value)
@@ -626,7 +631,7 @@ def test_openapi_conformance(api_schema: Any, path: str, method: str) -> None:
 
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     operation = api_schema[path][method.upper()]
-    statuses: Dict[int, int] = {}
+    statuses: dict[int, int] = {}
 
     @given(case=operation.as_strategy())
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -647,7 +652,7 @@ def test_openapi_conformance(api_schema: Any, path: str, method: str) -> None:
 # Issue 15: the lifetime under either name, one credentials rule with the CLI, --app-id, --help, OpenAPI
 
 
-def _rtm_expire(client: Any, url: str) -> Tuple[int, Any]:
+def _rtm_expire(client: Any, url: str) -> tuple[int, Any]:
     answer = client.get(url)
     return answer.status_code, (AccessToken2.parse(answer.json()["rtmToken"]).expire if answer.status_code == 200
                                 else answer.json()["error"])  # fmt: skip
@@ -658,7 +663,9 @@ def test_get_routes_take_expire_as_well_as_expiry(base, client):
     assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=600") == (200, 600)
     assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=600&expire=600") == (200, 600)
     assert _rtm_expire(client, f"{base}/rtm/alice/?expiry=600&expire=700") == (
-        400, "give the lifetime once: expiry and expire are the same parameter")
+        400,
+        "give the lifetime once: expiry and expire are the same parameter",
+    )
     status, error = _rtm_expire(client, f"{base}/rtm/alice/?expire=90000")
     assert status == 400 and error.startswith("expire is 90000 s")
     answer = client.get(f"{base}/rtc/demo/publisher/uid/7/?expire=120")
@@ -704,9 +711,19 @@ def test_serve_takes_app_id_and_lists_its_variables(capsys, monkeypatch):
 
     assert main(["serve", "--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("--app-id", "APP_ID (or AGORA_APP_ID)", "APP_CERTIFICATE (or AGORA_APP_CERTIFICATE)", "SERVER_PORT",
-                 "CORS_ALLOW_ORIGIN", "AGORA_TOKEN_API_KEY", "AGORA_TOKEN_ACCESS_LOG", "AGORA_TOKEN_LOG_FORMAT",
-                 "AGORA_TOKEN_REQUEST_TIMEOUT", "AGORA_TOKEN_MAX_CONNECTIONS", "AGORA_TOKEN_MAX_HEADER_BYTES"):
+    for name in (
+        "--app-id",
+        "APP_ID (or AGORA_APP_ID)",
+        "APP_CERTIFICATE (or AGORA_APP_CERTIFICATE)",
+        "SERVER_PORT",
+        "CORS_ALLOW_ORIGIN",
+        "AGORA_TOKEN_API_KEY",
+        "AGORA_TOKEN_ACCESS_LOG",
+        "AGORA_TOKEN_LOG_FORMAT",
+        "AGORA_TOKEN_REQUEST_TIMEOUT",
+        "AGORA_TOKEN_MAX_CONNECTIONS",
+        "AGORA_TOKEN_MAX_HEADER_BYTES",
+    ):
         assert name in out, name
     for name in ("APP_ID", "AGORA_APP_ID", "APP_CERTIFICATE", "AGORA_APP_CERTIFICATE"):
         monkeypatch.delenv(name, raising=False)

@@ -8,7 +8,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -22,7 +22,7 @@ DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 needs_deploy = pytest.mark.skipif(not (DEPLOY / "kubernetes").is_dir(), reason="deploy/ is not beside the tests")
 
 
-def manifests() -> List[Dict[str, Any]]:
+def manifests() -> list[dict[str, Any]]:
     yaml = pytest.importorskip("yaml")
     docs = []
     for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
@@ -45,7 +45,7 @@ def test_kubernetes_manifests_are_valid() -> None:
         kubernetes_validate.validate(broken, "1.30", strict=True)
 
 
-def _graceful(argv: List[str]) -> float:
+def _graceful(argv: list[str]) -> float:
     return float(argv[argv.index("--graceful-timeout") + 1])
 
 

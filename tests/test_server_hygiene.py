@@ -12,7 +12,8 @@ import json
 import logging
 import socket
 import time
-from typing import Any, Dict, Iterator, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -34,11 +35,12 @@ def captured(_logs: Captured) -> Captured:  # noqa: F811  (pytest injects the im
     """Every line the server's loggers write during the test (test_server's ``logs`` fixture)."""
     return _logs
 
-def refusals(port: int) -> Dict[str, float]:
+
+def refusals(port: int) -> dict[str, float]:
     """The server's connections_refused counters by reason (process-wide: compare before and after)."""
     values = metric_values(get(port, "/metrics")[2].decode())
     prefix = 'agora_token_connections_refused_total{reason="'
-    return {k[len(prefix):-2]: v for k, v in values.items() if k.startswith(prefix)}
+    return {k[len(prefix) : -2]: v for k, v in values.items() if k.startswith(prefix)}
 
 
 LIMITS = Limits(request_timeout=0.6, max_connections=4, max_header_bytes=4096)
@@ -46,7 +48,7 @@ PARSERS = sorted(PROTOCOLS)
 
 
 @contextlib.contextmanager
-def serving(http: str, limits: Limits = LIMITS) -> Iterator[Tuple[int, Any]]:
+def serving(http: str, limits: Limits = LIMITS) -> Iterator[tuple[int, Any]]:
     """uvicorn with our protocol for ``http`` and ``limits``, in a thread; yields (port, app)."""
     app = create_app(Settings(app_id=APP_ID, app_certificate=CERT))
     sock = socket.socket()
@@ -93,7 +95,7 @@ def read_response(conn: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
-def ask(port: int, request: bytes) -> Tuple[int, bytes, bytes]:
+def ask(port: int, request: bytes) -> tuple[int, bytes, bytes]:
     """One request on a fresh connection that asks to close: (status, head, body)."""
     with contextlib.closing(connect(port)) as conn:
         conn.sendall(request)
@@ -102,7 +104,7 @@ def ask(port: int, request: bytes) -> Tuple[int, bytes, bytes]:
     return int(head[9:12]), head, body
 
 
-def get(port: int, target: str, headers: str = "") -> Tuple[int, bytes, bytes]:
+def get(port: int, target: str, headers: str = "") -> tuple[int, bytes, bytes]:
     return ask(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\r\n".encode())
 
 
@@ -147,7 +149,10 @@ def test_idle_and_slow_clients_are_timed_out_and_big_heads_refused(http: str) ->
         # A request too malformed to parse: a JSON 400 in our words, not uvicorn's plain text.
         status, head, body = ask(port, b"NOT HTTP\r\n\r\n")
         assert status == 400 and json.loads(body) == {
-            "error": "malformed HTTP request", "message": "malformed HTTP request", "status": 400}
+            "error": "malformed HTTP request",
+            "message": "malformed HTTP request",
+            "status": 400,
+        }
         # A mid-body stall: 408 as well, and the app sees a disconnect, not an error.
         stall = connect(port)
         stall.sendall(b"POST /getToken HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
@@ -158,7 +163,11 @@ def test_idle_and_slow_clients_are_timed_out_and_big_heads_refused(http: str) ->
         after = refusals(port)
         values = metric_values(get(port, "/metrics")[2].decode())
     assert {k: after[k] - before[k] for k in after} == {
-        "request_timeout": 3, "header_too_large": 1, "malformed_request": 1, "too_many_connections": 0}
+        "request_timeout": 3,
+        "header_too_large": 1,
+        "malformed_request": 1,
+        "too_many_connections": 0,
+    }
     assert values.get('agora_token_errors_total{kind="internal"}', 0) == 0
 
 

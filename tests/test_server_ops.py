@@ -3,7 +3,8 @@ request counted under its route (CORS preflights and refused keys too), and erro
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Optional
 
 import pytest
 
@@ -24,13 +25,12 @@ from agora_token import AccessToken2  # noqa: E402
 from agora_token.services import ServiceChat, ServiceRtc, ServiceRtm  # noqa: E402
 
 from . import peer_model  # noqa: E402
+from .common import APP_ID, CERT  # noqa: E402
 from .peer_model import Answer, Service, Token  # noqa: E402
 from .processes import server_env, serving  # noqa: E402
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 DATA = json.loads((Path(__file__).parent / "data" / "agora_token_service_cases.json").read_text())
-CASES: List[Dict[str, Any]] = DATA["cases"]
+CASES: list[dict[str, Any]] = DATA["cases"]
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 pytestmark = pytest.mark.thread_unsafe  # one server process shared by the module
@@ -51,8 +51,12 @@ def client() -> Iterator[Any]:
 
 def send(client: Any, base: str, method: str, target: str, body: Optional[str]) -> Any:
     # The target goes out as written: "//" and percent-escapes are part of what is tested.
-    request = client.build_request(method, base + target, content=None if body is None else body.encode(),
-                                   headers={"content-type": "application/json"} if body is not None else {})
+    request = client.build_request(
+        method,
+        base + target,
+        content=None if body is None else body.encode(),
+        headers={"content-type": "application/json"} if body is not None else {},
+    )
     assert request.url.raw_path.decode("ascii") == target, "the HTTP client rewrote the target"
     return client.send(request)
 
@@ -93,7 +97,7 @@ def check_answer(response: Any, want: Answer) -> None:
     assert set(want.keys or ()) <= set(body)
 
 
-def _case_id(case: Dict[str, Any]) -> str:
+def _case_id(case: dict[str, Any]) -> str:
     return f"{case['method']} {case['target']} {case.get('body', '')}"[:100]
 
 
@@ -107,7 +111,7 @@ def test_the_model_answers_the_upstream_cases_as_upstream_asserts() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_upstream_case(url: str, client: Any, case: Dict[str, Any]) -> None:
+def test_upstream_case(url: str, client: Any, case: dict[str, Any]) -> None:
     """Each of agora-token-service's test cases: the status it asserts, its keys, and the peer's token."""
     response = send(client, url, case["method"], case["target"], case.get("body"))
     assert response.status_code == case["status"], response.text
@@ -117,7 +121,7 @@ def test_upstream_case(url: str, client: Any, case: Dict[str, Any]) -> None:
 
 
 LONG = "u" * 256
-BEYOND: List[Tuple[str, str, Optional[str]]] = [
+BEYOND: list[tuple[str, str, Optional[str]]] = [
     ("GET", "/rtc/room/publisher/uid/4294967295/", None),
     ("GET", "/rtc/room/publisher/uid/4294967296/", None),
     ("GET", "/rtc/room/subscriber/uid/18446744073709551616/", None),
@@ -216,4 +220,3 @@ def test_the_differences_table_has_every_row_the_tests_rely_on() -> None:
     rows = [line for line in differences_table().splitlines() if line.startswith("| ")]
     for row in peer_model.ROWS:
         assert any(line.startswith(f"| {row}") for line in rows), row
-

@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Set
+from typing import Any
 
 import pytest
 
@@ -65,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
          "AGORA_TOKEN_MAX_CONNECTIONS must be a whole number of at least 1, got 'lots'"),
     ],
 )  # fmt: skip
-def test_serve_refuses_to_start_with_one_line(env: Dict[str, str], args: List[str], says: str) -> None:
+def test_serve_refuses_to_start_with_one_line(env: dict[str, str], args: list[str], says: str) -> None:
     # PORT, not --port: --port would override the SERVER_PORT under test.
     done = run([sys.executable, "-c", SERVE, *args], server_env(PORT=str(free_port()), **env))
     assert done.returncode == 2
@@ -152,7 +152,7 @@ def test_sigterm_refuses_new_connections_at_once_and_finishes_requests_in_flight
     assert refused_after < 5, refused_after
 
 
-def _group_members(pgid: int) -> Set[int]:
+def _group_members(pgid: int) -> set[int]:
     """The live (not zombie) processes of process group ``pgid``, from /proc."""
     members = set()
     for entry in os.listdir("/proc"):
@@ -211,7 +211,7 @@ def test_serve_reads_the_host_and_workers_variables_that_gunicorn_and_the_image_
     assert len(set(re.findall(r"Waiting for child process \[(\d+)\]", stderr))) == 2, stderr
 
 
-def _environment_names(text: str) -> Set[str]:
+def _environment_names(text: str) -> set[str]:
     return set(re.findall(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", text))
 
 

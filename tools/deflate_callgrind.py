@@ -7,8 +7,9 @@ For each workload of benchmarks/impls.py the drop-in ("agora-token C, compat") b
 under ``valgrind --tool=callgrind`` twice, with SMALL and LARGE fresh-uid tokens after the same
 warm-up; the difference of the two totals over LARGE - SMALL is the cost of one token, start-up
 and warm-up cancelled out. fp_deflate's part is the difference of fpd_compress's inclusive counts
-over the same LARGE - SMALL tokens (one call each). Instruction counts do not depend on the machine's load, which wall-clock times on a
-shared machine do; they do not see cache misses or mispredicted branches.
+over the same LARGE - SMALL tokens (one call each). Instruction counts do not depend on the
+machine's load, which wall-clock times on a shared machine do; they do not see cache misses or
+mispredicted branches.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def callgrind(workload: str, count: int, out: str) -> int:
     """Runs one batch under callgrind; returns the total instruction count."""
     code = CHILD.format(bench=os.path.join(ROOT, "benchmarks"))
     proc = subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", code, workload, str(count)],
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", code, workload,
+         str(count)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
@@ -61,8 +63,10 @@ def main() -> None:
             large = callgrind(workload, LARGE, large_out)
             per_token = (large - small) / (LARGE - SMALL)
             deflate = (deflate_total(large_out) - deflate_total(small_out)) / (LARGE - SMALL)
-            print(f"{workload:12} {per_token:9,.0f} instructions per token (drop-in call), "
-                  f"fp_deflate {deflate:8,.0f} per call ({deflate / per_token:.0%})")
+            print(
+                f"{workload:12} {per_token:9,.0f} instructions per token (drop-in call), "
+                f"fp_deflate {deflate:8,.0f} per call ({deflate / per_token:.0%})"
+            )
 
 
 if __name__ == "__main__":

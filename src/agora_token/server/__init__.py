@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 
-def create_app(settings: Optional[Settings] = None) -> "Starlette":
+def create_app(settings: Optional[Settings] = None) -> Starlette:
     """The token server as a Starlette app; ``settings`` default to the environment (``ConfigError``)."""
     from .application import create_app as _create_app  # Starlette is imported only when an app is wanted
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple
+from collections.abc import AsyncIterator
+from typing import Any, Callable, Optional
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -16,8 +17,7 @@ from starlette.routing import Match, Route
 
 from .. import _backend
 from . import routes
-from .config import Settings
-from .config import log_format
+from .config import Settings, log_format
 from .errors import error_body
 from .logs import ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
 from .metrics import Metrics
@@ -25,6 +25,7 @@ from .middleware import Gate, KeepEncodedSlashes, Observe, Scope
 from .openapi import build_openapi
 
 log = logging.getLogger(ERROR_LOGGER)
+
 
 class SegmentConvertor(Convertor):  # type: ignore[type-arg]
     """A path segment that may be empty: agora-token-service (gin) matches ``/rtc/c/publisher/uid//`` too."""
@@ -66,7 +67,7 @@ def _label(template: str) -> str:
     return template.replace(":segment}", "}")
 
 
-def _routes() -> List[Tuple[Route, str]]:
+def _routes() -> list[tuple[Route, str]]:
     """Every route with the template it is counted under, in the order the router tries them."""
     table, rare = [], []
     for template, endpoint, methods in ROUTES:
@@ -84,13 +85,13 @@ def _routes() -> List[Tuple[Route, str]]:
     return table + rare
 
 
-def route_labels(table: List[Tuple[Route, str]]) -> Callable[[Scope], str]:
+def route_labels(table: list[tuple[Route, str]]) -> Callable[[Scope], str]:
     """The template a request is counted under: its route's, or "unmatched".
 
     A request the middleware answered itself (a CORS preflight, a wrong API key or origin) never
     reached the router: its route is found by matching its path, method aside.
     """
-    by_endpoint = {route.endpoint: label for route, label in table}
+    by_endpoint: dict[Any, str] = {route.endpoint: label for route, label in table}
 
     def label_of(scope: Scope) -> str:
         label = by_endpoint.get(scope.get("endpoint"))
@@ -104,7 +105,7 @@ def route_labels(table: List[Tuple[Route, str]]) -> Callable[[Scope], str]:
     return label_of
 
 
-def _error_handlers(guard: RedactSecrets) -> Dict[Any, Any]:
+def _error_handlers(guard: RedactSecrets) -> dict[Any, Any]:
     async def bad_request(request: Request, exc: Exception) -> Response:
         # The validation messages never hold the certificate; redacting still guards an echoed input.
         return JSONResponse(error_body(400, guard.redact(str(exc))), status_code=400)
@@ -145,8 +146,14 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     app = Starlette(
         routes=[route for route, _ in table],
         middleware=[
-            Middleware(Observe, metrics=metrics, routes=route_labels(table), log_access=settings.access_log,
-                       guard=guard, json_fields=fmt == "json"),
+            Middleware(
+                Observe,
+                metrics=metrics,
+                routes=route_labels(table),
+                log_access=settings.access_log,
+                guard=guard,
+                json_fields=fmt == "json",
+            ),
             Middleware(KeepEncodedSlashes),
             Middleware(Gate, settings=settings),
         ],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Optional, Tuple
+from typing import Callable, Optional
 
 from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
 from ..validation import check_app_id, check_certificate
@@ -31,12 +32,12 @@ class ConfigError(ValueError):
     """The environment cannot configure the server; the message is one line and never holds a secret."""
 
 
-def _first(environ: Mapping[str, str], *names: str) -> Tuple[str, str]:
+def _first(environ: Mapping[str, str], *names: str) -> tuple[str, str]:
     """The first of ``names`` set to a non-blank value, as (name, value); ("", "") if none is."""
     return first_set(environ, names)
 
 
-def _credential(environ: Mapping[str, str], names: Tuple[str, str], check: Callable[[object], str]) -> str:
+def _credential(environ: Mapping[str, str], names: tuple[str, str], check: Callable[[object], str]) -> str:
     name, value = _first(environ, *names)
     if not name:
         raise ConfigError(f"{spelled(names)} is not set")
@@ -58,7 +59,7 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off")
 
 
-def parse_origins(value: str) -> Tuple[str, ...]:
+def parse_origins(value: str) -> tuple[str, ...]:
     """``CORS_ALLOW_ORIGIN``: "*" (any origin) or a comma-separated list of origins."""
     origins = tuple(dict.fromkeys(o.strip().rstrip("/") for o in value.split(",") if o.strip()))
     if not origins:
@@ -123,7 +124,7 @@ class Settings:
     app_id: str
     # repr=False: a Settings object printed in a log or a traceback must not show secrets.
     app_certificate: str = field(repr=False)
-    cors_allow_origins: Tuple[str, ...] = ("*",)
+    cors_allow_origins: tuple[str, ...] = ("*",)
     api_key: Optional[str] = field(default=None, repr=False)
     access_log: bool = True
     #: /metrics answers without the API key (the other routes still need it).
@@ -150,7 +151,7 @@ class Settings:
         *,
         api_key_env: Optional[str] = None,
         app_id: Optional[str] = None,
-    ) -> "Settings":
+    ) -> Settings:
         """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key, switches; ``ConfigError``.
 
         The credentials follow the CLI's rule (``agora_token.credentials``); ``app_id`` (``serve
@@ -198,7 +199,7 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
     try:
         value = int(text) if integer else float(text)
     except ValueError:
-        value = None  # type: ignore[assignment]
+        value = None
     if value is None or value != value or value < minimum or value == float("inf"):
         kind = "a whole number" if integer else "a number of seconds"
         raise ConfigError(f"{name} must be {kind} of at least {minimum:g}, got {text[:40]!r}")
@@ -217,7 +218,7 @@ class Limits:
     max_header_bytes: int = 16 * 1024
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Limits":
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> Limits:
         """Read the ``AGORA_TOKEN_*`` limit variables (``ConfigError`` on a bad value)."""
         environ = os.environ if environ is None else environ
         return cls(
@@ -226,7 +227,7 @@ class Limits:
             max_header_bytes=int(_number(environ, MAX_HEADER_BYTES_VAR, cls.max_header_bytes, 1024, True)),
         )
 
-    def to_env(self) -> Dict[str, str]:
+    def to_env(self) -> dict[str, str]:
         """The variables that give worker processes these limits."""
         return {
             REQUEST_TIMEOUT_VAR: repr(self.request_timeout),

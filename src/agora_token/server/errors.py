@@ -10,10 +10,10 @@ Standard library only: the protocol and the unconfigured app use it without Star
 from __future__ import annotations
 
 import json
-from typing import Dict, Union
+from typing import Union
 
 
-def error_body(status: int, text: str) -> Dict[str, Union[str, int]]:
+def error_body(status: int, text: str) -> dict[str, Union[str, int]]:
     """The JSON object of an error answer."""
     return {"error": text, "message": text, "status": status}
 

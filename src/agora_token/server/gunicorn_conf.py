@@ -48,7 +48,7 @@ def child_exit(server: Any, worker: Any) -> None:
     """A worker is gone: prometheus_client drops its live gauges (its counters still count)."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # unannotated upstream
 
 
 def on_exit(server: Any) -> None:

@@ -19,12 +19,12 @@ from .protocol import protocol_class
 from .supervisor import PARENT_CHECK_SECONDS
 
 try:
-    from uvicorn_worker import UvicornWorker as _Base
+    from uvicorn_worker import UvicornWorker as _Base  # type: ignore[import-untyped]  # no py.typed
 except ImportError:  # uvicorn before the worker moved to its own package
-    from uvicorn.workers import UvicornWorker as _Base  # type: ignore[no-redef]
+    from uvicorn.workers import UvicornWorker as _Base
 
 
-class UvicornWorker(_Base):  # type: ignore[misc,valid-type]
+class UvicornWorker(_Base):  # type: ignore[misc]
     """uvicorn's gunicorn worker with the connection hygiene of ``agora-token serve``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

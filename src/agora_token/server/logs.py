@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from typing import Any, Dict, Iterable, Optional, Pattern, Set
+from collections.abc import Iterable
+from re import Pattern
+from typing import Any, Optional
 
 ACCESS_LOGGER = "agora_token.server.access"
 ERROR_LOGGER = "agora_token.server"
@@ -16,7 +18,7 @@ REDACTED = "[REDACTED]"
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _escape_char(match: "re.Match[str]") -> str:
+def _escape_char(match: re.Match[str]) -> str:
     code = ord(match.group())
     return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
@@ -78,7 +80,7 @@ class RedactSecrets(logging.Filter):
         # One filter sits on a logger and on its handlers: do the work once per record.
         if self.pattern is None or getattr(record, "_agora_redacted", False):
             return True
-        record._agora_redacted = True  # type: ignore[attr-defined]
+        record._agora_redacted = True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it as usual
@@ -108,7 +110,7 @@ class RedactSecrets(logging.Filter):
 
 
 #: Every secret any app in this process has guarded: two apps with two certificates must both stay hidden.
-_guarded: Set[str] = set()
+_guarded: set[str] = set()
 
 
 def guard_loggers(secrets: Iterable[str]) -> RedactSecrets:
@@ -131,13 +133,11 @@ _PRIVATE_ATTRS = ("_agora_redacted",)
 
 def json_formatter() -> logging.Formatter:
     """One JSON object per line (python-json-logger): time, level, logger, message and any extra fields."""
-    try:
-        from pythonjsonlogger.json import JsonFormatter
-        from pythonjsonlogger.core import RESERVED_ATTRS
-    except ImportError:  # python-json-logger < 3.1
-        from pythonjsonlogger.jsonlogger import RESERVED_ATTRS, JsonFormatter  # type: ignore[no-redef]
+    # python-json-logger 3.1 (the oldest the server extra allows) has these modules.
+    from pythonjsonlogger.core import RESERVED_ATTRS
+    from pythonjsonlogger.json import JsonFormatter
 
-    return JsonFormatter(  # type: ignore[no-any-return]
+    return JsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         reserved_attrs=[*RESERVED_ATTRS, *_PRIVATE_ATTRS],
@@ -145,13 +145,13 @@ def json_formatter() -> logging.Formatter:
     )
 
 
-def _formatter(fmt: str) -> Dict[str, Any]:
+def _formatter(fmt: str) -> dict[str, Any]:
     if fmt == "json":
         return {"()": json_formatter}
     return {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
 
 
-def logging_config(level: str = "info", fmt: str = "text") -> Dict[str, Any]:
+def logging_config(level: str = "info", fmt: str = "text") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for uvicorn's loggers and ours: one line (text or JSON) per event, on stderr."""
     level = level.upper()
     return {

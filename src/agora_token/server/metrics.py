@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Dict, Tuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 try:
-    from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as CONTENT_TYPE
+    from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as _TEXT_FORMAT
 except ImportError:  # prometheus_client before 0.21: the latest text format was 0.0.4
-    from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: F401
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST as _TEXT_FORMAT
+
+#: The content type of ``render()``'s text.
+CONTENT_TYPE: str = _TEXT_FORMAT
 
 #: Request latency buckets in seconds: a token takes tens of microseconds, a slow request milliseconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -83,9 +85,9 @@ class Metrics:
             self.tokens.labels(kind)  # present at 0 from the start, so rate() has a baseline
         self.registry.register(CONNECTIONS_REFUSED)
         # labels() takes a lock and builds a key each call: the per-request path reuses the children.
-        self._request_children: Dict[Tuple[str, str, int], object] = {}
-        self._error_children: Dict[str, object] = {}
-        self._token_children: Dict[str, object] = {}
+        self._request_children: dict[tuple[str, str, int], object] = {}
+        self._error_children: dict[str, object] = {}
+        self._token_children: dict[str, object] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request."""
@@ -116,5 +118,5 @@ class Metrics:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # unannotated upstream
         return generate_latest(registry)

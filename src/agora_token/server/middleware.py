@@ -15,8 +15,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable
+from typing import Any, Callable, Optional
 from urllib.parse import unquote
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from starlette.requests import ClientDisconnect
 
@@ -25,12 +26,12 @@ from .errors import error_body
 from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape
 from .metrics import CLIENT_CLOSED, Metrics
 
-Scope = Dict[str, Any]
-Message = Dict[str, Any]
+Scope = dict[str, Any]
+Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-Headers = List[Tuple[bytes, bytes]]
+Headers = list[tuple[bytes, bytes]]
 
 #: Reachable without the API key: liveness probes and the API description (and /metrics, if the
 #: operator says so: ``--metrics-public``).
@@ -44,7 +45,7 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 error_log = logging.getLogger(ERROR_LOGGER)
 
 
-async def send_json(send: Send, status: int, body: Dict[str, Any], headers: Optional[Headers] = None) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: Optional[Headers] = None) -> None:
     """Send a whole JSON response."""
     payload = json.dumps(body, separators=(",", ":")).encode()
     head = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]

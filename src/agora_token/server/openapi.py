@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List
+from typing import Any
 
+from .._limits import U32_MAX
 from .._version import __version__
-from ..validation import MAX_ACCOUNT_BYTES, MAX_CHANNEL_BYTES, MAX_LIFETIME, U32_MAX
+from ..validation import MAX_ACCOUNT_BYTES, MAX_CHANNEL_BYTES, MAX_LIFETIME
 from .routes import ROLES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
-# Agora's documented channel alphabet (docs/format.md, "Limits Agora documents"); the server answers 400 for anything else.
+# Agora's documented channel alphabet (docs/format.md, "Limits Agora documents"); the server answers
+# 400 for anything else.
 _CHANNEL_PATTERN = r"^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]+$"
 _TOKEN = {"type": "string", "pattern": "^007[A-Za-z0-9+/=]+$", "description": "An AccessToken2 (007) token."}
 
 # Path parameters as agora-token-service names them; limits as Agora documents them (docs/format.md).
-_PARAMS: Dict[str, Dict[str, Any]] = {
+_PARAMS: dict[str, dict[str, Any]] = {
     "channel": {
         "name": "channel", "in": "path", "required": True, "description": "Channel name (at most 64 bytes).",
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_CHANNEL_BYTES, "pattern": _CHANNEL_PATTERN},
@@ -48,14 +50,14 @@ _PARAMS: Dict[str, Dict[str, Any]] = {
 _LIFETIME = (_PARAMS["expiry"], _PARAMS["expire"])
 
 
-def _user_param(name: str, description: str) -> Dict[str, Any]:
+def _user_param(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name, "in": "path", "required": True, "description": description,
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ACCOUNT_BYTES},
     }  # fmt: skip
 
 
-def _op(summary: str, params: List[Dict[str, Any]], body: Dict[str, Any], tag: str = "tokens") -> Dict[str, Any]:
+def _op(summary: str, params: list[dict[str, Any]], body: dict[str, Any], tag: str = "tokens") -> dict[str, Any]:
     return {
         "get": {
             "summary": summary,
@@ -71,14 +73,14 @@ def _op(summary: str, params: List[Dict[str, Any]], body: Dict[str, Any], tag: s
     }
 
 
-def _object(**properties: Any) -> Dict[str, Any]:
+def _object(**properties: Any) -> dict[str, Any]:
     return {"type": "object", "required": sorted(properties), "properties": properties}
 
 
-def build_openapi(api_key: bool = False, metrics_public: bool = False) -> Dict[str, Any]:
+def build_openapi(api_key: bool = False, metrics_public: bool = False) -> dict[str, Any]:
     """The document; with ``api_key``, token routes (and /metrics unless ``metrics_public``) declare bearer auth."""
     rtc_id = _user_param("uid", "The uid (digits) or the user account, as `tokentype` says.")
-    paths: Dict[str, Any] = {
+    paths: dict[str, Any] = {
         "/getToken": {
             "post": {
                 "summary": "A token of any type (agora-token-service's JSON route).",
@@ -109,7 +111,9 @@ def build_openapi(api_key: bool = False, metrics_public: bool = False) -> Dict[s
         "/rte/{channel}/{role}/{tokentype}/{rtcid}/": _op(
             "An RTC token and an RTM token, the RTC user being the RTM user too (not 0).",
             [
-                _PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"],
+                _PARAMS["channel"],
+                _PARAMS["role"],
+                _PARAMS["tokentype"],
                 _user_param("rtcid", "The RTC uid or account, as `tokentype` says; also the RTM user id."),
                 *_LIFETIME,
             ],
@@ -118,9 +122,12 @@ def build_openapi(api_key: bool = False, metrics_public: bool = False) -> Dict[s
         "/rte/{channel}/{role}/{tokentype}/{rtcid}/{rtmid}/": _op(
             "An RTC token and an RTM token (which also joins the channel as an RTM stream channel).",
             [
-                _PARAMS["channel"], _PARAMS["role"], _PARAMS["tokentype"],
+                _PARAMS["channel"],
+                _PARAMS["role"],
+                _PARAMS["tokentype"],
                 _user_param("rtcid", "The RTC uid or account, as `tokentype` says."),
-                _user_param("rtmid", "The RTM user id."), *_LIFETIME,
+                _user_param("rtmid", "The RTM user id."),
+                *_LIFETIME,
             ],
             _object(rtcToken=_TOKEN, rtmToken=_TOKEN),
         ),  # fmt: skip
@@ -159,13 +166,13 @@ def build_openapi(api_key: bool = False, metrics_public: bool = False) -> Dict[s
     }
     for path in ("/ping", "/healthz"):
         del paths[path]["get"]["responses"]["400"]  # they take no input
-    doc: Dict[str, Any] = {
+    doc: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "agora-token server",
             "version": __version__,
             "description": "Agora access tokens over HTTP; routes compatible with agora-token-service. "
-            "Every bad input is answered 400 with {\"error\": \"...\", \"message\": \"...\", \"status\": 400}.",
+            'Every bad input is answered 400 with {"error": "...", "message": "...", "status": 400}.',
         },
         "paths": paths,
         "components": {
@@ -177,13 +184,18 @@ def build_openapi(api_key: bool = False, metrics_public: bool = False) -> Dict[s
                     "required": ["tokenType"],
                     "properties": {
                         "tokenType": {"type": "string", "enum": ["rtc", "rtm", "chat"]},
-                        "channel": {"type": "string", "maxLength": MAX_CHANNEL_BYTES, "pattern": _CHANNEL_PATTERN,
-                                    "description": "Required for rtc; at most 64 bytes."},
+                        "channel": {
+                            "type": "string",
+                            "maxLength": MAX_CHANNEL_BYTES,
+                            "pattern": _CHANNEL_PATTERN,
+                            "description": "Required for rtc; at most 64 bytes.",
+                        },
                         "role": {"type": "string", "enum": list(ROLES), "default": "subscriber"},
                         "uid": {
-                            "type": "string", "maxLength": MAX_ACCOUNT_BYTES,
-                            "description": "Digits: a numeric uid (0..%d, 0 = any user); otherwise a user account. "
-                            "rtc and rtm: required; chat: absent means the app token." % U32_MAX,
+                            "type": "string",
+                            "maxLength": MAX_ACCOUNT_BYTES,
+                            "description": f"Digits: a numeric uid (0..{U32_MAX}, 0 = any user); otherwise a user "
+                            "account. rtc and rtm: required; chat: absent means the app token.",
                         },
                         "expire": {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME, "default": 3600},
                     },

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Type
+from typing import Any, Optional
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -42,9 +42,14 @@ REFUSED = {reason: CONNECTIONS_REFUSED.labels(reason) for reason in REFUSAL_REAS
 def _canned(status: int, reason: str, message: str, extra: bytes = b"") -> bytes:
     body = error_json(status, message)
     return (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-        "cache-control: no-store\r\nconnection: close\r\n"
-    ).encode() + extra + b"\r\n" + body
+        (
+            f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+            "cache-control: no-store\r\nconnection: close\r\n"
+        ).encode()
+        + extra
+        + b"\r\n"
+        + body
+    )
 
 
 BUSY = _canned(503, "Service Unavailable", "server busy: too many open connections, retry shortly",
@@ -68,8 +73,8 @@ class _Registry:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.waiting: "OrderedDict[Any, None]" = OrderedDict()
-        self.armed: "OrderedDict[Any, float]" = OrderedDict()
+        self.waiting: OrderedDict[Any, None] = OrderedDict()
+        self.armed: OrderedDict[Any, float] = OrderedDict()
         self.sweeper: Optional[asyncio.TimerHandle] = None
 
     def arm(self, protocol: Any) -> None:
@@ -96,7 +101,7 @@ def _registry(server_state: Any, loop: asyncio.AbstractEventLoop) -> _Registry:
     registry = getattr(server_state, "_agora_registry", None)
     if registry is None:
         registry = server_state._agora_registry = _Registry(loop)
-    return registry  # type: ignore[no-any-return]
+    return registry
 
 
 class GuardMixin:
@@ -115,7 +120,7 @@ class GuardMixin:
         super().__init__(*args, **kwargs)
         self._guard_init()
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
         self._guard_connection_made()
 
@@ -244,11 +249,11 @@ class GuardedH11Protocol(GuardMixin, H11Protocol):
             self._guard_response_complete()
 
 
-PROTOCOLS: Dict[str, Type[asyncio.Protocol]] = {"h11": GuardedH11Protocol}
+PROTOCOLS: dict[str, type[asyncio.Protocol]] = {"h11": GuardedH11Protocol}
 
 if HttpToolsProtocol is not None:
 
-    class GuardedHttpToolsProtocol(GuardMixin, HttpToolsProtocol):  # type: ignore[misc,valid-type]
+    class GuardedHttpToolsProtocol(GuardMixin, HttpToolsProtocol):
         """uvicorn's httptools protocol with the request deadline, head cap and connection cap."""
 
         def data_received(self, data: bytes) -> None:
@@ -267,7 +272,7 @@ if HttpToolsProtocol is not None:
     PROTOCOLS["httptools"] = GuardedHttpToolsProtocol
 
 
-def protocol_class(http: str = "auto") -> Type[asyncio.Protocol]:
+def protocol_class(http: str = "auto") -> type[asyncio.Protocol]:
     """The guarded protocol for ``http`` ("auto": httptools when installed, else h11)."""
     if http == "auto":
         http = "httptools" if "httptools" in PROTOCOLS else "h11"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Optional
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
@@ -49,7 +49,7 @@ MAX_JSON_DEPTH = 32
 #: not on every version, and its error is the interpreter's wording.
 MAX_JSON_NUMBER_DIGITS = 64
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (MAX_JSON_NUMBER_DIGITS + 1))
+_LONG_NUMBER = re.compile(f"[0-9]{{{MAX_JSON_NUMBER_DIGITS + 1}}}")
 _OPEN_OR_CLOSE = re.compile(r"[\[\]{}]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ENCODED_SLASH = re.compile(r"%2[Ff]")
@@ -116,16 +116,20 @@ def check_rtm_user(value: object, name: str) -> str:
     return user
 
 
-def parse_rtc_user(kind: str, value: str) -> Dict[str, Union[int, str]]:
+#: The builders' RTC user: ``(uid, None)`` or ``(None, account)``.
+RtcUser = tuple[Optional[int], Optional[str]]
+
+
+def parse_rtc_user(kind: str, value: str) -> RtcUser:
     """The builder's ``uid=`` or ``account=`` argument from a {uid|userAccount} path segment."""
     if kind == "uid":
-        return {"uid": parse_numeric_uid(value)}
+        return parse_numeric_uid(value), None
     if kind == "userAccount":
-        return {"account": check_account(value, "userAccount")}
+        return None, check_account(value, "userAccount")
     raise BadRequest(f"the user kind must be 'uid' or 'userAccount', got {kind[:40]!r}")
 
 
-def path_segments(request: Request, names: List[str]) -> Dict[str, str]:
+def path_segments(request: Request, names: list[str]) -> dict[str, str]:
     """The path parameters ``names`` (the last segments of the path), decoded strictly from the raw path.
 
     uvicorn decodes the path leniently: an invalid UTF-8 sequence such as ``%ff`` becomes U+FFFD and a
@@ -138,7 +142,7 @@ def path_segments(request: Request, names: List[str]) -> Dict[str, str]:
     text = raw.decode("latin-1")
     raw_segments = (text[:-1] if text.endswith("/") else text).split("/")
     values = {}
-    for name, segment in zip(names, raw_segments[-len(names):]):
+    for name, segment in zip(names, raw_segments[-len(names) :]):
         if _ENCODED_SLASH.search(segment):
             raise BadRequest(f"{name} contains an encoded '/' (%2F), which no {name} may hold")
         if _BAD_PERCENT.search(segment):
@@ -199,7 +203,7 @@ def _check_json_shape(text: str) -> None:
             depth -= 1
 
 
-def _json_object(body: bytes) -> Dict[str, Any]:
+def _json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object; every failure is a BadRequest in this module's words, on every Python."""
     if not body.strip():
         raise BadRequest("the request body is empty; send a JSON object")
@@ -218,7 +222,7 @@ def _json_object(body: bytes) -> Dict[str, Any]:
     return data
 
 
-def _uid_text(data: Dict[str, Any]) -> Optional[str]:
+def _uid_text(data: dict[str, Any]) -> Optional[str]:
     """The request's ``uid`` as text (a JSON number is accepted too); None when absent or empty."""
     uid = data.get("uid")
     if uid is None or uid == "":
@@ -230,16 +234,16 @@ def _uid_text(data: Dict[str, Any]) -> Optional[str]:
     return uid
 
 
-def _rtc_user_from_text(uid: Optional[str]) -> Dict[str, Union[int, str]]:
+def _rtc_user_from_text(uid: Optional[str]) -> RtcUser:
     # agora-token-service: digits are a numeric uid, anything else a user account; none is uid 0 (anyone).
     if uid is None:
-        return {"uid": 0}
+        return 0, None
     if _DIGITS.match(uid):
-        return {"uid": check_uid(_int_from_text("uid", uid))}
-    return {"account": check_account(uid, "uid")}
+        return check_uid(_int_from_text("uid", uid)), None
+    return None, check_account(uid, "uid")
 
 
-def _role(data: Dict[str, Any]) -> RtcRole:
+def _role(data: dict[str, Any]) -> RtcRole:
     """The body's role; none (absent, null or "") is a subscriber, as in agora-token-service."""
     role = data.get("role")
     return RtcRole.SUBSCRIBER if role is None or role == "" else parse_role(role)
@@ -263,10 +267,11 @@ async def get_token(request: Request) -> Response:
         if channel is None:
             raise BadRequest("channel is required for an rtc token")
         if uid is None:
-            raise BadRequest("uid is required for an rtc token (\"0\" lets any user join)")
+            raise BadRequest('uid is required for an rtc token ("0" lets any user join)')
+        user_uid, account = _rtc_user_from_text(uid)
         token = build_rtc_token(
-            settings.app_id, settings.app_certificate, channel, role=_role(data), expire=expire,
-            **_rtc_user_from_text(uid),
+            settings.app_id, settings.app_certificate, channel, uid=user_uid, account=account, role=_role(data),
+            expire=expire,
         )  # fmt: skip
     elif token_type == "rtm":
         if uid is None:
@@ -303,8 +308,9 @@ def rtm_login(settings: Settings, user: str, expire: int, channel: Optional[str]
 def _rtc(request: Request, channel: str, role: str, kind: str, user: str, expire: int) -> str:
     settings = _settings(request)
     rtc_role = parse_role(role)
+    uid, account = parse_rtc_user(kind, user)
     token = build_rtc_token(
-        settings.app_id, settings.app_certificate, channel, role=rtc_role, expire=expire, **parse_rtc_user(kind, user)
+        settings.app_id, settings.app_certificate, channel, uid=uid, account=account, role=rtc_role, expire=expire
     )
     _metrics(request).token_issued("rtc")
     return token

@@ -12,8 +12,10 @@ import signal
 import sys
 import tempfile
 import threading
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Optional
 
+from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, spelled
 from .config import (
     ACCESS_LOG_VAR,
     API_KEY_ENV_VAR,
@@ -39,7 +41,6 @@ from .config import (
     resolve_port,
     resolve_workers,
 )
-from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, spelled
 from .logs import logging_config
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -85,9 +86,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=None, help="port to listen on (default: $SERVER_PORT, then $PORT, then 8080)"
     )
-    parser.add_argument(
-        "--workers", type=int, default=None, help=f"worker processes (default: ${WORKERS_VAR}, else 1)"
-    )
+    parser.add_argument("--workers", type=int, default=None, help=f"worker processes (default: ${WORKERS_VAR}, else 1)")
     parser.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="(default: %(default)s)")
     parser.add_argument(
         "--api-key-env",
@@ -230,7 +229,7 @@ def _limits(args: argparse.Namespace) -> Limits:
         for option, var in (("--request-timeout", REQUEST_TIMEOUT_VAR), ("--max-connections", MAX_CONNECTIONS_VAR),
                             ("--max-header-bytes", MAX_HEADER_BYTES_VAR)):  # fmt: skip
             if message.startswith(var) and getattr(args, option[2:].replace("-", "_"), None) is not None:
-                message = option + message[len(var):]
+                message = option + message[len(var) :]
         raise ConfigError(message) from None
 
 

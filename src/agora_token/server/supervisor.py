@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import signal
 import socket
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Optional
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
@@ -49,20 +49,21 @@ async def stop_if_orphaned() -> None:
         signal.raise_signal(signal.SIGTERM)  # uvicorn's own handler: a graceful stop
 
 
-def worker_options() -> Dict[str, Any]:
+def worker_options() -> dict[str, Any]:
     """The ``uvicorn.Config`` options that give each worker the supervisor check."""
     return {"callback_notify": stop_if_orphaned, "timeout_notify": PARENT_CHECK_SECONDS}
 
 
-class Supervisor(Multiprocess):  # type: ignore[misc]
+class Supervisor(Multiprocess):
     """``Multiprocess`` that stops every worker, and stops accepting, the moment it is told to stop."""
 
-    def __init__(self, config: uvicorn.Config, sockets: List[socket.socket]) -> None:
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
         if "target" in inspect.signature(Multiprocess.__init__).parameters:  # older uvicorn takes the run function
-            super().__init__(config, target=uvicorn.Server(config).run, sockets=sockets)
+            older: dict[str, Any] = {"target": uvicorn.Server(config).run}
+            super().__init__(config, sockets=sockets, **older)
         else:
             super().__init__(config, sockets=sockets)
-        self._signalled: Set[Optional[int]] = set()
+        self._signalled: set[Optional[int]] = set()
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._stop_now)
 
