@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
+import threading
 from collections.abc import AsyncIterator
 from typing import Any, Callable, Optional
 
@@ -17,6 +20,7 @@ from starlette.routing import Match, Route
 
 from .. import _backend
 from . import routes
+from .certificate import SigningCertificate
 from .config import Settings, log_format
 from .errors import error_body
 from .logs import ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
@@ -122,6 +126,43 @@ def _error_handlers(guard: RedactSecrets) -> dict[Any, Any]:
     return {ValueError: bad_request, TypeError: bad_request, HTTPException: http_error, Exception: internal}
 
 
+@contextlib.asynccontextmanager
+async def _rotation(certificate: SigningCertificate, interval: float) -> AsyncIterator[None]:
+    """While the app runs: SIGHUP re-reads the certificate file, and a task looks at it twice per ``interval``.
+
+    Twice, so that a change is in use within ``interval`` seconds even when the loop is busy and a look
+    comes late (a look is one ``stat``). Both read the file in a thread, never on the event loop. SIGHUP
+    is caught only where a signal can be (the main thread of a process: ``serve``, each of its workers);
+    an app run in another thread still polls.
+    """
+    loop = asyncio.get_running_loop()
+    hup = getattr(signal, "SIGHUP", None)
+    caught = False
+    if hup is not None and threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # a loop without signals
+            loop.add_signal_handler(hup, lambda: loop.run_in_executor(None, certificate.reload, "SIGHUP"))
+            caught = True
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(interval / 2)
+            try:
+                await loop.run_in_executor(None, certificate.poll)
+            except Exception:  # never let the watch die: the next look may succeed
+                log.exception("looking at the App Certificate file failed")
+
+    task = loop.create_task(watch()) if certificate.path and interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if caught and hup is not None:
+            loop.remove_signal_handler(hup)
+
+
 def create_app(settings: Optional[Settings] = None) -> Starlette:
     """The token server as an ASGI app; ``settings`` default to ``Settings.from_env()`` (``ConfigError``)."""
     settings = Settings.from_env() if settings is None else settings
@@ -131,16 +172,22 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     metrics = Metrics()
     table = _routes()
 
+    certificate = SigningCertificate(
+        settings.app_certificate, settings.app_certificate_file, learn=lambda value: guard.add([value])
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Settings never print secrets (repr=False), so this line is safe to log.
         log.info(
-            "agora-token server ready: app_id %s, backend %s, CORS %s, API key %s%s",
+            "agora-token server ready: app_id %s, backend %s, CORS %s, API key %s%s, certificate from %s",
             settings.app_id, _backend.name, ",".join(settings.cors_allow_origins),
             "required" if settings.api_key else "off",
             " (not for /metrics)" if settings.api_key and settings.metrics_public else "",
+            repr(settings.app_certificate_file) if settings.app_certificate_file else "the environment",
         )  # fmt: skip
-        yield
+        async with _rotation(certificate, settings.certificate_reload):
+            yield
         log.info("agora-token server stopped")
 
     app = Starlette(
@@ -162,6 +209,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     )
     app.router.redirect_slashes = False  # never a redirect built from the client's Host header
     app.state.settings = settings
+    app.state.certificate = certificate
     app.state.metrics = metrics
     app.state.openapi = build_openapi(api_key=settings.api_key is not None, metrics_public=settings.metrics_public)
     return app

@@ -19,7 +19,10 @@ from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, spelled
 from .config import (
     ACCESS_LOG_VAR,
     API_KEY_ENV_VAR,
+    CERTIFICATE_FILE_VAR,
+    CERTIFICATE_RELOAD_VAR,
     DEFAULT_API_KEY_ENV,
+    DEFAULT_CERTIFICATE_RELOAD,
     DEFAULT_HOST,
     HOST_VAR,
     HTTP_IMPLEMENTATIONS,
@@ -52,6 +55,11 @@ MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 ENVIRONMENT = (
     (spelled(APP_ID_VARS), "the App ID (32 hex characters); --app-id overrides it"),
     (spelled(CERTIFICATE_VARS), "the App Certificate (32 hex characters); never logged"),
+    (
+        CERTIFICATE_FILE_VAR,
+        "a file holding the App Certificate instead, re-read on SIGHUP and when it changes (as --app-certificate-file)",
+    ),
+    (CERTIFICATE_RELOAD_VAR, "as --certificate-reload"),
     (HOST_VAR, f"the interface to listen on (default {DEFAULT_HOST}); --host overrides it"),
     ("SERVER_PORT, then PORT", "the port (default 8080); --port overrides it"),
     (WORKERS_VAR, "worker processes (default 1); --workers overrides it"),
@@ -79,6 +87,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--app-id", default=None, metavar="APP_ID",
         help=f"the App ID (default: from {spelled(APP_ID_VARS)}); the certificate only comes from the environment",
+    )  # fmt: skip
+    parser.add_argument(
+        "--app-certificate-file", default=None, metavar="FILE",
+        help=f"read the App Certificate from FILE instead of {spelled(CERTIFICATE_VARS)}; every worker re-reads it on "
+        "SIGHUP and when the file changes (a Kubernetes Secret update), and keeps the certificate in use if the new "
+        f"one is malformed (default: ${CERTIFICATE_FILE_VAR})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--certificate-reload", type=float, default=None, metavar="SECONDS",
+        help="a change of the certificate file is in use within this many seconds; 0: only SIGHUP re-reads it "
+        "(default: "
+        f"${CERTIFICATE_RELOAD_VAR}, else {DEFAULT_CERTIFICATE_RELOAD:g})",
     )  # fmt: skip
     parser.add_argument(
         "--host", default=None, help=f"interface to listen on (default: ${HOST_VAR}, else {DEFAULT_HOST})"
@@ -160,7 +180,13 @@ def serve(args: argparse.Namespace) -> int:
         )
     try:
         app_id = getattr(args, "app_id", None)
-        settings = Settings.from_env(api_key_env=api_key_env, app_id=app_id)
+        certificate_file = getattr(args, "app_certificate_file", None)
+        settings = Settings.from_env(api_key_env=api_key_env, app_id=app_id, certificate_file=certificate_file)
+        reload = getattr(args, "certificate_reload", None)
+        if reload is not None:
+            if not 0 <= reload < float("inf"):
+                raise ConfigError(f"--certificate-reload must be a number of seconds of at least 0, got {reload!r}")
+            settings = dataclasses.replace(settings, certificate_reload=reload)
         host = resolve_host(host=getattr(args, "host", None))
         port = resolve_port(port=getattr(args, "port", None))
         workers = resolve_workers(workers=getattr(args, "workers", None))
@@ -207,6 +233,9 @@ def serve(args: argparse.Namespace) -> int:
         os.environ[APP_ID_VARS[0]] = settings.app_id  # --app-id, or what the variables gave: the same app
         os.environ[ACCESS_LOG_VAR] = "1" if settings.access_log else "0"
         os.environ[METRICS_PUBLIC_VAR] = "1" if settings.metrics_public else "0"
+        os.environ[CERTIFICATE_RELOAD_VAR] = repr(settings.certificate_reload)
+        if settings.app_certificate_file:
+            os.environ[CERTIFICATE_FILE_VAR] = settings.app_certificate_file
         with _multiprocess_metrics():
             return _run_workers(workers, options, level, fmt)
     except SystemExit as exc:  # uvicorn exits on a port already in use, after logging why

@@ -13,6 +13,10 @@ balancer, and this subclass changes them:
 * A supervisor killed outright (SIGKILL, the OOM killer) left its workers running, orphaned. Here
   each worker checks every second that its supervisor lives, and stops as on SIGTERM when it does not.
 
+* On SIGHUP it replaced every worker (uvicorn's restart). Here it passes the signal on to each worker,
+  which re-reads its App Certificate file without stopping (``certificate``): no connection is dropped
+  and no worker restarts.
+
 uvicorn's health check (a worker must answer within 5 s) is left as it is. A signal may come while the
 supervisor is checking its workers; it then finishes that round, and a worker that exits in the middle
 of it holds the supervisor up to those 5 s more (not the workers, which have stopped accepting).
@@ -20,6 +24,7 @@ of it holds the supervisor up to those 5 s more (not the workers, which have sto
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import multiprocessing
@@ -66,6 +71,16 @@ class Supervisor(Multiprocess):
         self._signalled: set[Optional[int]] = set()
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._stop_now)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, self._pass_hangup_on)
+
+    def _pass_hangup_on(self, signum: int, frame: Any) -> None:
+        log.info("Received SIGHUP: every worker re-reads its App Certificate file")
+        for process in list(self.processes):
+            pid = process.pid
+            if pid is not None and pid not in self._signalled:
+                with contextlib.suppress(OSError):  # it has just exited: its replacement reads the file anew
+                    os.kill(pid, signal.SIGHUP)
 
     def _stop_now(self, signum: int, frame: Any) -> None:
         if not self.should_exit.is_set():
