@@ -27,6 +27,7 @@ from .logs import ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
 from .metrics import Metrics
 from .middleware import Gate, KeepEncodedSlashes, Observe, Scope
 from .openapi import build_openapi
+from .policy import Refused
 
 log = logging.getLogger(ERROR_LOGGER)
 
@@ -109,7 +110,7 @@ def route_labels(table: list[tuple[Route, str]]) -> Callable[[Scope], str]:
     return label_of
 
 
-def _error_handlers(guard: RedactSecrets) -> dict[Any, Any]:
+def _error_handlers(guard: RedactSecrets, metrics: Metrics) -> dict[Any, Any]:
     async def bad_request(request: Request, exc: Exception) -> Response:
         # The validation messages never hold the certificate; redacting still guards an echoed input.
         return JSONResponse(error_body(400, guard.redact(str(exc))), status_code=400)
@@ -122,8 +123,16 @@ def _error_handlers(guard: RedactSecrets) -> dict[Any, Any]:
     async def internal(request: Request, exc: Exception) -> Response:
         return JSONResponse(error_body(500, "internal server error"), status_code=500)
 
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        metrics.auth_refused(exc.rule)
+        # RFC 6750, 3.1: the JWT is valid, but does not reach this far.
+        challenge = 'Bearer realm="agora-token", error="insufficient_scope"'
+        return JSONResponse(error_body(403, exc.message), status_code=403, headers={"www-authenticate": challenge})
+
     # ValueError/TypeError come from agora_token.validation and the builders: always the caller's input.
-    return {ValueError: bad_request, TypeError: bad_request, HTTPException: http_error, Exception: internal}
+    return {ValueError: bad_request, TypeError: bad_request, Refused: forbidden, HTTPException: http_error,
+            Exception: internal}  # fmt: skip
 
 
 @contextlib.asynccontextmanager
@@ -142,6 +151,8 @@ async def _rotation(certificate: SigningCertificate, interval: float) -> AsyncIt
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # a loop without signals
             loop.add_signal_handler(hup, lambda: loop.run_in_executor(None, certificate.reload, "SIGHUP"))
             caught = True
+            # ``serve`` holds SIGHUP blocked until now (supervisor.hold_hangups): one sent meanwhile comes now.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {hup})
 
     async def watch() -> None:
         while True:
@@ -168,9 +179,18 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     settings = Settings.from_env() if settings is None else settings
     fmt = log_format()
     ensure_handlers(fmt)  # before guarding, so a handler added here is guarded too
-    guard = guard_loggers([settings.app_certificate] + ([settings.api_key] if settings.api_key else []))
+    secrets = [settings.app_certificate, settings.api_key or ""]
+    if settings.auth is not None and settings.auth.secret is not None:
+        secrets.append(settings.auth.secret)
+    guard = guard_loggers(secrets)
     metrics = Metrics()
     table = _routes()
+    bearer = None
+    if settings.auth is not None:
+        from .bearer import BearerAuth  # PyJWT, only when user authorization is on
+        from .keys import load_keys
+
+        bearer = BearerAuth(settings.auth, load_keys(settings.auth))
 
     certificate = SigningCertificate(
         settings.app_certificate, settings.app_certificate_file, learn=lambda value: guard.add([value])
@@ -186,8 +206,18 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
             " (not for /metrics)" if settings.api_key and settings.metrics_public else "",
             repr(settings.app_certificate_file) if settings.app_certificate_file else "the environment",
         )  # fmt: skip
-        async with _rotation(certificate, settings.certificate_reload):
-            yield
+        if bearer is not None:
+            auth = settings.auth
+            assert auth is not None
+            log.info("user authorization on: JWTs for audience %r from issuer %r, keys from %s", auth.audience,
+                     auth.issuer, auth.jwks or "the HS256 secret")  # fmt: skip
+            await bearer.keys.start()
+        try:
+            async with _rotation(certificate, settings.certificate_reload):
+                yield
+        finally:
+            if bearer is not None:
+                bearer.keys.close()
         log.info("agora-token server stopped")
 
     app = Starlette(
@@ -202,14 +232,17 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
                 json_fields=fmt == "json",
             ),
             Middleware(KeepEncodedSlashes),
-            Middleware(Gate, settings=settings),
+            Middleware(Gate, settings=settings, bearer=bearer, refused=metrics.auth_refused),
         ],
-        exception_handlers=_error_handlers(guard),
+        exception_handlers=_error_handlers(guard, metrics),
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False  # never a redirect built from the client's Host header
     app.state.settings = settings
     app.state.certificate = certificate
     app.state.metrics = metrics
-    app.state.openapi = build_openapi(api_key=settings.api_key is not None, metrics_public=settings.metrics_public)
+    #: The claim names of the user policy; None when user authorization is off (``routes.authorize``).
+    app.state.claim_names = settings.auth.claims if settings.auth is not None else None
+    app.state.openapi = build_openapi(api_key=settings.api_key is not None, metrics_public=settings.metrics_public,
+                                      user_jwt=settings.auth is not None)  # fmt: skip
     return app

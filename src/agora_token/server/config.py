@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
 from ..validation import check_app_id, check_certificate
+
+if TYPE_CHECKING:
+    from .auth import AuthSettings
 
 #: Where the bearer key is read from unless ``--api-key-env`` names another variable.
 DEFAULT_API_KEY_ENV = "AGORA_TOKEN_API_KEY"
@@ -147,7 +150,7 @@ def resolve_http(environ: Optional[Mapping[str, str]] = None, http: Optional[str
 
 @dataclass(frozen=True)
 class Settings:
-    """What the token server needs: credentials, allowed origins, optional API key, access-log switch."""
+    """What the token server needs: credentials, allowed origins, API key, user authorization, switches."""
 
     app_id: str
     # repr=False: a Settings object printed in a log or a traceback must not show secrets.
@@ -161,6 +164,8 @@ class Settings:
     app_certificate_file: Optional[str] = None
     #: Seconds between two looks at ``app_certificate_file``; 0: only SIGHUP re-reads it.
     certificate_reload: float = DEFAULT_CERTIFICATE_RELOAD
+    #: End-user authorization (a JWT per request, and the policy on its claims); None: off.
+    auth: Optional[AuthSettings] = None
 
     def __post_init__(self) -> None:
         try:
@@ -187,13 +192,17 @@ class Settings:
         api_key_env: Optional[str] = None,
         app_id: Optional[str] = None,
         certificate_file: Optional[str] = None,
+        auth_options: Optional[Mapping[str, Union[str, None]]] = None,
     ) -> Settings:
         """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key, switches; ``ConfigError``.
 
         The credentials follow the CLI's rule (``agora_token.credentials``); ``app_id`` (``serve
         --app-id``) overrides the App ID variables, ``certificate_file`` (``serve --app-certificate-file``)
-        ``APP_CERTIFICATE_FILE``, which replaces the certificate variables.
+        ``APP_CERTIFICATE_FILE``, which replaces the certificate variables; ``auth_options`` (``serve
+        --auth-*``, by variable name) the ``AGORA_TOKEN_AUTH_*`` variables.
         """
+        from .auth import AuthSettings  # config is imported by auth
+
         environ = os.environ if environ is None else environ
         if app_id is not None:
             environ = {**environ, APP_ID_VARS[0]: app_id}
@@ -228,6 +237,7 @@ class Settings:
             metrics_public=_flag(environ, METRICS_PUBLIC_VAR, False),
             app_certificate_file=path,
             certificate_reload=_number(environ, CERTIFICATE_RELOAD_VAR, DEFAULT_CERTIFICATE_RELOAD, 0, False),
+            auth=AuthSettings.from_env(environ, auth_options),
         )
 
 

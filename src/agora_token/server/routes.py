@@ -26,6 +26,8 @@ from ..services import RtcPrivilege, RtmPrivilege, ServiceRtc, ServiceRtm
 from ..token007 import AccessToken2
 from ..validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
 from .metrics import CONTENT_TYPE, Metrics
+from .middleware import API_KEY_CALLER, CALLER
+from .policy import Ask, Refused, check
 
 #: A getToken body is a few short fields: anything near this size is not a token request.
 MAX_BODY_BYTES = 16 * 1024
@@ -66,6 +68,23 @@ def _credentials(request: Request) -> tuple[str, str]:
 
 def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics  # type: ignore[no-any-return]
+
+
+def authorize(request: Request, ask: Ask) -> None:
+    """The one place the user policy applies: before a token is built, once the request is understood.
+
+    Nothing to do when user authorization is off, or for a backend that gave the API key; otherwise
+    the claims the Gate verified must allow ``ask`` (``policy.Refused``, answered 403).
+    """
+    names = request.app.state.claim_names
+    if names is None:
+        return
+    caller = request.scope.get(CALLER)
+    if caller == API_KEY_CALLER:
+        return
+    if not isinstance(caller, dict):  # the Gate admits no one else; refuse rather than trust a gap
+        raise Refused("user", "no verified user for this request")
+    check(caller, ask, names)
 
 
 def _int_from_text(name: str, value: str) -> int:
@@ -270,17 +289,24 @@ async def get_token(request: Request) -> Response:
         if uid is None:
             raise BadRequest('uid is required for an rtc token ("0" lets any user join)')
         user_uid, account = _rtc_user_from_text(uid)
+        role = _role(data)
+        authorize(request, Ask((str(user_uid) if account is None else account,), channel,
+                               role is RtcRole.PUBLISHER))  # fmt: skip
         token = build_rtc_token(
-            app_id, certificate, channel, uid=user_uid, account=account, role=_role(data), expire=expire
+            app_id, certificate, channel, uid=user_uid, account=account, role=role, expire=expire
         )  # fmt: skip
     elif token_type == "rtm":
         if uid is None:
             raise BadRequest("uid is required for an rtm token (the RTM user id)")
-        token = rtm_login(app_id, certificate, check_rtm_user(uid, "uid"), expire, channel)
+        rtm_user = check_rtm_user(uid, "uid")
+        authorize(request, Ask((rtm_user,), channel))
+        token = rtm_login(app_id, certificate, rtm_user, expire, channel)
     elif uid is None:  # chat without a user: the app token for Chat's REST API, as agora-token-service
+        authorize(request, Ask(chat_app=True))
         token = build_chat_app_token(app_id, certificate, expire=expire)
     else:
         user = check_account(uid, "uid")
+        authorize(request, Ask((user,)))
         token = build_chat_user_token(app_id, certificate, user, expire=expire)
     _metrics(request).token_issued(token_type)
     return JSONResponse({"token": token})
@@ -306,9 +332,11 @@ def rtm_login(app_id: str, certificate: str, user: str, expire: int, channel: Op
 
 
 def _rtc(request: Request, credentials: tuple[str, str], channel: str, role: str, kind: str, user: str,
-         expire: int) -> str:  # fmt: skip
+         expire: int, also: tuple[str, ...] = ()) -> str:  # fmt: skip
+    """An RTC token, once the policy allows it (``also``: other users the same request asks a token for)."""
     rtc_role = parse_role(role)
     uid, account = parse_rtc_user(kind, user)
+    authorize(request, Ask((str(uid) if account is None else account,) + also, channel, rtc_role is RtcRole.PUBLISHER))
     app_id, certificate = credentials
     token = build_rtc_token(app_id, certificate, channel, uid=uid, account=account, role=rtc_role, expire=expire)
     _metrics(request).token_issued("rtc")
@@ -328,7 +356,9 @@ async def rtm_token(request: Request) -> Response:
     """GET /rtm/{uid}/ → {"rtmToken": ...}."""
     uid = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
-    token = rtm_login(*_credentials(request), check_rtm_user(uid, "uid"), expire)
+    user = check_rtm_user(uid, "uid")
+    authorize(request, Ask((user,)))
+    token = rtm_login(*_credentials(request), user, expire)
     _metrics(request).token_issued("rtm")
     return JSONResponse({"rtmToken": token})
 
@@ -353,7 +383,7 @@ async def rte_token(request: Request) -> Response:
     rtm_user = check_rtm_user(rtm_id, "rtmid" if with_rtm and p["rtmid"] else "rtcid")
     channel = check_channel(p["channel"], "channel")
     credentials = _credentials(request)  # one certificate for both tokens, even mid-rotation
-    rtc = _rtc(request, credentials, channel, p["role"], p["tokentype"], p["rtcid"], expire)
+    rtc = _rtc(request, credentials, channel, p["role"], p["tokentype"], p["rtcid"], expire, also=(rtm_user,))
     rtm = rtm_login(*credentials, rtm_user, expire, channel)
     _metrics(request).token_issued("rtm")
     return JSONResponse({"rtcToken": rtc, "rtmToken": rtm})
@@ -361,7 +391,9 @@ async def rte_token(request: Request) -> Response:
 
 async def chat_app_token(request: Request) -> Response:
     """GET /chat/app/ → {"chatToken": ...} for Chat's REST API."""
-    token = build_chat_app_token(*_credentials(request), expire=_query_expiry(request))
+    expire = _query_expiry(request)
+    authorize(request, Ask(chat_app=True))
+    token = build_chat_app_token(*_credentials(request), expire=expire)
     _metrics(request).token_issued("chat")
     return JSONResponse({"chatToken": token})
 
@@ -371,6 +403,7 @@ async def chat_user_token(request: Request) -> Response:
     user_id = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
     user = check_account(user_id, "uid")
+    authorize(request, Ask((user,)))
     token = build_chat_user_token(*_credentials(request), user, expire=expire)
     _metrics(request).token_issued("chat")
     return JSONResponse({"chatToken": token})

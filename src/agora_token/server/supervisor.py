@@ -15,7 +15,9 @@ balancer, and this subclass changes them:
 
 * On SIGHUP it replaced every worker (uvicorn's restart). Here it passes the signal on to each worker,
   which re-reads its App Certificate file without stopping (``certificate``): no connection is dropped
-  and no worker restarts.
+  and no worker restarts. SIGHUP stays blocked in the supervisor (a thread waits for it) and so in each
+  worker it starts, until the worker's app has its handler: a SIGHUP during a worker's start is held,
+  not fatal (its default action ends a process).
 
 uvicorn's health check (a worker must answer within 5 s) is left as it is. A signal may come while the
 supervisor is checking its workers; it then finishes that round, and a worker that exits in the middle
@@ -31,6 +33,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 from typing import Any, Optional
 
 import uvicorn
@@ -44,6 +47,12 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 PARENT_CHECK_SECONDS = 1.0
 #: uvicorn's exit status for a worker that could not start (its app, or its socket, is broken).
 STARTUP_FAILURE = 3
+
+
+def hold_hangups() -> None:
+    """Block SIGHUP in this thread, and so in every process it starts, until ``certificate``'s handler takes it."""
+    if hasattr(signal, "SIGHUP") and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
 
 
 async def stop_if_orphaned() -> None:
@@ -71,10 +80,16 @@ class Supervisor(Multiprocess):
         self._signalled: set[Optional[int]] = set()
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._stop_now)
-        if hasattr(signal, "SIGHUP"):
-            signal.signal(signal.SIGHUP, self._pass_hangup_on)
+        if hasattr(signal, "SIGHUP") and hasattr(signal, "pthread_sigmask"):
+            hold_hangups()
+            threading.Thread(target=self._wait_for_hangups, name="agora-token-sighup", daemon=True).start()
 
-    def _pass_hangup_on(self, signum: int, frame: Any) -> None:
+    def _wait_for_hangups(self) -> None:
+        while True:
+            signal.sigwait({signal.SIGHUP})
+            self._pass_hangup_on()
+
+    def _pass_hangup_on(self) -> None:
         log.info("Received SIGHUP: every worker re-reads its App Certificate file")
         for process in list(self.processes):
             pid = process.pid
