@@ -42,10 +42,10 @@ def _secret_pattern(secret: str) -> str:
     return "".join(parts)
 
 
-#: A JSON Web Token (three base64url parts, the header a JSON object: "eyJ"): a bearer credential, redacted
-#: wherever it appears in a line (an Authorization header is never logged; a client may still put a JWT
-#: in a URL).
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+#: A JSON Web Token (base64url parts; the header is a JSON object, so it starts "eyJ"), whole or cut short:
+#: a bearer credential, redacted wherever it appears in a line or an error message (an Authorization
+#: header is never logged, but a client may put a JWT in a URL, which an error may quote in part).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}(?:\.[A-Za-z0-9_-]*)*")
 _JWT_MARK = "eyJ"
 
 

@@ -279,8 +279,12 @@ def serve(args: argparse.Namespace) -> int:
         http = resolve_http(http=getattr(args, "http", None))
         limits = _limits(args)
         fmt = getattr(args, "log_format", None) or log_format()
+        if settings.auth is not None:
+            _check_keys(settings.auth)
     except ConfigError as exc:
         return _fail(str(exc))
+    except ImportError as exc:
+        return _fail(f"user authorization needs PyJWT and cryptography (the [server] extra: PyJWT[crypto]): {exc}")
     try:
         from .protocol import protocol_class
 
@@ -327,6 +331,13 @@ def serve(args: argparse.Namespace) -> int:
             return _run_workers(workers, options, level, fmt)
     except SystemExit as exc:  # uvicorn exits on a port already in use, after logging why
         return exc.code if isinstance(exc.code, int) else 1
+
+
+def _check_keys(auth: AuthSettings) -> None:
+    """Read a JWKS file now (``ConfigError``), so that a bad one stops ``serve`` in one line, not each worker."""
+    from .keys import load_keys
+
+    load_keys(auth).close()
 
 
 def _limits(args: argparse.Namespace) -> Limits:
