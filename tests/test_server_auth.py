@@ -396,9 +396,9 @@ def test_cached_keys_keep_working_through_an_outage(keys: Keys, client: Any, log
             token = keys.sign(claims_for(), "ec")
             ok(client.get(url + "/rtm/42/", headers=bearer(token)))
             provider.document = None  # the identity provider answers 503 from now on
-            for _ in range(5):
-                time.sleep(0.25)  # the cache is stale: each request starts a refresh in the background
-                ok(client.get(url + "/rtm/42/", headers=bearer(token)))
+            for i in range(5):
+                time.sleep(0.25)  # the cache is stale: each new JWT's check starts a refresh in the background
+                ok(client.get(url + "/rtm/42/", headers=bearer(keys.sign(claims_for(jti=str(i)), "ec"))))
             assert provider.hits >= 3
     assert any("keeping the 1 keys fetched before" in line for line in logs.lines)
 
@@ -525,6 +525,25 @@ def test_policy_rules_refuse_claims_of_the_wrong_type() -> None:
         with pytest.raises(Refused) as info:
             check(claims, ask)
         assert info.value.rule == rule and info.value.rule in RULES
+
+
+def test_a_remembered_jwt_still_expires_and_is_remembered_by_its_exact_bytes() -> None:
+    from agora_token.server.bearer import BearerAuth, Unauthorized
+    from agora_token.server.keys import load_keys
+
+    settings = auth_settings(secret=SECRET, leeway=0)
+    bearer_auth = BearerAuth(settings, load_keys(settings))
+    token = jwt.encode(claims_for(exp=int(time.time()) + 2), SECRET, algorithm="HS256")
+    header = f"Bearer {token}".encode()
+    assert asyncio.run(bearer_auth.claims(header))["sub"] == "42"
+    assert asyncio.run(bearer_auth.claims(header))["sub"] == "42"  # remembered
+    tampered = f"Bearer {token[:-2]}{'A' if token[-2] != 'A' else 'B'}{token[-1]}".encode()
+    with pytest.raises(Unauthorized):
+        asyncio.run(bearer_auth.claims(tampered))
+    time.sleep(2.1)
+    with pytest.raises(Unauthorized) as info:
+        asyncio.run(bearer_auth.claims(header))
+    assert info.value.reason == "expired"
 
 
 def test_the_refusal_metric_has_a_label_for_every_reason_and_rule() -> None:

@@ -5,11 +5,21 @@
 the refusal metric's labels) otherwise. Whatever a client sends, the answer is a claims dict or
 ``Unauthorized`` (``KeysUnavailable`` only when no key set was ever fetched): never another exception,
 so never a 500. Neither the JWT nor any part of it appears in a message.
+
+A client sends the same JWT with each of its requests (its RTC token, its RTM token, each renewal),
+and checking a signature costs tens of times what a token costs: a JWT that passed is remembered
+(by its exact bytes, so nothing about it can differ) for ``CACHE_SECONDS`` at most and never past its
+own ``exp``; ``nbf`` and ``exp`` are checked again at each use. A key removed from the key set stops
+verifying remembered JWTs within ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import re
+import time
 from typing import Any, Optional
 
 import jwt
@@ -24,6 +34,9 @@ REASONS = (
     "missing", "too_large", "malformed", "algorithm", "unknown_key", "bad_signature", "expired", "not_yet_valid",
     "wrong_audience", "wrong_issuer", "missing_claim",
 )  # fmt: skip
+#: How long a JWT that passed is remembered, at most, and how many are.
+CACHE_SECONDS = 60.0
+CACHE_SIZE = 4096
 # A compact JWS: three base64url parts (a JWE has five, and is refused as malformed).
 _COMPACT = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 #: PyJWT's verdicts, most specific first (each is an InvalidTokenError), as (class, reason, message).
@@ -48,6 +61,22 @@ class Unauthorized(Exception):
         self.message = message
 
 
+def _header(token: bytes) -> dict[str, Any]:
+    """The JOSE header's fields, to find the key (``alg``, ``kid``); PyJWT reads it again when it verifies.
+
+    Read here rather than with ``jwt.get_unverified_header``, which decodes and checks all three parts:
+    that would double the cost of every check.
+    """
+    segment = token.partition(b".")[0]
+    try:
+        head = json.loads(base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4)))
+    except Exception:  # not base64url, not UTF-8, not JSON, too deep...
+        raise Unauthorized("malformed", "the JWT's header cannot be read") from None
+    if not isinstance(head, dict):
+        raise Unauthorized("malformed", "the JWT's header is not a JSON object")
+    return head
+
+
 class BearerAuth:
     """Checks ``Authorization: Bearer <JWT>`` with ``settings`` and the keys of ``keys``."""
 
@@ -56,6 +85,8 @@ class BearerAuth:
         self.keys = keys
         # Every registered claim that is present is checked too (iat in the future, for one).
         self._options = {"require": ["exp", "iss", "aud"], "verify_signature": True}
+        #: JWTs that passed: token bytes -> (claims, remembered until, not before), oldest first.
+        self._passed: dict[bytes, tuple[dict[str, Any], float, float]] = {}
 
     async def claims(self, header: Optional[bytes]) -> dict[str, Any]:
         """The verified claims of the header's JWT; ``Unauthorized`` (or ``keys.KeysUnavailable``) otherwise."""
@@ -65,13 +96,17 @@ class BearerAuth:
             raise Unauthorized("too_large", f"the Authorization header is longer than {MAX_AUTHORIZATION_BYTES} bytes")
         scheme, _, credentials = header.strip().partition(b" ")
         token = credentials.strip()
+        remembered = self._passed.get(token)
+        if remembered is not None and scheme.lower() == b"bearer":
+            claims, until, not_before = remembered
+            now = time.time()
+            if not_before <= now < until:
+                return claims
+            self._passed.pop(token, None)  # expired (or not yet valid): checked in full below
         if scheme.lower() != b"bearer" or not _COMPACT.fullmatch(token):
             raise Unauthorized("malformed", "the Authorization header is not 'Bearer <JWT>' with a signed JWT")
         text = token.decode("ascii")  # the pattern let through ASCII only
-        try:
-            head = jwt.get_unverified_header(text)
-        except Exception:  # not base64url JSON, not an object...: PyJWT's DecodeError, or anything it missed
-            raise Unauthorized("malformed", "the JWT's header cannot be read") from None
+        head = _header(token)
         alg, kid = head.get("alg"), head.get("kid")
         if not isinstance(alg, str) or alg not in ACCEPTED_ALGORITHMS:
             raise Unauthorized("algorithm", "the JWT's algorithm is not allowed")
@@ -96,7 +131,21 @@ class BearerAuth:
             raise Unauthorized("malformed", "the JWT cannot be read") from None
         if not isinstance(claims, dict):  # pragma: no cover  (PyJWT refuses a payload that is no object)
             raise Unauthorized("malformed", "the JWT's payload is not an object")
+        self._remember(token, claims)
         return claims
+
+    def _remember(self, token: bytes, claims: dict[str, Any]) -> None:
+        now, leeway = time.time(), self.settings.leeway
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        # PyJWT checked that both are numbers when present; exp is required.
+        until = min(now + CACHE_SECONDS, float(exp) + leeway) if isinstance(exp, (int, float)) else now
+        not_before = float(nbf) - leeway if isinstance(nbf, (int, float)) else float("-inf")
+        if until <= now:
+            return
+        if len(self._passed) >= CACHE_SIZE:
+            with contextlib.suppress(StopIteration, RuntimeError):  # another thread emptied or changed it
+                self._passed.pop(next(iter(self._passed)), None)  # the oldest goes
+        self._passed[token] = (claims, until, not_before)
 
 
 __all__ = ["MAX_AUTHORIZATION_BYTES", "REASONS", "BearerAuth", "Unauthorized"]
