@@ -34,6 +34,7 @@ from .test_server import Captured, error, logs, ok, running  # noqa: E402, F401 
 pytestmark = pytest.mark.thread_unsafe  # files, processes, signals and the process-wide log guard
 ROOT = Path(__file__).resolve().parent.parent
 POSIX = os.name == "posix"
+LINUX = sys.platform.startswith("linux")
 
 
 def _rotation() -> ModuleType:
@@ -179,13 +180,48 @@ def _env() -> dict[str, str]:
     return server_env(APP_ID=APP_ID)
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def _hangup_ready(pid: int) -> bool:
+    """Whether ``pid`` catches SIGHUP and has it unblocked in its main thread (Linux: /proc/PID/status)."""
+    try:
+        fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if ":\t" in line)  # fmt: skip
+    except OSError:
+        return False
+    bit = 1 << (signal.SIGHUP - 1)
+    return bool(int(fields["SigCgt"], 16) & bit) and not int(fields["SigBlk"], 16) & bit
+
+
+def _wait_for_workers(supervisor: int, count: int) -> None:
+    """Until ``count`` children of ``supervisor`` have their app's SIGHUP handler in place (they have started)."""
+
+    def ready() -> bool:
+        # The supervisor's children include multiprocessing's resource tracker, which catches nothing.
+        children = [int(e) for e in os.listdir("/proc") if e.isdigit() and _parent(int(e)) == supervisor]
+        return sum(_hangup_ready(child) for child in children) == count
+
+    _until(ready, WAIT)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+@pytest.mark.skipif(not LINUX, reason="POSIX signals; reads the process table in /proc")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sighup_rereads_the_file_in_every_worker_and_keeps_serving(tmp_path: Path, workers: int) -> None:
     path = tmp_path / "cert"
     path.write_text(CERT)
     args = ["--workers", str(workers), "--app-certificate-file", str(path), "--certificate-reload", "0"]
     with serving(args, _env()) as (proc, url), httpx.Client(timeout=WAIT) as client:
+        # Every worker up first: a worker that starts while the file is malformed cannot start at all
+        # (it has no certificate to keep), and uvicorn then stops the server.
+        if workers > 1:
+            _wait_for_workers(proc.pid, workers)
+        else:
+            _until(lambda: _hangup_ready(proc.pid), WAIT)
         assert {_rtm(client, url) for _ in range(6)} == {"old"}
         path.write_text("0" * 31)  # malformed: every worker refuses it and keeps the old one
         proc.send_signal(signal.SIGHUP)
@@ -215,6 +251,8 @@ def test_rotation_under_load(tmp_path: Path, mode: str) -> None:
     args = ["--workers", workers, "--app-certificate-file", volume.path, "--certificate-reload", interval,
             "--no-access-log"]  # fmt: skip
     with serving(args, _env()) as (proc, url):
+        if mode == "sighup" and LINUX:
+            _wait_for_workers(proc.pid, 2)  # a SIGHUP is held until a worker can take it; this one must count
 
         def swap() -> None:
             volume.replace(rotation.NEW_CERTIFICATE)
