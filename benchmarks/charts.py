@@ -6,7 +6,7 @@ table, which the docs include) and, where there is a chart, ``NAME.svg`` (drawn 
 ``bench`` extra). Nothing in the docs is drawn or typed by hand, so re-running the benchmarks
 regenerates every number and picture:
 
-    python benchmarks/run.py --plot                 # speed.svg, speed.md (µs per token)
+    python benchmarks/run.py --plot                 # speed.svg, speed-rtc.svg, speed.md (µs per token)
     python benchmarks/threads.py --plot             # threads-gil.json; threads.svg, threads.md
     .matrix/3.13t/bin/python benchmarks/threads.py --plot   # the free-threaded half of threads.svg
     python benchmarks/server_load.py --plot LABEL   # one row of server.svg, server.md
@@ -128,8 +128,8 @@ def _save_svg(fig: Any, name: str, out: Path) -> Path:
 
 
 def _title(fig: Any, title: str, m: dict[str, Any]) -> None:
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
-    fig.text(0.01, 0.955, describe(m), ha="left", va="top", fontsize=8.5, color="#555555")
+    """The title, and under it the machine and the date (the figure uses the constrained layout)."""
+    fig.suptitle(f"{title}\n{describe(m)}", x=0.02, ha="left", fontsize=10.5, linespacing=1.6)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -166,7 +166,8 @@ def speed(rows: list[dict[str, Any]], meta: dict[str, Any], out: Path = OUT) -> 
 def speed_caption(m: dict[str, Any], meta: dict[str, Any]) -> str:
     node = f", node {meta['node']}" if meta.get("node") else ""
     return (
-        f"Median time per token, each from a fresh uid, best of {meta['passes']} passes of {meta['rounds']} rounds "
+        f"Median time per token, each from a fresh uid, best of {meta['passes']} "
+        f"pass{'es' if meta['passes'] != 1 else ''} of {meta['rounds']} rounds "
         f"x {meta['batch']} tokens (`benchmarks/run.py`). Measured on {describe(m)}{node}."
     )
 
@@ -189,8 +190,8 @@ def draw_speed(data: dict[str, Any], out: Path = OUT) -> list[Path]:
     workloads = [w for w in WORKLOAD_TITLES if any(r["workload"] == w for r in rows)]
     heights = [sum(r["workload"] == w for r in rows) for w in workloads]
     fig, axes = plt.subplots(
-        len(workloads), 1, figsize=(8, 0.32 * sum(heights) + 0.9 * len(workloads) + 0.6),
-        gridspec_kw={"height_ratios": heights}, squeeze=False,
+        len(workloads), 1, figsize=(8, 0.3 * sum(heights) + 0.7 * len(workloads) + 0.8),
+        gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained",
     )  # fmt: skip
     for ax, workload in zip(axes[:, 0], workloads):
         mine = [r for r in rows if r["workload"] == workload]
@@ -209,9 +210,39 @@ def draw_speed(data: dict[str, Any], out: Path = OUT) -> list[Path]:
         ax.tick_params(axis="x", labelsize=8)
     axes[-1, 0].set_xlabel("µs per token (shorter is faster)")
     _title(fig, "Microseconds per token", m)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
     paths.append(_save_svg(fig, "speed", out))
+    paths.append(_headline(rows, m, out))
     return paths
+
+
+#: The headline chart (README, the docs' home page): one workload, one row per implementation.
+HEADLINE = ("rtc-007", ["agora-token C, Pythonic", "agora-token pure, Pythonic", "agoraiotools 0.3.4 (official python3)",
+                        "npm agora-token 2.0.6 (node)"])  # fmt: skip
+HEADLINE_LABELS = {
+    "agora-token C, Pythonic": "agora-token (C kernel)",
+    "agora-token pure, Pythonic": "agora-token (pure Python)",
+    "agoraiotools 0.3.4 (official python3)": "Agora's python3 code",
+    "npm agora-token 2.0.6 (node)": "Agora's Node code (in node)",
+}
+
+
+def _headline(rows: list[dict[str, Any]], m: dict[str, Any], out: Path) -> Path:
+    workload, impls = HEADLINE
+    mine = [r for i in impls for r in rows if r["workload"] == workload and r["impl"] == i]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(mine) + 1.3), layout="constrained")
+    values = [r["median_us"] for r in mine]
+    y = list(range(len(mine)))
+    ax.barh(y, values, color=[SPEED_LABELS[r["impl"]][1] for r in mine], height=0.65)
+    ax.set_yticks(y, [HEADLINE_LABELS[r["impl"]] for r in mine], fontsize=10)
+    ax.invert_yaxis()
+    top = max(values)
+    ax.set_xlim(0, top * 1.2)
+    for yi, value in zip(y, values):
+        ax.text(value + top * 0.01, yi, f"{value:.1f} µs", va="center", fontsize=9.5)
+    ax.set_xlabel("µs per 007 RTC token (shorter is faster)")
+    _title(fig, "One 007 RTC token, built from a fresh uid", m)
+    return _save_svg(fig, "speed-rtc", out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -240,8 +271,9 @@ def draw_threads(out: Path = OUT) -> list[Path]:
     parts = []
     for name, data in results.items():
         m = data["machine"]
+        runs = f"{data['repeats']} run{'s' if data['repeats'] != 1 else ''}"
         parts.append(f"**{m['python']}** ({THREAD_BUILDS[name]}): tokens per second with 1 and 2 threads, best of "
-                     f"{data['repeats']} runs of {data['duration']:g} s each (`benchmarks/threads.py`). "
+                     f"{runs} of {data['duration']:g} s each (`benchmarks/threads.py`). "
                      f"Measured on {describe(m)}.")  # fmt: skip
         parts.append("")
         parts.append("| 007 RTC token path | 1 thread, tokens/s | 2 threads, tokens/s | 2 threads / 1 thread |")
@@ -252,7 +284,8 @@ def draw_threads(out: Path = OUT) -> list[Path]:
     paths = [write_fragment("threads", "\n".join(parts), out)]
 
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.9), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.9), squeeze=False, sharey=True,
+                             layout="constrained")  # fmt: skip
     for ax, (name, data) in zip(axes[0], results.items()):
         rows = data["rows"]
         labels = [_short_path(r["path"]) for r in rows]
@@ -269,7 +302,6 @@ def draw_threads(out: Path = OUT) -> list[Path]:
     axes[0, 0].legend(loc="upper left", fontsize=8, frameon=False)
     first = next(iter(results.values()))["machine"]
     _title(fig, "007 RTC tokens per second: one thread and two", first)
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
     paths.append(_save_svg(fig, "threads", out))
     return paths
 
@@ -312,7 +344,7 @@ def draw_server(data: dict[str, Any], out: Path = OUT) -> list[Path]:
     paths = [write_fragment("server", caption + "\n\n" + "\n".join(table), out)]
 
     plt = _pyplot()
-    fig, (rate, cpu_ax) = plt.subplots(1, 2, figsize=(9, 0.45 * len(rows) + 1.6), sharey=True)
+    fig, (rate, cpu_ax) = plt.subplots(1, 2, figsize=(9, 0.45 * len(rows) + 1.6), sharey=True, layout="constrained")
     y = list(range(len(rows)))
     labels = [r["label"] for r in rows]
     rate.barh(y, [r["requests_per_s"] for r in rows], color=OURS_C, height=0.6)
@@ -328,7 +360,6 @@ def draw_server(data: dict[str, Any], out: Path = OUT) -> list[Path]:
         for yi, value in zip(y, values):
             ax.text(value + top * 0.01, yi, fmt.format(value), va="center", fontsize=8.5)
     _title(fig, "Token server: throughput and CPU per request", m)
-    fig.tight_layout(rect=(0, 0, 1, 0.86))
     paths.append(_save_svg(fig, "server", out))
     return paths
 
@@ -344,13 +375,15 @@ def capture(name: str, command: list[str], what: str, out: Path = OUT) -> Path:
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} exited with {done.returncode}; nothing written")
     sys.stdout.write(done.stdout)
-    shown = " ".join(Path(part).name if part == sys.executable else part for part in command)
+    # The interpreter as "python", whatever its path; a goal of the project is not a user's fact.
+    shown = " ".join("python" if Path(part).name.startswith("python") else part for part in command)
+    body = "\n".join(line for line in done.stdout.strip().splitlines() if "(goal" not in line)
     caption = f"{what} (`{shown}`). Measured on {describe(machine())}."
-    return write_fragment(name, caption + "\n\n" + done.stdout.strip(), out)
+    return write_fragment(name, caption + "\n\n" + body, out)
 
 
 CAPTURED = {
-    "memory": "Resident memory while building a million tokens on each backend",
+    "memory": "Resident memory while building tokens on each backend, each in a fresh process",
     "dropin": "Each drop-in builder against the Pythonic call that builds the same token",
     "batch": "Many tokens in one call against one call per token",
 }
