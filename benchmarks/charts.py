@@ -216,8 +216,11 @@ def draw_speed(data: dict[str, Any], out: Path = OUT) -> list[Path]:
 
 
 #: The headline chart (README, the docs' home page): one workload, one row per implementation.
-HEADLINE = ("rtc-007", ["agora-token C, Pythonic", "agora-token pure, Pythonic", "agoraiotools 0.3.4 (official python3)",
-                        "npm agora-token 2.0.6 (node)"])  # fmt: skip
+HEADLINE = (
+    "rtc-007",
+    ["agora-token C, Pythonic", "agora-token pure, Pythonic", "agoraiotools 0.3.4 (official python3)",
+     "npm agora-token 2.0.6 (node)"],
+)  # fmt: skip
 HEADLINE_LABELS = {
     "agora-token C, Pythonic": "agora-token (C kernel)",
     "agora-token pure, Pythonic": "agora-token (pure Python)",
