@@ -17,14 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static uint64_t rng_state;
-static uint64_t rnd(void) { /* splitmix64 */
-    uint64_t x = (rng_state += 0x9E3779B97F4A7C15ull);
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-static unsigned below(unsigned k) { return (unsigned)(rnd() % k); }
+#include "splitmix.h"
 
 /* One count, by the trial's style. */
 static unsigned draw(int style, unsigned i) {

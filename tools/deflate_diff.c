@@ -16,14 +16,7 @@
 
 #include "fp_deflate.h"
 
-static uint64_t rng_state;
-static uint64_t rnd(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static unsigned below(unsigned k) { return (unsigned)(rnd() % k); }
+#include "splitmix.h"
 
 static size_t put16(uint8_t *p, size_t o, unsigned v) { p[o] = (uint8_t)v; p[o + 1] = (uint8_t)(v >> 8); return o + 2; }
 static size_t put32(uint8_t *p, size_t o, uint32_t v) { o = put16(p, o, v & 0xffff); return put16(p, o, v >> 16); }

@@ -8,11 +8,8 @@
 #                                               # dynamic block are computed, and checked against
 #                                               # its exact size (abort if above)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CC="${CC:-gcc}"
+. "$(dirname "$0")/_cc.sh"  # sets ROOT, CC and FLAGS
 OUT="${OUT:-/tmp/agora-token-deflate-diff}"
-FLAGS="-O2 -g -Wall -Wextra"
-[ "${SANITIZE:-0}" = "1" ] && FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 [ "${VERIFY:-0}" = "1" ] && FLAGS="$FLAGS -DFPD_VERIFY_BOUNDS"
 "$CC" $FLAGS -I"$ROOT/src/agora_token" "$ROOT/tools/deflate_diff.c" "$ROOT/src/agora_token/fp_deflate.c" -lz -o "$OUT"
 COUNT="${1:-10000000}"

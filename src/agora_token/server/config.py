@@ -126,12 +126,16 @@ def resolve_port(environ: Optional[Mapping[str, str]] = None, port: Optional[int
     return port
 
 
+def _given_or_variable(environ: Optional[Mapping[str, str]], given: Optional[str], name: str, default: str) -> str:
+    """An option's value: ``given`` (from the command line) if any, else the variable ``name``, else ``default``."""
+    if given is not None:
+        return given
+    return (os.environ if environ is None else environ).get(name, "").strip() or default
+
+
 def resolve_host(environ: Optional[Mapping[str, str]] = None, host: Optional[str] = None) -> str:
     """``host`` if given, else ``AGORA_TOKEN_HOST``, else 127.0.0.1."""
-    environ = os.environ if environ is None else environ
-    if host is not None:
-        return host
-    return environ.get(HOST_VAR, "").strip() or DEFAULT_HOST
+    return _given_or_variable(environ, host, HOST_VAR, DEFAULT_HOST)
 
 
 def resolve_workers(environ: Optional[Mapping[str, str]] = None, workers: Optional[int] = None,
@@ -147,10 +151,9 @@ def resolve_workers(environ: Optional[Mapping[str, str]] = None, workers: Option
 
 def resolve_http(environ: Optional[Mapping[str, str]] = None, http: Optional[str] = None) -> str:
     """``http`` if given, else ``AGORA_TOKEN_HTTP``, else "auto" (``ConfigError`` on another word)."""
-    environ = os.environ if environ is None else environ
     if http is not None:
         return http
-    value = environ.get(HTTP_VAR, "").strip().lower() or "auto"
+    value = _given_or_variable(environ, None, HTTP_VAR, "auto").lower()
     if value not in HTTP_IMPLEMENTATIONS:
         raise ConfigError(f"{HTTP_VAR} must be one of {', '.join(HTTP_IMPLEMENTATIONS)}, got {value[:40]!r}")
     return value

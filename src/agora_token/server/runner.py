@@ -177,12 +177,31 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     _add_auth_arguments(parser)
 
 
-#: serve's --auth-* options, by the variable each stands for (workers read the variables).
-AUTH_OPTIONS = (
-    ("auth_jwks", AUTH_JWKS_VAR), ("auth_secret_file", AUTH_SECRET_FILE_VAR), ("auth_audience", AUTH_AUDIENCE_VAR),
-    ("auth_issuer", AUTH_ISSUER_VAR), ("auth_leeway", AUTH_LEEWAY_VAR), ("auth_claims", AUTH_CLAIMS_VAR),
-    ("auth_jwks_cache", AUTH_JWKS_CACHE_VAR), ("auth_jwks_min_interval", AUTH_JWKS_MIN_INTERVAL_VAR),
+#: serve's --auth-* options: (argparse dest, the variable it stands for (workers read the variables), metavar,
+#: help). Each option's default is its variable, so the help names it.
+AUTH_ARGUMENTS: tuple[tuple[str, str, str, str], ...] = (
+    ("auth_jwks", AUTH_JWKS_VAR, "URL|FILE",
+     "the identity provider's JSON Web Key Set: an https URL (fetched, cached, refreshed) or a file "
+     f"(default: ${AUTH_JWKS_VAR}; ${AUTH_SECRET_VAR} gives an HS256 secret instead)"),
+    ("auth_secret_file", AUTH_SECRET_FILE_VAR, "FILE",
+     f"read the HS256 shared secret from FILE (default: ${AUTH_SECRET_FILE_VAR})"),
+    ("auth_audience", AUTH_AUDIENCE_VAR, "AUD",
+     f"the audience every JWT must be for (default: ${AUTH_AUDIENCE_VAR}; required)"),
+    ("auth_issuer", AUTH_ISSUER_VAR, "ISS",
+     f"the issuer every JWT must come from (default: ${AUTH_ISSUER_VAR}; required)"),
+    ("auth_leeway", AUTH_LEEWAY_VAR, "SECONDS",
+     f"clock difference allowed on exp and nbf (default: ${AUTH_LEEWAY_VAR}, else {AuthSettings.leeway:g})"),
+    ("auth_claims", AUTH_CLAIMS_VAR, "DEFAULT=CLAIM,...",
+     "the claims your JWTs carry where the policy reads another name, e.g. "
+     f"'sub=user_id,agora_channels=rooms' (default: ${AUTH_CLAIMS_VAR})"),
+    ("auth_jwks_cache", AUTH_JWKS_CACHE_VAR, "SECONDS",
+     f"refresh a fetched key set once it is this old (default: ${AUTH_JWKS_CACHE_VAR}, else "
+     f"{AuthSettings.jwks_cache:g})"),
+    ("auth_jwks_min_interval", AUTH_JWKS_MIN_INTERVAL_VAR, "SECONDS",
+     "fetch the key set again for an unknown kid at most once per this many seconds (default: "
+     f"${AUTH_JWKS_MIN_INTERVAL_VAR}, else {AuthSettings.jwks_min_interval:g})"),
 )  # fmt: skip
+AUTH_OPTIONS = tuple((dest, var) for dest, var, _, _ in AUTH_ARGUMENTS)
 
 
 def _add_auth_arguments(parser: argparse.ArgumentParser) -> None:
@@ -193,50 +212,8 @@ def _add_auth_arguments(parser: argparse.ArgumentParser) -> None:
         "have: the uid or user id must be its 'sub', the channel one of its 'agora_channels' patterns, publishing "
         "needs 'agora_role': 'publisher', uid 0 'agora_uid_any': true, the Chat app token 'agora_chat_app': true.",
     )
-    group.add_argument(
-        "--auth-jwks",
-        metavar="URL|FILE",
-        help=f"the identity provider's JSON Web Key Set: an https URL (fetched, cached, refreshed) or a "
-        f"file (default: ${AUTH_JWKS_VAR}; ${AUTH_SECRET_VAR} gives an HS256 secret instead)",
-    )
-    group.add_argument(
-        "--auth-secret-file",
-        metavar="FILE",
-        help=f"read the HS256 shared secret from FILE (default: ${AUTH_SECRET_FILE_VAR})",
-    )
-    group.add_argument(
-        "--auth-audience",
-        metavar="AUD",
-        help=f"the audience every JWT must be for (default: ${AUTH_AUDIENCE_VAR}; required)",
-    )
-    group.add_argument(
-        "--auth-issuer",
-        metavar="ISS",
-        help=f"the issuer every JWT must come from (default: ${AUTH_ISSUER_VAR}; required)",
-    )
-    group.add_argument(
-        "--auth-leeway",
-        metavar="SECONDS",
-        help=f"clock difference allowed on exp and nbf (default: ${AUTH_LEEWAY_VAR}, else {AuthSettings.leeway:g})",
-    )
-    group.add_argument(
-        "--auth-claims",
-        metavar="DEFAULT=CLAIM,...",
-        help="the claims your JWTs carry where the policy reads another name, e.g. "
-        f"'sub=user_id,agora_channels=rooms' (default: ${AUTH_CLAIMS_VAR})",
-    )
-    group.add_argument(
-        "--auth-jwks-cache",
-        metavar="SECONDS",
-        help=f"refresh a fetched key set once it is this old (default: ${AUTH_JWKS_CACHE_VAR}, else "
-        f"{AuthSettings.jwks_cache:g})",
-    )
-    group.add_argument(
-        "--auth-jwks-min-interval",
-        metavar="SECONDS",
-        help="fetch the key set again for an unknown kid at most once per this many seconds (default: "
-        f"${AUTH_JWKS_MIN_INTERVAL_VAR}, else {AuthSettings.jwks_min_interval:g})",
-    )
+    for dest, _, metavar, help_text in AUTH_ARGUMENTS:
+        group.add_argument("--" + dest.replace("_", "-"), dest=dest, metavar=metavar, help=help_text)
 
 
 def _fail(message: str) -> int:
