@@ -13,6 +13,12 @@ installs it whole in a virtual environment of its own) beside it. Then, for each
    ``mix``, every token route in the proportions of step 1. Without wrk (or with ``--client python``)
    this script's client makes the load, at a lower ceiling.
 
+With ``--jwt ALG``, user authorization is on in the servers started here and every request carries a
+JWT for its user (signed before the run, jwt_load.py): in the checked mix each request has its own, and
+the ``rtc`` load cycles through ``--jwt-users`` users (uids 1..N), each with its JWT, as clients that
+keep theirs (the server remembers a JWT that passed for up to a minute; ``--jwt-users`` above the
+requests a round sends makes every JWT new to it, the worst case). ``mix`` is not loaded with JWTs.
+
 Per round it measures requests/s, latency (p50, p99), the server's CPU time per request (its
 processes in /proc over the measured window, workers included) and how many cores the other processes
 of the machine used meanwhile; it prints each round and the median per server and workload, and
@@ -21,6 +27,7 @@ exits 1 if an answer was wrong or a load request failed.
     python benchmarks/server_load.py                                 # this checkout's server
     python benchmarks/server_load.py --baseline c8dc808              # ... against that revision's, in one run
     python benchmarks/server_load.py --workers 2 --no-access-log
+    python benchmarks/server_load.py --jwt ES256 --workload rtc      # user authorization on (jwt_load.py)
     python benchmarks/server_load.py --url http://127.0.0.1:8080 --app-certificate ...  # a running server
     python benchmarks/server_load.py --plot "1 worker, access log on"   # a row of the docs' chart (charts.py)
 """
@@ -42,7 +49,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from agora_token import AccessToken2
@@ -411,6 +418,15 @@ function request()
 end
 """,
 }
+#: The ``rtc`` workload with user authorization: uid ``1 + i % #JWTS``, with that user's JWT (``JWTS``, set
+#: before this script).
+RTC_JWT = """
+function request()
+  i = i + 1
+  local user = 1 + i % #JWTS
+  return wrk.format("GET", "/rtc/demo/publisher/uid/" .. user .. "/", {["Authorization"] = "Bearer " .. JWTS[user]})
+end
+"""
 WRK_MISSING = "wrk is not installed (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"
 
 
@@ -428,7 +444,11 @@ class Load:
 def run_wrk(server: Server, workload: str, base: int, args: argparse.Namespace) -> Load:
     """One wrk run of ``workload`` against ``server``, ids counted from ``base``."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(f"BASE = {base}\n" + _LUA_COMMON + WORKLOADS[workload])
+        if args.jwts:  # the rtc workload, with a JWT per user (main() allows no other with --jwt)
+            script.write("JWTS = {" + ",".join(f'"{jwt}"' for jwt in args.jwts) + "}\n")
+            script.write(f"BASE = {base}\n" + _LUA_COMMON + RTC_JWT)
+        else:
+            script.write(f"BASE = {base}\n" + _LUA_COMMON + WORKLOADS[workload])
     try:
         done = subprocess.run(
             ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds:g}s", "--timeout", "10s",
@@ -444,19 +464,38 @@ def run_wrk(server: Server, workload: str, base: int, args: argparse.Namespace) 
     return Load(requests, duration_us / 1e6, p50 / 1000, p99 / 1000, sum(errors))
 
 
-def rtc_asks(start: int, count: int) -> list[Ask]:
-    """The ``rtc`` workload for this script's client: a new uid per request."""
-    return [
-        Ask("GET", f"/rtc/demo/publisher/uid/{uid}/", b"", ("rtcToken",),
-            (("rtc", ("demo", str(uid), "publisher")),), 3600, str(uid))
-        for uid in range(start, start + count)
-    ]  # fmt: skip
+def rtc_asks(start: int, count: int, jwts: Optional[list[str]] = None) -> list[Ask]:
+    """The ``rtc`` workload for this script's client: a new uid per request, or with ``jwts``, the uid
+    ``1 + i % len(jwts)`` with its JWT (as wrk sends them)."""
+    asks = []
+    for i in range(start, start + count):
+        uid = 1 + i % len(jwts) if jwts else i
+        headers = f"Authorization: Bearer {jwts[uid - 1]}\r\n".encode() if jwts else b""
+        asks.append(Ask("GET", f"/rtc/demo/publisher/uid/{uid}/", b"", ("rtcToken",),
+                        (("rtc", ("demo", str(uid), "publisher")),), 3600, str(uid), headers))  # fmt: skip
+    return asks
+
+
+def sign_jwts(alg: str, directory: str) -> tuple[dict[str, str], Callable[[str], str]]:
+    """One key for ``alg`` (jwt_load.py): the servers' environment for it, and a signer of a JWT for a user."""
+    import jwt  # PyJWT, as the server's [server] extra has it
+    from jwt_load import claims, make_key, server_env  # beside this file
+
+    key, jwk = make_key(alg)
+    headers = {"kid": "bench"} if jwk is not None else None
+
+    def sign(user: str) -> str:
+        # The mix's channels (room-*) and the rtc workload's.
+        return jwt.encode({**claims(user or "app"), "agora_channels": ["room-*", "demo"]}, key, algorithm=alg,
+                          headers=headers)  # fmt: skip
+
+    return server_env(alg, jwk, directory), sign
 
 
 def run_client(server: Server, workload: str, base: int, args: argparse.Namespace) -> Load:
     """One run of this script's own client (when wrk is missing or not wanted)."""
     count = int(args.seconds * 40_000)  # above what one Python client sends in that time
-    asks = rtc_asks(base + 1, count) if workload == "rtc" else make_asks(count)
+    asks = rtc_asks(base + 1, count, args.jwts) if workload == "rtc" else make_asks(count)
     results, seconds = asyncio.run(drive(*server.address, asks, args.connections, args.seconds))
     done = [r for r in results if r is not None]
     latencies = sorted(r[2] for r in done)
@@ -498,7 +537,10 @@ def measure(server: Server, workload: str, base: int, args: argparse.Namespace) 
 
 def verify(server: Server, count: int, args: argparse.Namespace) -> tuple[int, list[str]]:
     """Send ``count`` requests of every token route and check each answer; (answers, what was wrong)."""
-    asks = make_asks(count)
+    asks = make_asks(count, one_user=bool(args.jwt))
+    if args.jwt:  # a JWT of its own for each request's user
+        for ask in asks:
+            ask.headers = f"Authorization: Bearer {args.sign(ask.user)}\r\n".encode()
     results, _ = asyncio.run(drive(*server.address, asks, min(args.connections, 32), 120.0))
     done = [(ask, r) for ask, r in zip(asks, results) if r is not None]
     failures = [f"{ask.method} {ask.path}: {error}" for ask, (status, body, _) in done
@@ -571,6 +613,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--baseline", metavar="REV", help="also start the server of this revision (benchmarks/baseline.py), interleaved"
     )
+    parser.add_argument(
+        "--jwt",
+        choices=("HS256", "RS256", "ES256", "EdDSA"),
+        help="turn user authorization on and send each request with a JWT signed with ALG for its user",
+    )
+    parser.add_argument(
+        "--jwt-users",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="with --jwt: the rtc load's users, each with one JWT, cycled (default: %(default)s)",
+    )
     parser.add_argument("--url", help="load a running server instead (http://127.0.0.1:PORT): no CPU figures")
     parser.add_argument("--plot", metavar="LABEL", help="also add this run's rtc rows to the docs' chart and table")
     parser.add_argument("--app-id", default=APP_ID)
@@ -591,6 +645,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ImportError:
         pass
     workloads = list(WORKLOADS) if args.workload == "both" else [args.workload]
+    args.jwts, args.sign, auth_env = None, None, {}
+    if args.jwt:
+        if args.url:
+            raise SystemExit("--jwt starts its own servers: drop --url")
+        if args.workload != "rtc":
+            raise SystemExit("--jwt loads the rtc workload only: add --workload rtc")
+        if args.jwt_users < 1:
+            raise SystemExit("--jwt-users must be at least 1")
+        seconds = time.perf_counter()
+        auth_env, args.sign = sign_jwts(args.jwt, tempfile.mkdtemp(prefix="agora-load-jwt-"))
+        args.jwts = [args.sign(str(uid)) for uid in range(1, args.jwt_users + 1)]
+        print(f"signed {args.jwt_users} JWTs ({args.jwt}) in {time.perf_counter() - seconds:.1f} s, before the run")
 
     servers: list[Server] = []
     try:
@@ -600,12 +666,14 @@ def main(argv: Optional[list[str]] = None) -> int:
             servers.append(Server(f"--url {args.url}", args.url))
         else:
             servers.append(start_server(f"this checkout ({_revision()})", sys.executable, args.workers,
-                                        not args.no_access_log))  # fmt: skip
+                                        not args.no_access_log, auth_env))  # fmt: skip
             if args.baseline:
                 from baseline import python_of  # beside this file
 
                 python = str(python_of(args.baseline))
-                servers.append(start_server(f"baseline {args.baseline}", python, args.workers, not args.no_access_log))
+                # A revision before user authorization ignores the variables: it serves without it.
+                servers.append(start_server(f"baseline {args.baseline}", python, args.workers, not args.no_access_log,
+                                            auth_env))  # fmt: skip
         failed = False
         for server in servers:
             answers, failures = verify(server, args.verify, args)
@@ -620,7 +688,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"load: {args.client}, {args.connections} connections"
               + (f", {args.threads} thread(s)" if args.client == "wrk" else "")
               + f", {args.seconds:g} s per round and workload, {args.rounds} rounds; servers: {args.workers} "
-              f"worker(s), access log {'off' if args.no_access_log else 'on'}, {servers[0].backend} kernel; "
+              f"worker(s), access log {'off' if args.no_access_log else 'on'}, {servers[0].backend} kernel"
+              + (f", user authorization on ({args.jwt}, {args.jwt_users} users)" if args.jwt else "")
+              + "; "
               f"this machine has {os.cpu_count()} CPUs")  # fmt: skip
         print("\n| server | workload | req/s | p50 | p99 | server CPU per request | other processes (cores) |")
         print("|---|---|---:|---:|---:|---:|---:|")
