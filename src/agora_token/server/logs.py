@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from re import Pattern
 from typing import IO, Any, Optional
 
@@ -268,11 +269,10 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 dropped, self._dropped = self._dropped, 0
             if dropped:
                 lines.append(f"{dropped} log lines were dropped: the log's reader did not keep up{self.terminator}")
-            if not lines:
-                return
             try:
-                self.stream.write("".join(lines))
-                self.stream.flush()
+                for chunk in _chunks(lines, PIPE_BUF):
+                    self.stream.write(chunk)
+                    self.stream.flush()  # one system call per chunk
             except Exception:  # a closed or broken stream: nothing to write to, and no line to report it on
                 pass
 
@@ -280,6 +280,26 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._closed = True
         self.flush()
         super().close()
+
+
+#: The most a write to a pipe keeps whole when several processes write to it (POSIX guarantees 512): the
+#: workers of ``serve --workers N`` share stderr, and no line of one may be cut by a line of another.
+PIPE_BUF: int = getattr(select, "PIPE_BUF", 512)
+
+
+def _chunks(lines: list[str], size: int) -> Iterator[str]:
+    """``lines`` joined into texts of whole lines, each at most ``size`` bytes (a longer line alone)."""
+    chunk: list[str] = []
+    length = 0
+    for line in lines:
+        n = len(line.encode()) if not line.isascii() else len(line)
+        if chunk and length + n > size:
+            yield "".join(chunk)
+            chunk, length = [], 0
+        chunk.append(line)
+        length += n
+    if chunk:
+        yield "".join(chunk)
 
 
 def log_directly(logger: logging.Logger, level: int, message: str) -> bool:
