@@ -166,7 +166,7 @@ def test_buffered_handler_writes_whole_lines_in_few_writes_and_all_at_close() ->
     assert lines[:1000] == [f"line {i} {'x' * 100}" for i in range(1000)]
     assert lines[1000:] == ["200 log lines were dropped: the log's reader did not keep up"]
     assert all(len(w.encode()) <= 4096 and w.endswith("\n") for w in writes) and len(writes) < 50
-    assert list(_chunks(["a" * 600 + "\n", "b\n"], 512)) == ["a" * 600 + "\n", "b\n"]  # a long line goes alone
+    assert list(_chunks(["a" * 600, "b", "c"], 512)) == ["a" * 600 + "\n", "b\nc\n"]  # a long line goes alone
 
 
 def test_one_write_per_turn_of_the_loop() -> None:

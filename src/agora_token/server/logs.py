@@ -9,6 +9,7 @@ import select
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterable, Iterator
 from re import Pattern
 from typing import IO, Any, Optional
@@ -213,20 +214,21 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     The access log has a line per request. Written and flushed one by one, each costs the event loop a
     system call, and a reader of stderr that falls behind (a full pipe) would stop the loop outright.
-    Here a line joins a list, and a writer thread writes what gathered every ``interval`` seconds in one
-    call. Should the stream block until ``max_pending`` lines wait, further lines are counted rather
-    than kept, and a line says how many were lost once the stream takes writes again. ``flush()`` writes
-    whatever waits: the server calls it when it stops, and ``logging`` at exit.
+    Here a line joins a queue (a deque: appending takes no lock), and a writer thread writes what
+    gathered every ``interval`` seconds, a few kilobytes per call. Should the stream block until
+    ``max_pending`` lines wait, further lines are counted rather than kept, and a line says how many were
+    lost once the stream takes writes again. ``flush()`` writes whatever waits: the server calls it when
+    it stops, and ``logging`` at exit.
     """
 
     def __init__(self, stream: Optional[IO[str]] = None, interval: float = 0.1, max_pending: int = 100_000) -> None:
         super().__init__(stream)
         self.interval = interval
         self.max_pending = max_pending
-        self._pending: list[str] = []
+        #: Lines without their line end: appended by any thread, taken out only under ``_writing``.
+        self._pending: deque[str] = deque()
         self._dropped = 0
-        # Lock order: _writing, then _pending_lock; emit() holds the handler's lock, then _pending_lock.
-        self._pending_lock = threading.Lock()
+        self._dropped_lock = threading.Lock()  # only when lines are dropped
         self._writing = threading.Lock()
         self._closed = False
         self._writer: Optional[threading.Thread] = None
@@ -242,12 +244,11 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def append(self, line: str) -> None:
         """Queue one formatted line (without its line end)."""
-        line += self.terminator
-        with self._pending_lock:
-            if len(self._pending) >= self.max_pending:
+        if len(self._pending) < self.max_pending:
+            self._pending.append(line)
+        else:
+            with self._dropped_lock:
                 self._dropped += 1
-            else:
-                self._pending.append(line)
         if self._writer_pid != os.getpid():  # none yet, or this is a fork: threads do not survive one
             self._start_writer()
 
@@ -264,13 +265,14 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def flush(self) -> None:
         """Write every line that waits, in one call, and flush the stream."""
         with self._writing:
-            with self._pending_lock:
-                lines, self._pending = self._pending, []
+            pending = self._pending
+            lines = [pending.popleft() for _ in range(len(pending))]  # what is there now; later lines wait
+            with self._dropped_lock:
                 dropped, self._dropped = self._dropped, 0
             if dropped:
-                lines.append(f"{dropped} log lines were dropped: the log's reader did not keep up{self.terminator}")
+                lines.append(f"{dropped} log lines were dropped: the log's reader did not keep up")
             try:
-                for chunk in _chunks(lines, PIPE_BUF):
+                for chunk in _chunks(lines, PIPE_BUF, self.terminator):
                     self.stream.write(chunk)
                     self.stream.flush()  # one system call per chunk
             except Exception:  # a closed or broken stream: nothing to write to, and no line to report it on
@@ -287,19 +289,20 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 PIPE_BUF: int = getattr(select, "PIPE_BUF", 512)
 
 
-def _chunks(lines: list[str], size: int) -> Iterator[str]:
-    """``lines`` joined into texts of whole lines, each at most ``size`` bytes (a longer line alone)."""
+def _chunks(lines: list[str], size: int, end: str = "\n") -> Iterator[str]:
+    """``lines``, each ended by ``end``, joined into texts of whole lines of at most ``size`` bytes (a longer
+    line alone)."""
     chunk: list[str] = []
     length = 0
     for line in lines:
-        n = len(line.encode()) if not line.isascii() else len(line)
+        n = (len(line) if line.isascii() else len(line.encode())) + len(end)
         if chunk and length + n > size:
-            yield "".join(chunk)
+            yield end.join(chunk) + end
             chunk, length = [], 0
         chunk.append(line)
         length += n
     if chunk:
-        yield "".join(chunk)
+        yield end.join(chunk) + end
 
 
 def log_directly(logger: logging.Logger, level: int, message: str) -> bool:
