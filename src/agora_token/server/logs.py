@@ -286,7 +286,10 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 #: The most a write to a pipe keeps whole when several processes write to it (POSIX guarantees 512): the
 #: workers of ``serve --workers N`` share stderr, and no line of one may be cut by a line of another.
-PIPE_BUF: int = getattr(select, "PIPE_BUF", 512)
+try:
+    PIPE_BUF: int = select.PIPE_BUF
+except AttributeError:  # not on Windows
+    PIPE_BUF = 512
 
 
 def _chunks(lines: list[str], size: int, end: str = "\n") -> Iterator[str]:
