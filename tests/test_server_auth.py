@@ -620,3 +620,61 @@ def test_serve_workers_take_the_auth_options(tmp_path: Any, keys: Keys) -> None:
             assert httpx.get(f"{url}/rtm/42/", headers={"Connection": "close"}, timeout=WAIT).status_code == 401
         _, stderr = stop(proc)
     assert proc.returncode == 0 and token not in stderr and "user authorization on" in stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# which published keys are used
+
+
+def test_a_key_set_keeps_only_public_signing_keys_of_a_known_type(keys: Keys) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from agora_token.server.keys import MIN_RSA_BITS, key_from_jwk, keys_from_jwks
+
+    rsa_jwk, ec_jwk = keys.jwk("rsa"), keys.jwk("ec")
+    assert key_from_jwk(rsa_jwk) is not None and key_from_jwk(ec_jwk) is not None
+    small = rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS // 2)
+    refused = {
+        "a shared secret": {"kty": "oct", "k": b64url(b"k" * 32), "kid": "oct"},
+        "a private key": {**rsa_jwk, "d": b64url(b"private")},
+        "an encryption key": {**rsa_jwk, "use": "enc"},
+        "a kid that is no string": {**rsa_jwk, "kid": 7},
+        "an unknown key type": {**rsa_jwk, "kty": "XYZ"},
+        "an EC key on an unknown curve": {**ec_jwk, "crv": "P-999"},
+        "an algorithm its type does not allow": {**rsa_jwk, "alg": "HS256"},
+        "a broken modulus": {**rsa_jwk, "n": "!!"},
+        "an RSA key under the minimum size": {**RSAAlgorithm.to_jwk(small.public_key(), as_dict=True), "kid": "s"},
+        "not an object": ["kty", "RSA"],
+    }
+    for what, jwk in refused.items():
+        assert key_from_jwk(jwk) is None, what
+    pinned = key_from_jwk({**rsa_jwk, "alg": "RS384"})  # a key that names its algorithm allows that one alone
+    assert pinned is not None and pinned.algorithms == frozenset({"RS384"})
+    usable = keys_from_jwks({"keys": [rsa_jwk, *refused.values()]})
+    assert list(usable) == ["rsa"]
+    for document in ([rsa_jwk], {"keys": "rsa"}, {"no keys": []}):
+        with pytest.raises(ValueError, match="not a JSON Web Key Set"):
+            keys_from_jwks(document)
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (None, "cannot read the HS256 secret file"),
+        (b"s" * 70_000, "is larger than"),
+        (b"\xff" * 40, "is not UTF-8 text"),
+    ],
+)
+def test_a_secret_file_that_cannot_be_used_is_refused_naming_it(tmp_path: Any, content: Optional[bytes],
+                                                                 says: str) -> None:  # fmt: skip
+    path = tmp_path / "secret"
+    if content is not None:
+        path.write_bytes(content)
+    env = {"APP_ID": APP_ID, "APP_CERTIFICATE": CERT, "AGORA_TOKEN_AUTH_SECRET_FILE": str(path),
+           "AGORA_TOKEN_AUTH_AUDIENCE": "a", "AGORA_TOKEN_AUTH_ISSUER": "i"}  # fmt: skip
+    with pytest.raises(ConfigError, match=says) as info:
+        Settings.from_env(env)
+    assert str(path) in str(info.value)
+    with pytest.raises(ConfigError, match="give the HS256 secret once"):
+        Settings.from_env({**env, "AGORA_TOKEN_AUTH_SECRET": SECRET})

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Optional
 from urllib.parse import urlsplit
 
-from .config import ConfigError
+from .config import ConfigError, env_number, read_small_file
 
 AUTH_JWKS_VAR = "AGORA_TOKEN_AUTH_JWKS"
 AUTH_SECRET_VAR = "AGORA_TOKEN_AUTH_SECRET"
@@ -159,30 +159,11 @@ class AuthSettings:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise ConfigError(f"{name} must be a number of seconds of at least 0, got {text[:40]!r}")
-    return value
+    return env_number(env, name, default, 0, False)
 
 
 def _read_secret(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read the HS256 secret file {path!r}: {exc.strerror or exc}") from None
-    if len(data) > MAX_SECRET_FILE_BYTES:
-        raise ConfigError(f"the HS256 secret file {path!r} is larger than {MAX_SECRET_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise ConfigError(f"the HS256 secret file {path!r} is not UTF-8 text") from None
+    return read_small_file(path, "the HS256 secret", MAX_SECRET_FILE_BYTES)
 
 
 __all__ = ["AuthSettings", "ClaimNames"]

@@ -58,19 +58,27 @@ def _credential(environ: Mapping[str, str], names: tuple[str, str], check: Calla
         raise ConfigError(f"{name} is malformed: {exc}") from None
 
 
-def read_certificate_file(path: str) -> str:
-    """The App Certificate in ``path`` (surrounding whitespace ignored), checked; ``ConfigError`` naming the file."""
+def read_small_file(path: str, what: str, limit: int) -> str:
+    """The UTF-8 text in ``path``, stripped, at most ``limit`` bytes; ``ConfigError`` naming ``what`` and the file.
+
+    For the files that hold a secret (the App Certificate, the HS256 secret): never echoes their content.
+    """
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_CERTIFICATE_FILE_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as exc:
-        raise ConfigError(f"cannot read the App Certificate file {path!r}: {exc.strerror or exc}") from None
-    if len(data) > MAX_CERTIFICATE_FILE_BYTES:
-        raise ConfigError(f"the App Certificate file {path!r} is larger than {MAX_CERTIFICATE_FILE_BYTES} bytes")
+        raise ConfigError(f"cannot read {what} file {path!r}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ConfigError(f"{what} file {path!r} is larger than {limit} bytes")
     try:
-        text = data.decode("utf-8").strip()
+        return data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise ConfigError(f"the App Certificate file {path!r} is not UTF-8 text") from None
+        raise ConfigError(f"{what} file {path!r} is not UTF-8 text") from None
+
+
+def read_certificate_file(path: str) -> str:
+    """The App Certificate in ``path`` (surrounding whitespace ignored), checked; ``ConfigError`` naming the file."""
+    text = read_small_file(path, "the App Certificate", MAX_CERTIFICATE_FILE_BYTES)
     if not text:
         raise ConfigError(f"the App Certificate file {path!r} is empty")
     try:
@@ -131,7 +139,7 @@ def resolve_workers(environ: Optional[Mapping[str, str]] = None, workers: Option
     """``workers`` if given, else ``WEB_CONCURRENCY``, else ``default``; at least 1 (``ConfigError``)."""
     environ = os.environ if environ is None else environ
     if workers is None:
-        return int(_number(environ, WORKERS_VAR, default, 1, True))
+        return int(env_number(environ, WORKERS_VAR, default, 1, True))
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     return workers
@@ -236,7 +244,7 @@ class Settings:
             access_log=_flag(environ, ACCESS_LOG_VAR, True),
             metrics_public=_flag(environ, METRICS_PUBLIC_VAR, False),
             app_certificate_file=path,
-            certificate_reload=_number(environ, CERTIFICATE_RELOAD_VAR, DEFAULT_CERTIFICATE_RELOAD, 0, False),
+            certificate_reload=env_number(environ, CERTIFICATE_RELOAD_VAR, DEFAULT_CERTIFICATE_RELOAD, 0, False),
             auth=AuthSettings.from_env(environ, auth_options),
         )
 
@@ -250,7 +258,9 @@ LOG_FORMATS = ("text", "json")
 FD_RESERVE = 64
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float, integer: bool) -> float:
+def env_number(environ: Mapping[str, str], name: str, default: float, minimum: float, integer: bool) -> float:
+    """The number in the variable ``name`` (``default`` when unset or empty); ``ConfigError`` naming it when it
+    is not a number, or is below ``minimum``."""
     text = environ.get(name, "").strip()
     if not text:
         return default
@@ -280,9 +290,9 @@ class Limits:
         """Read the ``AGORA_TOKEN_*`` limit variables (``ConfigError`` on a bad value)."""
         environ = os.environ if environ is None else environ
         return cls(
-            request_timeout=_number(environ, REQUEST_TIMEOUT_VAR, cls.request_timeout, 0, False),
-            max_connections=int(_number(environ, MAX_CONNECTIONS_VAR, cls.max_connections, 1, True)),
-            max_header_bytes=int(_number(environ, MAX_HEADER_BYTES_VAR, cls.max_header_bytes, 1024, True)),
+            request_timeout=env_number(environ, REQUEST_TIMEOUT_VAR, cls.request_timeout, 0, False),
+            max_connections=int(env_number(environ, MAX_CONNECTIONS_VAR, cls.max_connections, 1, True)),
+            max_header_bytes=int(env_number(environ, MAX_HEADER_BYTES_VAR, cls.max_header_bytes, 1024, True)),
         )
 
     def to_env(self) -> dict[str, str]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import InvalidKeyError, PyJWKError
 
 from .._version import __version__
 from .auth import AuthSettings
@@ -98,7 +98,7 @@ def key_from_jwk(data: object) -> Optional[Key]:
         allowed = frozenset({alg})
     try:
         jwk = PyJWK(dict(data), algorithm=sorted(allowed)[0])
-    except (PyJWKError, ValueError, TypeError, KeyError):
+    except (PyJWKError, InvalidKeyError, ValueError, TypeError, KeyError):  # PyJWT raises either for a bad key
         return None
     if kty == "RSA" and getattr(jwk.key, "key_size", 0) < MIN_RSA_BITS:
         return None
