@@ -46,11 +46,11 @@ APP_ID = "970CA35de60c44645bbae8a215061b33"
 APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 HOST = "127.0.0.1"
 SERVE = (
-    "import argparse, sys; from {package} import add_serve_arguments, serve; "
+    "import argparse, sys; from agora_token.server import add_serve_arguments, serve; "
     "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))"
 )
-#: The server package the cases start (``--server-package``: e.g. a baseline from benchmarks/baseline.py).
-SERVER_PACKAGE = ["agora_token.server"]
+#: The python whose agora_token the cases attack (``--baseline REV``: that revision's, from benchmarks/baseline.py).
+SERVER_PYTHON = [sys.executable]
 Result = tuple[bool, str]
 
 
@@ -72,8 +72,7 @@ class Server:
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="agora-attack-", suffix=".log")
         environ = dict(os.environ, APP_ID=APP_ID, APP_CERTIFICATE=APP_CERTIFICATE, **(env or {}))
-        code = SERVE.format(package=SERVER_PACKAGE[0])
-        command = argv or [sys.executable, "-c", code, "--port", str(self.port), *(args or [])]
+        command = argv or [SERVER_PYTHON[0], "-c", SERVE, "--port", str(self.port), *(args or [])]
         command = [a.replace("{port}", str(self.port)) for a in command]
 
         def limit() -> None:
@@ -413,7 +412,7 @@ def recv_answer(conn: socket.socket) -> bool:
 def case_gunicorn(args: argparse.Namespace) -> list[tuple[str, Result]]:
     if shutil.which("gunicorn") is None and not _has_module("gunicorn"):
         return [("gunicorn", (False, "gunicorn is not installed"))]
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:agora_token.server.gunicorn_conf",
+    argv = [SERVER_PYTHON[0], "-m", "gunicorn", "-c", "python:agora_token.server.gunicorn_conf",
             "--bind", f"{HOST}:{{port}}", "--workers", "2"]  # fmt: skip
     server = Server(argv=argv)
     try:
@@ -522,12 +521,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"cases to run: {', '.join(CASES)} (default: all)")
     parser.add_argument("--mixed-seconds", type=float, default=30.0, help="length of the mixed case (30)")
     parser.add_argument(
-        "--server-package",
-        default="agora_token.server",
-        help="package whose serve() is attacked (default: %(default)s)",
+        "--baseline", metavar="REV", help="attack the server of this revision instead (benchmarks/baseline.py)"
     )
     args = parser.parse_args(argv)
-    SERVER_PACKAGE[0] = args.server_package
+    if args.baseline:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from baseline import python_of
+
+        SERVER_PYTHON[0] = str(python_of(args.baseline))
     unknown = [c for c in args.cases if c not in CASES]
     if unknown:
         parser.error(f"unknown case(s): {', '.join(unknown)}; the cases are {', '.join(CASES)}")

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Callable, Optional
 
 from starlette.applications import Starlette
@@ -22,12 +22,14 @@ from .. import _backend
 from . import routes
 from .certificate import SigningCertificate
 from .config import Settings, log_format
+from .dispatch import ROUTE_LABEL, Endpoint, RouteTable, TokenRoutes, error_answer, json_bytes
 from .errors import error_body
-from .logs import ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
+from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, ensure_handlers, guard_loggers
 from .metrics import Metrics
 from .middleware import Gate, KeepEncodedSlashes, Observe, Scope
 from .openapi import build_openapi
 from .policy import Refused
+from .request import TokenRequest
 
 log = logging.getLogger(ERROR_LOGGER)
 
@@ -51,7 +53,9 @@ register_url_convertor("segment", SegmentConvertor())
 # uid is 0). Both spellings of every route are served directly, and there is no trailing-slash redirect
 # at all: a 307 would cost clients a round trip, not every client follows one, and Starlette builds its
 # Location from the Host header.
-ROUTES = [
+# The token routes are answered by ``dispatch.TokenRoutes`` from a table made of these same entries;
+# Starlette routes them only when that table does not (an app mounted under a root path; a 405).
+TOKEN_ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/getToken", routes.get_token, ["POST"]),
     ("/rtc/{channel:segment}/{role:segment}/{tokentype:segment}/{uid:segment}/", routes.rtc_token, ["GET"]),
     ("/rtm/{uid:segment}/", routes.rtm_token, ["GET"]),
@@ -60,6 +64,23 @@ ROUTES = [
      ["GET"]),
     ("/chat/app/", routes.chat_app_token, ["GET"]),
     ("/chat/account/{uid:segment}/", routes.chat_user_token, ["GET"]),
+]  # fmt: skip
+
+
+def _starlette_endpoint(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """A token route's endpoint for Starlette's router: the same function, given a ``TokenRequest``."""
+
+    async def handle(request: Request) -> Response:
+        context = request.app.state.route_context
+        scope, receive = request.scope, request.receive
+        body = await endpoint(TokenRequest(scope, receive, request.path_params, context))  # type: ignore[arg-type]
+        return Response(json_bytes(body), media_type="application/json")
+
+    return handle
+
+
+ROUTES = [
+    *((template, _starlette_endpoint(endpoint), methods) for template, endpoint, methods in TOKEN_ROUTES),
     ("/ping", routes.ping, ["GET"]),
     ("/healthz", routes.healthz, ["GET"]),
     ("/metrics", routes.metrics, ["GET"]),
@@ -99,7 +120,7 @@ def route_labels(table: list[tuple[Route, str]]) -> Callable[[Scope], str]:
     by_endpoint: dict[Any, str] = {route.endpoint: label for route, label in table}
 
     def label_of(scope: Scope) -> str:
-        label = by_endpoint.get(scope.get("endpoint"))
+        label = scope.get(ROUTE_LABEL) or by_endpoint.get(scope.get("endpoint"))
         if label is not None:
             return label
         for route, template in table:
@@ -111,9 +132,12 @@ def route_labels(table: list[tuple[Route, str]]) -> Callable[[Scope], str]:
 
 
 def _error_handlers(guard: RedactSecrets, metrics: Metrics) -> dict[Any, Any]:
-    async def bad_request(request: Request, exc: Exception) -> Response:
-        # The validation messages never hold the certificate; redacting still guards an echoed input.
-        return JSONResponse(error_body(400, guard.redact(str(exc))), status_code=400)
+    async def client_error(request: Request, exc: Exception) -> Response:
+        # A 400 (bad input) or a 403 (the user policy): dispatch.error_answer, as for the table's routes.
+        answer = error_answer(exc, guard, metrics)
+        assert answer is not None
+        status, body, headers = answer
+        return JSONResponse(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -123,15 +147,8 @@ def _error_handlers(guard: RedactSecrets, metrics: Metrics) -> dict[Any, Any]:
     async def internal(request: Request, exc: Exception) -> Response:
         return JSONResponse(error_body(500, "internal server error"), status_code=500)
 
-    async def forbidden(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Refused)
-        metrics.auth_refused(exc.rule)
-        # RFC 6750, 3.1: the JWT is valid, but does not reach this far.
-        challenge = 'Bearer realm="agora-token", error="insufficient_scope"'
-        return JSONResponse(error_body(403, exc.message), status_code=403, headers={"www-authenticate": challenge})
-
     # ValueError/TypeError come from agora_token.validation and the builders: always the caller's input.
-    return {ValueError: bad_request, TypeError: bad_request, Refused: forbidden, HTTPException: http_error,
+    return {ValueError: client_error, TypeError: client_error, Refused: client_error, HTTPException: http_error,
             Exception: internal}  # fmt: skip
 
 
@@ -195,6 +212,11 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     certificate = SigningCertificate(
         settings.app_certificate, settings.app_certificate_file, learn=lambda value: guard.add([value])
     )
+    claim_names = settings.auth.claims if settings.auth is not None else None
+    context = routes.RouteContext(settings.app_id, certificate, metrics, claim_names)
+    token_routes = [(template, endpoint, methods, _label(template)) for template, endpoint, methods in TOKEN_ROUTES]
+    token_table = RouteTable(token_routes)
+    metrics.prepare(token_table.methods())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -218,6 +240,8 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         finally:
             if bearer is not None:
                 bearer.keys.close()
+            for handler in logging.getLogger(ACCESS_LOGGER).handlers:
+                handler.flush()  # the access lines still waiting (logs.BufferedStreamHandler), before this one
         log.info("agora-token server stopped")
 
     app = Starlette(
@@ -233,6 +257,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
             ),
             Middleware(KeepEncodedSlashes),
             Middleware(Gate, settings=settings, bearer=bearer, refused=metrics.auth_refused),
+            Middleware(TokenRoutes, table=token_table, context=context, guard=guard, metrics=metrics),
         ],
         exception_handlers=_error_handlers(guard, metrics),
         lifespan=lifespan,
@@ -241,8 +266,8 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     app.state.settings = settings
     app.state.certificate = certificate
     app.state.metrics = metrics
-    #: The claim names of the user policy; None when user authorization is off (``routes.authorize``).
-    app.state.claim_names = settings.auth.claims if settings.auth is not None else None
+    #: What the token routes read of the app (``routes.RouteContext``), for Starlette's router too.
+    app.state.route_context = context
     app.state.openapi = build_openapi(api_key=settings.api_key is not None, metrics_public=settings.metrics_public,
                                       user_jwt=settings.auth is not None)  # fmt: skip
     return app

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import select
+import threading
+import time
 import traceback
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from re import Pattern
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 ACCESS_LOGGER = "agora_token.server.access"
 ERROR_LOGGER = "agora_token.server"
@@ -171,10 +176,167 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+#: A line of the text format.
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class LineFormatter(logging.Formatter):
+    """``TEXT_FORMAT``, the time's text made once per second: a busy server writes thousands of lines a second."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: Optional[str] = None) -> str:  # noqa: N802 (logging's name)
+        """As ``logging.Formatter`` writes it (local time, then ``,`` and the milliseconds)."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        return self._time(record.created, record.msecs)
+
+    def _time(self, created: float, msecs: float) -> str:
+        second, text = self._second
+        if int(created) != second:
+            text = time.strftime(self.default_time_format, self.converter(created))
+            self._second = (int(created), text)
+        msec = self.default_msec_format
+        return msec % (text, msecs) if msec else text
+
+    def line(self, name: str, level: int, message: str, created: float) -> str:
+        """The line ``format`` makes of a record without a traceback: for a line logged without a record."""
+        msecs = int((created - int(created)) * 1000) + 0.0  # as LogRecord computes them
+        values = {"asctime": self._time(created, msecs), "levelname": logging.getLevelName(level), "name": name,
+                  "message": message}  # fmt: skip
+        return TEXT_FORMAT % values
+
+
+class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that formats a line when it is logged and writes lines from a thread of its own, together.
+
+    The access log has a line per request. Written and flushed one by one, each costs the event loop a
+    system call, and a reader of stderr that falls behind (a full pipe) would stop the loop outright.
+    Here a line joins a queue (a deque: appending takes no lock), and a writer thread writes what
+    gathered every ``interval`` seconds, a few kilobytes per call. Should the stream block until
+    ``max_pending`` lines wait, further lines are counted rather than kept, and a line says how many were
+    lost once the stream takes writes again. ``flush()`` writes whatever waits: the server calls it when
+    it stops, and ``logging`` at exit.
+    """
+
+    def __init__(self, stream: Optional[IO[str]] = None, interval: float = 0.1, max_pending: int = 100_000) -> None:
+        super().__init__(stream)
+        self.interval = interval
+        self.max_pending = max_pending
+        #: Lines without their line end: appended by any thread, taken out only under ``_writing``.
+        self._pending: deque[str] = deque()
+        self._dropped = 0
+        self._dropped_lock = threading.Lock()  # only when lines are dropped
+        self._writing = threading.Lock()
+        self._closed = False
+        self._writer: Optional[threading.Thread] = None
+        self._writer_pid = -1
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self.append(line)
+
+    def append(self, line: str) -> None:
+        """Queue one formatted line (without its line end)."""
+        if len(self._pending) < self.max_pending:
+            self._pending.append(line)
+        else:
+            with self._dropped_lock:
+                self._dropped += 1
+        if self._writer_pid != os.getpid():  # none yet, or this is a fork: threads do not survive one
+            self._start_writer()
+
+    def _start_writer(self) -> None:
+        self._writer_pid = os.getpid()
+        self._writer = threading.Thread(target=self._run, name="agora-token-log-writer", daemon=True)
+        self._writer.start()
+
+    def _run(self) -> None:
+        while not self._closed:
+            time.sleep(self.interval)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every line that waits, in one call, and flush the stream."""
+        with self._writing:
+            pending = self._pending
+            lines = [pending.popleft() for _ in range(len(pending))]  # what is there now; later lines wait
+            with self._dropped_lock:
+                dropped, self._dropped = self._dropped, 0
+            if dropped:
+                lines.append(f"{dropped} log lines were dropped: the log's reader did not keep up")
+            try:
+                for chunk in _chunks(lines, PIPE_BUF, self.terminator):
+                    self.stream.write(chunk)
+                    self.stream.flush()  # one system call per chunk
+            except Exception:  # a closed or broken stream: nothing to write to, and no line to report it on
+                pass
+
+    def close(self) -> None:
+        self._closed = True
+        self.flush()
+        super().close()
+
+
+#: The most a write to a pipe keeps whole when several processes write to it (POSIX guarantees 512): the
+#: workers of ``serve --workers N`` share stderr, and no line of one may be cut by a line of another.
+try:
+    PIPE_BUF: int = select.PIPE_BUF
+except AttributeError:  # not on Windows
+    PIPE_BUF = 512
+
+
+def _chunks(lines: list[str], size: int, end: str = "\n") -> Iterator[str]:
+    """``lines``, each ended by ``end``, joined into texts of whole lines of at most ``size`` bytes (a longer
+    line alone)."""
+    chunk: list[str] = []
+    length = 0
+    for line in lines:
+        n = (len(line) if line.isascii() else len(line.encode())) + len(end)
+        if chunk and length + n > size:
+            yield end.join(chunk) + end
+            chunk, length = [], 0
+        chunk.append(line)
+        length += n
+    if chunk:
+        yield end.join(chunk) + end
+
+
+def log_directly(logger: logging.Logger, level: int, message: str) -> bool:
+    """Give ``message`` to ``logger``'s handler as its record would reach it, without making the record; False
+    (nothing done) when the logger is set up otherwise than that shortcut reproduces.
+
+    The access log's path on every request. It reproduces exactly this set-up, ``serve``'s
+    (``logging_config``): the logger enabled for ``level``, not propagating, its one handler a
+    ``BufferedStreamHandler`` with a ``LineFormatter`` that takes ``level``, and no filter but the
+    redaction on either (so the message is redacted here, as the filter would). Anything else, a JSON
+    format, a handler a host or a test added, takes the record's way.
+    """
+    if logger.propagate or logger.disabled or not logger.isEnabledFor(level) or len(logger.handlers) != 1:
+        return False
+    handler = logger.handlers[0]
+    if type(handler) is not BufferedStreamHandler or type(handler.formatter) is not LineFormatter:
+        return False
+    if level < handler.level or not _only_redaction(logger.filters) or not _only_redaction(handler.filters):
+        return False
+    if logger.filters and _GUARD._found(message):
+        message = _GUARD.redact(message)
+    handler.append(handler.formatter.line(logger.name, level, message, time.time()))
+    return True
+
+
+def _only_redaction(filters: list[Any]) -> bool:
+    return not filters or (len(filters) == 1 and filters[0] is _GUARD)
+
+
 def _formatter(fmt: str) -> dict[str, Any]:
-    if fmt == "json":
-        return {"()": json_formatter}
-    return {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    return {"()": json_formatter if fmt == "json" else LineFormatter}
 
 
 def logging_config(level: str = "info", fmt: str = "text") -> dict[str, Any]:
@@ -186,6 +348,8 @@ def logging_config(level: str = "info", fmt: str = "text") -> dict[str, Any]:
         "formatters": {"line": _formatter(fmt)},
         "handlers": {
             "stderr": {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stderr"},
+            # A line per request: written in batches, off the event loop (BufferedStreamHandler).
+            "access": {"class": f"{__name__}.BufferedStreamHandler", "formatter": "line", "stream": "ext://sys.stderr"},
         },
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
@@ -193,7 +357,7 @@ def logging_config(level: str = "info", fmt: str = "text") -> dict[str, Any]:
             # Our middleware writes the access log (redacted, with latency); uvicorn's is turned off.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             ERROR_LOGGER: {"handlers": ["stderr"], "level": level, "propagate": False},
-            ACCESS_LOGGER: {"handlers": ["stderr"], "level": level, "propagate": False},
+            ACCESS_LOGGER: {"handlers": ["access"], "level": level, "propagate": False},
         },
     }
 
@@ -208,8 +372,7 @@ def ensure_handlers(fmt: str = "text") -> bool:
     if logging.getLogger(ACCESS_LOGGER).hasHandlers():
         return False
     handler = logging.StreamHandler()
-    spec = _formatter(fmt)
-    handler.setFormatter(json_formatter() if "()" in spec else logging.Formatter(spec["format"]))
+    handler.setFormatter(_formatter(fmt)["()"]())
     top.addHandler(handler)
     if top.level == logging.NOTSET:
         top.setLevel(logging.INFO)

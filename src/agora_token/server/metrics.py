@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -102,6 +103,13 @@ class Metrics:
         self._request_children: dict[tuple[str, str, int], object] = {}
         self._error_children: dict[str, object] = {}
         self._token_children: dict[str, object] = {}
+
+    def prepare(self, routes: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Resolve, before the first request, the children each (route, method) counts a success under."""
+        for route, methods in routes:
+            for method in methods:
+                key = (method, route, 200)
+                self._request_children[key] = self.requests.labels(method, route, "200")
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request."""

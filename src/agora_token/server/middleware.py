@@ -27,7 +27,7 @@ from .errors import error_body
 
 if TYPE_CHECKING:
     from .bearer import BearerAuth
-from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape
+from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape, log_directly
 from .metrics import CLIENT_CLOSED, Metrics
 
 Scope = dict[str, Any]
@@ -262,6 +262,8 @@ class Observe:
             extra = {"client": address, "method": method, "target": target, "http_version": version,
                      "status": status, "duration_ms": round(elapsed * 1000, 3)}  # fmt: skip
         args = (address, method, target, version, status, elapsed * 1000)
+        if extra is None and log_directly(access_log, logging.INFO, ACCESS_FORMAT % args):
+            return  # serve's set-up: the line, redacted, straight to its handler
         # makeRecord + handle is logger.info without findCaller's stack walk: this runs per request.
         # handle() still applies the logger's filters (the redaction) and its handlers.
         access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, args, None,

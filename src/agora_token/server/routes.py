@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import unquote_to_bytes
 
@@ -25,9 +26,12 @@ from ..builders import RtcRole, build_chat_app_token, build_chat_user_token, bui
 from ..services import RtcPrivilege, RtmPrivilege, ServiceRtc, ServiceRtm
 from ..token007 import AccessToken2
 from ..validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
+from .auth import ClaimNames
+from .certificate import SigningCertificate
 from .metrics import CONTENT_TYPE, Metrics
 from .middleware import API_KEY_CALLER, CALLER
 from .policy import Ask, Refused, check
+from .request import TokenRequest
 
 #: A getToken body is a few short fields: anything near this size is not a token request.
 MAX_BODY_BYTES = 16 * 1024
@@ -60,23 +64,35 @@ class BadRequest(ValueError):
     """The request is malformed; the message names what is wrong and is sent as ``{"error": ...}``."""
 
 
-def _credentials(request: Request) -> tuple[str, str]:
+@dataclass(frozen=True)
+class RouteContext:
+    """What every token route needs of its app, resolved once when the app is made."""
+
+    app_id: str
+    #: The certificate to sign with, read once per request (``value``), so that a rotation never splits one.
+    certificate: SigningCertificate
+    metrics: Metrics
+    #: The claim names of the user policy; None when user authorization is off.
+    claim_names: Optional[ClaimNames]
+
+
+def _credentials(request: TokenRequest) -> tuple[str, str]:
     """(App ID, the certificate to sign with now): read once per request, so that a rotation never splits one."""
-    state = request.app.state
-    return state.settings.app_id, state.certificate.value
+    context = request.context
+    return context.app_id, context.certificate.value
 
 
-def _metrics(request: Request) -> Metrics:
-    return request.app.state.metrics  # type: ignore[no-any-return]
+def _metrics(request: TokenRequest) -> Metrics:
+    return request.context.metrics  # type: ignore[no-any-return]
 
 
-def authorize(request: Request, ask: Ask) -> None:
+def authorize(request: TokenRequest, ask: Ask) -> None:
     """The one place the user policy applies: before a token is built, once the request is understood.
 
     Nothing to do when user authorization is off, or for a backend that gave the API key; otherwise
     the claims the Gate verified must allow ``ask`` (``policy.Refused``, answered 403).
     """
-    names = request.app.state.claim_names
+    names = request.context.claim_names
     if names is None:
         return
     caller = request.scope.get(CALLER)
@@ -149,7 +165,7 @@ def parse_rtc_user(kind: str, value: str) -> RtcUser:
     raise BadRequest(f"the user kind must be 'uid' or 'userAccount', got {kind[:40]!r}")
 
 
-def path_segments(request: Request, names: list[str]) -> dict[str, str]:
+def path_segments(request: TokenRequest, names: list[str]) -> dict[str, str]:
     """The path parameters ``names`` (the last segments of the path), decoded strictly from the raw path.
 
     uvicorn decodes the path leniently: an invalid UTF-8 sequence such as ``%ff`` becomes U+FFFD and a
@@ -174,14 +190,15 @@ def path_segments(request: Request, names: list[str]) -> dict[str, str]:
     return values
 
 
-def _query_expiry(request: Request) -> int:
+def _query_expiry(request: TokenRequest) -> int:
     """``?expiry=`` (agora-token-service's name) or ``?expire=`` (getToken's): both mean the lifetime.
 
     ``?expire=`` used to be ignored without a word, giving a one-hour token to a client that asked for
     another lifetime; two different values are refused rather than one chosen.
     """
-    params = request.query_params
-    expiry, expire = params.getlist("expiry"), params.getlist("expire")
+    if not request.scope.get("query_string"):  # the usual token request: the default lifetime
+        return DEFAULT_EXPIRE
+    expiry, expire = request.query("expiry"), request.query("expire")
     if len(expiry) + len(expire) > 1 and len(set(expiry + expire)) > 1:
         raise BadRequest("give the lifetime once: expiry and expire are the same parameter")
     if expire and not expiry:
@@ -189,19 +206,16 @@ def _query_expiry(request: Request) -> int:
     return parse_expire(expiry[0] if expiry else None, "expiry")
 
 
-async def _read_body(request: Request) -> bytes:
+def _body_too_large() -> BadRequest:
+    return BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
+
+
+async def _read_body(request: TokenRequest) -> bytes:
     # Read with a cap: a client must not make the server buffer an unbounded body.
-    declared = request.headers.get("content-length", "")
+    declared = request.header(b"content-length") or ""
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        raise _body_too_large()
+    return await request.body(MAX_BODY_BYTES, _body_too_large)
 
 
 def _check_json_shape(text: str) -> None:
@@ -269,7 +283,7 @@ def _role(data: dict[str, Any]) -> RtcRole:
     return RtcRole.SUBSCRIBER if role is None or role == "" else parse_role(role)
 
 
-async def get_token(request: Request) -> Response:
+async def get_token(request: TokenRequest) -> dict[str, str]:
     """POST /getToken: {tokenType, channel, role, uid, expire} → {"token": ...}."""
     data = _json_object(await _read_body(request))
     token_type = data.get("tokenType")
@@ -309,7 +323,7 @@ async def get_token(request: Request) -> Response:
         authorize(request, Ask((user,)))
         token = build_chat_user_token(app_id, certificate, user, expire=expire)
     _metrics(request).token_issued(token_type)
-    return JSONResponse({"token": token})
+    return {"token": token}
 
 
 def rtm_login(app_id: str, certificate: str, user: str, expire: int, channel: Optional[str] = None) -> str:
@@ -331,7 +345,7 @@ def rtm_login(app_id: str, certificate: str, user: str, expire: int, channel: Op
     return token.build()
 
 
-def _rtc(request: Request, credentials: tuple[str, str], channel: str, role: str, kind: str, user: str,
+def _rtc(request: TokenRequest, credentials: tuple[str, str], channel: str, role: str, kind: str, user: str,
          expire: int, also: tuple[str, ...] = ()) -> str:  # fmt: skip
     """An RTC token, once the policy allows it (``also``: other users the same request asks a token for)."""
     rtc_role = parse_role(role)
@@ -343,16 +357,16 @@ def _rtc(request: Request, credentials: tuple[str, str], channel: str, role: str
     return token
 
 
-async def rtc_token(request: Request) -> Response:
+async def rtc_token(request: TokenRequest) -> dict[str, str]:
     """GET /rtc/{channel}/{role}/{tokentype}/{uid}/ → {"rtcToken": ...}."""
     p = path_segments(request, ["channel", "role", "tokentype", "uid"])
     expire = _query_expiry(request)
     channel = check_channel(p["channel"], "channel")
     token = _rtc(request, _credentials(request), channel, p["role"], p["tokentype"], p["uid"], expire)
-    return JSONResponse({"rtcToken": token})
+    return {"rtcToken": token}
 
 
-async def rtm_token(request: Request) -> Response:
+async def rtm_token(request: TokenRequest) -> dict[str, str]:
     """GET /rtm/{uid}/ → {"rtmToken": ...}."""
     uid = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
@@ -360,10 +374,10 @@ async def rtm_token(request: Request) -> Response:
     authorize(request, Ask((user,)))
     token = rtm_login(*_credentials(request), user, expire)
     _metrics(request).token_issued("rtm")
-    return JSONResponse({"rtmToken": token})
+    return {"rtmToken": token}
 
 
-async def rte_token(request: Request) -> Response:
+async def rte_token(request: TokenRequest) -> dict[str, str]:
     """GET /rte/{channel}/{role}/{tokentype}/{rtcid}/[{rtmid}/] → {"rtcToken": ..., "rtmToken": ...}.
 
     Without ``rtmid`` (or with an empty one) the RTC user is the RTM user too, as in
@@ -386,19 +400,19 @@ async def rte_token(request: Request) -> Response:
     rtc = _rtc(request, credentials, channel, p["role"], p["tokentype"], p["rtcid"], expire, also=(rtm_user,))
     rtm = rtm_login(*credentials, rtm_user, expire, channel)
     _metrics(request).token_issued("rtm")
-    return JSONResponse({"rtcToken": rtc, "rtmToken": rtm})
+    return {"rtcToken": rtc, "rtmToken": rtm}
 
 
-async def chat_app_token(request: Request) -> Response:
+async def chat_app_token(request: TokenRequest) -> dict[str, str]:
     """GET /chat/app/ → {"chatToken": ...} for Chat's REST API."""
     expire = _query_expiry(request)
     authorize(request, Ask(chat_app=True))
     token = build_chat_app_token(*_credentials(request), expire=expire)
     _metrics(request).token_issued("chat")
-    return JSONResponse({"chatToken": token})
+    return {"chatToken": token}
 
 
-async def chat_user_token(request: Request) -> Response:
+async def chat_user_token(request: TokenRequest) -> dict[str, str]:
     """GET /chat/account/{uid}/ → {"chatToken": ...} for one Chat user."""
     user_id = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
@@ -406,7 +420,7 @@ async def chat_user_token(request: Request) -> Response:
     authorize(request, Ask((user,)))
     token = build_chat_user_token(*_credentials(request), user, expire=expire)
     _metrics(request).token_issued("chat")
-    return JSONResponse({"chatToken": token})
+    return {"chatToken": token}
 
 
 async def ping(request: Request) -> Response:
@@ -416,7 +430,7 @@ async def ping(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     """GET /healthz: the server is up and configured."""
-    metrics = _metrics(request)
+    metrics: Metrics = request.app.state.metrics
     return JSONResponse(
         {
             "status": "ok",
@@ -430,7 +444,7 @@ async def healthz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     """GET /metrics: Prometheus text exposition."""
-    return Response(_metrics(request).render(), headers={"content-type": CONTENT_TYPE})
+    return Response(request.app.state.metrics.render(), headers={"content-type": CONTENT_TYPE})
 
 
 async def openapi(request: Request) -> Response:
