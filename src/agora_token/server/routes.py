@@ -14,7 +14,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
@@ -368,13 +368,19 @@ async def rtc_token(request: TokenRequest) -> dict[str, str]:
 
 async def rtm_token(request: TokenRequest) -> dict[str, str]:
     """GET /rtm/{uid}/ → {"rtmToken": ...}."""
+    return {"rtmToken": _one_user_token(request, check_rtm_user, rtm_login, "rtm")}
+
+
+def _one_user_token(request: TokenRequest, check: Callable[[str, str], str],
+                    build: Callable[[str, str, str, int], str], service: str) -> str:  # fmt: skip
+    """The token of the one user the path's ``{uid}`` names (an RTM login, a Chat user), once the policy allows it."""
     uid = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
-    user = check_rtm_user(uid, "uid")
+    user = check(uid, "uid")
     authorize(request, Ask((user,)))
-    token = rtm_login(*_credentials(request), user, expire)
-    _metrics(request).token_issued("rtm")
-    return {"rtmToken": token}
+    token = build(*_credentials(request), user, expire)
+    _metrics(request).token_issued(service)
+    return token
 
 
 async def rte_token(request: TokenRequest) -> dict[str, str]:
@@ -414,13 +420,11 @@ async def chat_app_token(request: TokenRequest) -> dict[str, str]:
 
 async def chat_user_token(request: TokenRequest) -> dict[str, str]:
     """GET /chat/account/{uid}/ → {"chatToken": ...} for one Chat user."""
-    user_id = path_segments(request, ["uid"])["uid"]
-    expire = _query_expiry(request)
-    user = check_account(user_id, "uid")
-    authorize(request, Ask((user,)))
-    token = build_chat_user_token(*_credentials(request), user, expire=expire)
-    _metrics(request).token_issued("chat")
-    return {"chatToken": token}
+    return {"chatToken": _one_user_token(request, check_account, _chat_user, "chat")}
+
+
+def _chat_user(app_id: str, certificate: str, user: str, expire: int) -> str:
+    return build_chat_user_token(app_id, certificate, user, expire=expire)
 
 
 async def ping(request: Request) -> Response:
