@@ -118,14 +118,16 @@ cdef enum:
 
 def build_007_user(app_id, app_certificate, issue_ts, expire, salt, service_type, privileges, channel_name, uid):
     """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
-    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN)."""
+    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN). ``uid``
+    is the user's wire string, or a numeric uid written as its decimal (0: the empty string)."""
     cdef unsigned char stack[STACK_PACK]
+    cdef char digits[USER_DIGITS]
     cdef Packer p
     cdef uint32_t ts, ex, sa
     cdef int kind
     cdef Py_ssize_t chlen, uidlen
     cdef const char* channel = _utf8(channel_name, &chlen, "channel_name")  # as _pure checks them: first
-    cdef const char* user = _utf8(uid, &uidlen, "uid")
+    cdef const char* user = _user(uid, digits, &uidlen)
     p.data = stack
     p.len = 34  # room for string(signature), written once the signing info is packed
     p.cap = STACK_PACK

@@ -34,6 +34,8 @@ def not_a(kind: str, what: str, value: object) -> str:
     return f"{what} must be {kind}, not {type(value).__name__}"
 
 
+#: A privilege that is not an ``(id, value)`` pair (a sequence of two).
+NOT_A_PAIR = "each privilege must be an (id, value) pair"
 #: A 16-bit service field (the APaaS role, an RTM2 count or type) outside what its word holds.
 WORD_RANGE = "service field must be from -32768 to 65535"
 #: A 006 message (salt, ts and privileges) longer than its u16 length prefix holds.

@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Optional, TypeVar
 
 from . import _messages as _msg
-from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service
+from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service, User
 from ._limits import MAX_PAYLOAD as MAX_PAYLOAD  # the kernel's constants (Kernel): exported
 from ._limits import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH
 from ._limits import SALT_MAX as SALT_MAX
@@ -58,7 +58,15 @@ def _string(data: bytes) -> bytes:
 
 
 def _privileges(privileges: Privileges) -> bytes:
-    return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
+    try:
+        return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
+    except (TypeError, ValueError):  # the unpacking of an item that is not a pair, in the interpreter's words
+        for pair in privileges:
+            try:
+                _key, _value = pair
+            except (TypeError, ValueError):
+                raise TypeError(_msg.NOT_A_PAIR) from None
+        raise  # pragma: no cover - every item was a pair: the error was not the unpacking's
 
 
 def _word(value: int) -> bytes:
@@ -104,6 +112,20 @@ def _check_str(value: object, what: str) -> None:
     """A str, as the C kernel reads text; else TypeError naming ``what``."""
     if not isinstance(value, str):
         raise TypeError(_msg.not_a("a str", what, value))
+
+
+def _user(uid: User) -> str:
+    """A user's wire string (docs/format.md, "User ids"): a str as given; a numeric uid (an int
+    0..2^32-1) as its decimal digits, uid 0 as the empty string (any user)."""
+    if isinstance(uid, str):
+        return uid
+    try:
+        value = operator.index(uid)
+    except TypeError:
+        raise TypeError(_msg.not_a("a str or an int", "uid", uid)) from None
+    if not 0 <= value <= U32_MAX:
+        raise ValueError(_msg.out_of_range("uid", U32_MAX))
+    return str(int(value)) if value else ""  # int(): an int subclass's str() may be its name
 
 
 def _check_privileges(privileges: Privileges) -> None:
@@ -210,14 +232,15 @@ def build_007_user(
     service_type: int,
     privileges: Privileges,
     channel_name: str,
-    uid: str,
+    uid: User,
 ) -> str:
     """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
-    of that service (the C kernel packs it without the tuples)."""
+    of that service (the C kernel packs it without the tuples). ``uid`` is the user's wire string,
+    or a numeric uid written as its decimal (0: the empty string)."""
     _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
-    _check_str(uid, "uid")
+    user = _user(uid)
     return build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, uid)),)
+        app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, user)),)
     )
 
 
@@ -279,19 +302,21 @@ def build_006(
     app_id: str,
     app_certificate: str,
     channel_name: str,
-    uid: str,
+    uid: User,
     salt: Optional[int],
     ts: int,
     privileges: Privileges,
 ) -> str:
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+    """Pack, sign and base64 one 006 token; ``uid`` is the user's wire string, or a numeric uid
+    written as its decimal (0: the empty string, any user).
 
     ``ts`` is when the token itself expires (an absolute time); ``salt`` None draws a fresh salt.
     """
+    _check_str(channel_name, "channel_name")  # both checked first, as the C kernel reads them
+    account = _user(uid).encode()
     if salt is None:
         salt = random_salt()
     channel = channel_name.encode()
-    account = uid.encode()
     try:
         message = _HEAD_006.pack(salt, ts) + _privileges(privileges)
     except struct.error:
