@@ -106,6 +106,36 @@ def test_privileges_of_every_shape_pack_and_fail_alike(pairs: list[object], as_t
     agree("build_007", APP_ID, CERT, 1, 1, 1, [(2, privileges, ("u",))], allowed=(ValueError, TypeError))
 
 
+# Every level of the wire tuples, given a value of the wrong shape: both kernels refuse it in the
+# project's words (the interpreter's differ between the kernels and between Pythons).
+_NOT_A_SEQUENCE = (5, None, 1.5)
+
+
+@pytest.mark.parametrize("value", _NOT_A_SEQUENCE)
+def test_privileges_that_are_no_sequence_are_refused_alike_in_our_words(value: object) -> None:
+    kind = type(value).__name__
+    expected = ("raised", (TypeError, f"privileges must be a sequence of (id, value) pairs, not {kind}"))
+    for name, args in (("build_006", build_006), ("build_007_user", build_007_user)):
+        assert agree(name, *args("u", value), allowed=(TypeError,)) == expected
+    assert agree("build_007", APP_ID, CERT, 1, 1, 1, [(2, value, ("u",))], allowed=(TypeError,)) == expected
+
+
+@pytest.mark.parametrize("value", _NOT_A_SEQUENCE)
+def test_services_or_fields_that_are_no_sequence_are_refused_alike_in_our_words(value: object) -> None:
+    kind = type(value).__name__
+    services = ("raised", (TypeError, f"services must be a sequence of (type, privileges, fields) triples, not {kind}"))
+    assert agree("build_007", APP_ID, CERT, 1, 1, 1, value, allowed=(TypeError,)) == services
+    if value:  # a false value is no fields at all
+        fields = ("raised", (TypeError, f"service fields must be a sequence of str and int, not {kind}"))
+        assert agree("build_007", APP_ID, CERT, 1, 1, 1, [(2, (), value)], allowed=(TypeError,)) == fields
+
+
+@pytest.mark.parametrize("service", [None, 5, "ab", (1,), (1, ()), [1, (), (), ()]])
+def test_a_service_that_is_no_triple_is_refused_alike_in_our_words(service: object) -> None:
+    expected = ("raised", (TypeError, "each service must be a (type, privileges, fields) triple"))
+    assert agree("build_007", APP_ID, CERT, 1, 1, 1, ((2, (), ("u",)), service), allowed=(TypeError,)) == expected
+
+
 class Three(IntEnum):
     VALUE = 3
 

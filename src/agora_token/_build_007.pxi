@@ -48,19 +48,22 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     p.heap = False
     try:
         _pack_text(&p, app_id, "app_id")
-        count = len(services)
+        items = _sequence(services, "services", _msg.SERVICES)
+        count = PyTuple_GET_SIZE(items)
         ts = _u32(issue_ts, "issue_ts")
         ex = _u32(expire, "expire")
         sa = _salt_or_draw(salt)
         _put_007_times(&p, ts, ex, sa, count)
-        items = services if PyTuple_CheckExact(services) else tuple(services)
         for service in items:
             if PyTuple_CheckExact(service) and len(<tuple>service) == 3:
                 service_type = (<tuple>service)[0]
                 privileges = (<tuple>service)[1]
                 fields = (<tuple>service)[2]
             else:
-                service_type, privileges, fields = service
+                try:
+                    service_type, privileges, fields = service
+                except (TypeError, ValueError):  # in the interpreter's words
+                    raise TypeError(_msg.NOT_A_SERVICE) from None
             rc = _u16(service_type, "service type")
             _reserve(&p, 2)
             _put16(&p, <unsigned int>rc)

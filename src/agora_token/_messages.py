@@ -36,6 +36,12 @@ def not_a(kind: str, what: str, value: object) -> str:
 
 #: A privilege that is not an ``(id, value)`` pair (a sequence of two).
 NOT_A_PAIR = "each privilege must be an (id, value) pair"
+#: A 007 service that is not a ``(type, privileges, fields)`` triple.
+NOT_A_SERVICE = "each service must be a (type, privileges, fields) triple"
+#: What ``services``, ``privileges`` and a service's fields must be (for ``not_a``).
+SERVICES = "a sequence of (type, privileges, fields) triples"
+PRIVILEGES = "a sequence of (id, value) pairs"
+FIELDS = "a sequence of str and int"
 #: A 16-bit service field (the APaaS role, an RTM2 count or type) outside what its word holds.
 WORD_RANGE = "service field must be from -32768 to 65535"
 #: A 006 message (salt, ts and privileges) longer than its u16 length prefix holds.

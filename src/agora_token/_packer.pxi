@@ -68,17 +68,24 @@ cdef int _pack_text(Packer* p, object text, str what) except -1:
     return _pack_bytes(p, data, size, what)
 
 
+cdef tuple _sequence(object value, str what, str kind):
+    """``value`` (a sequence: it has a length) as a tuple, else TypeError in our words, as in _pure."""
+    if PyTuple_CheckExact(value):
+        return <tuple>value
+    try:
+        len(value)
+        return tuple(value)
+    except TypeError:  # in the interpreter's words
+        raise TypeError(_msg.not_a(kind, what, value)) from None
+
+
 cdef int _pack_privileges(Packer* p, object privileges) except -1:
     """map<u16,u32>: u16 count, then (u16 id, u32 value) pairs in the given order."""
     cdef tuple items
     cdef Py_ssize_t count, i, done
     cdef int key
     cdef uint32_t value
-    if PyTuple_CheckExact(privileges):
-        items = <tuple>privileges
-    else:
-        len(privileges)  # a value that is no sequence fails here, as in _pure
-        items = tuple(privileges)
+    items = _sequence(privileges, "privileges", _msg.PRIVILEGES)
     count = PyTuple_GET_SIZE(items)
     if count > 0xFFFF:
         raise _count_error("privilege count")
@@ -120,7 +127,14 @@ cdef int _pack_word(Packer* p, object value) except -1:
 
 
 cdef int _pack_fields(Packer* p, object fields) except -1:
-    cdef tuple items = fields if PyTuple_CheckExact(fields) else tuple(fields)
+    cdef tuple items
+    if PyTuple_CheckExact(fields):
+        items = <tuple>fields
+    else:
+        try:
+            items = tuple(fields)
+        except TypeError:  # in the interpreter's words
+            raise TypeError(_msg.not_a(_msg.FIELDS, "service fields", fields)) from None
     for field in items:
         if PyUnicode_Check(field):
             _pack_text(p, field, "service field")

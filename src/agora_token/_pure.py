@@ -33,7 +33,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Optional, TypeVar
+from typing import Any, Optional, TypeVar
 
 from . import _messages as _msg
 from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service, User
@@ -57,7 +57,17 @@ def _string(data: bytes) -> bytes:
     return _U16.pack(len(data)) + data
 
 
+def _sequence(value: Any, what: str, kind: str) -> tuple[Any, ...]:
+    """``value`` (a sequence: it has a length, as the C kernel asks) as a tuple, else TypeError in our words."""
+    try:
+        len(value)
+        return value if type(value) is tuple else tuple(value)
+    except TypeError:
+        raise TypeError(_msg.not_a(kind, what, value)) from None
+
+
 def _privileges(privileges: Privileges) -> bytes:
+    privileges = _sequence(privileges, "privileges", _msg.PRIVILEGES)
     try:
         return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
     except (TypeError, ValueError):  # the unpacking of an item that is not a pair, in the interpreter's words
@@ -77,7 +87,11 @@ def _word(value: int) -> bytes:
 
 
 def _fields(fields: Sequence[Field]) -> bytes:
-    return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in fields])
+    try:
+        items = fields if type(fields) is tuple else tuple(fields)
+    except TypeError:
+        raise TypeError(_msg.not_a(_msg.FIELDS, "service fields", fields)) from None
+    return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in items])
 
 
 # Values that do not fit their wire field: the packers above let ``struct`` find them (free when
@@ -209,8 +223,14 @@ def build_007(
     if salt is None:
         salt = random_salt()
     try:
-        parts = [_string(app_id.encode()), _HEAD_007.pack(issue_ts, expire, salt, len(services))]
-        for service_type, privileges, fields in services:
+        parts = [_string(app_id.encode())]
+        services = _sequence(services, "services", _msg.SERVICES)  # after the App ID, as the C kernel reads them
+        parts.append(_HEAD_007.pack(issue_ts, expire, salt, len(services)))
+        for service in services:
+            try:
+                service_type, privileges, fields = service
+            except (TypeError, ValueError):  # in the interpreter's words
+                raise TypeError(_msg.NOT_A_SERVICE) from None
             parts.append(_U16.pack(service_type))
             parts.append(_privileges(privileges))
             if fields:
