@@ -3,6 +3,7 @@
     python benchmarks/run.py                  # 5 passes x 300 rounds x 100 tokens per row (~1 min)
     python benchmarks/run.py --passes 1 --rounds 50   # a quick look
     python benchmarks/run.py --json out.json  # also keep the merged numbers
+    python benchmarks/run.py --plot           # also the docs' chart and table (benchmarks/charts.py)
 
 Each pass runs ``pytest benchmarks/bench_tokens.py`` (pytest-benchmark, pedantic mode: warm-up
 rounds, then timed rounds of a batch of tokens, each from a fresh uid / user id) with
@@ -97,6 +98,7 @@ def main() -> int:
     parser.add_argument("--json", help="write the merged results (best median per row) to this file")
     parser.add_argument("--npm-dir", help="where npm agora-token 2.0.6 is installed (default: $AGORA_NPM_PEER_DIR)")
     parser.add_argument("--no-npm", action="store_true", help="leave the npm row out")
+    parser.add_argument("--plot", action="store_true", help="also write the docs' chart and table (charts.py)")
     args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k 007)
 
     best: dict[tuple[str, str], float] = {}  # (workload, impl) -> best median seconds per token
@@ -189,6 +191,12 @@ def main() -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"passes": args.passes, "rounds": args.rounds, "batch": args.batch, "rows": rows}, f, indent=1)
+    if args.plot:
+        import charts  # matplotlib only when asked for
+
+        meta = {"passes": args.passes, "rounds": args.rounds, "batch": args.batch, "node": args.node_version}
+        for path in charts.speed(rows, meta):
+            print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ asked for. Exits 1 if any answer fails.
     python benchmarks/server_load.py --requests 50000 --connections 64 --duration 30
     python benchmarks/server_load.py --workers 2
     python benchmarks/server_load.py --url http://127.0.0.1:8080 --app-certificate ...  # a running server
+    python benchmarks/server_load.py --plot "1 worker"   # also a row of the docs' chart (benchmarks/charts.py)
 """
 
 from __future__ import annotations
@@ -268,6 +269,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         default="agora_token.server",
         help="the package whose serve() is started, e.g. a baseline from benchmarks/baseline.py",
     )
+    parser.add_argument("--plot", metavar="LABEL", help="also add this run, as LABEL, to the docs' chart and table")
     parser.add_argument("--app-id", default=APP_ID)
     parser.add_argument("--app-certificate", default=APP_CERTIFICATE)
     args = parser.parse_args(argv)
@@ -333,6 +335,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"verified: {len(done) - len(failures)} of {len(done)} answers are valid tokens for their request")
     for ask, error in failures[:5]:
         print(f"  FAIL {ask.method} {ask.path}: {error}")
+    if args.plot and done and not failures:
+        import charts  # benchmarks/charts.py (matplotlib): one row of docs/assets/benchmarks/server.*
+
+        row = {"label": args.plot, "requests_per_s": rate, "p50_ms": p50, "p99_ms": p99,
+               "server_cpu_us": None if server_cpu is None else server_cpu / len(done) * 1e6,
+               "connections": args.connections, "requests": len(done)}  # fmt: skip
+        for path in charts.server(row):
+            print(f"wrote {path}", file=sys.stderr)
     return 1 if failures or not done else 0
 
 

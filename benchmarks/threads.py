@@ -2,6 +2,7 @@
 
     python benchmarks/threads.py                 # ~20 s: 3 repeats x (1 and 2 threads) x 3 paths x 1 s
     python benchmarks/threads.py --duration 2 --repeats 5
+    python benchmarks/threads.py --plot          # also the docs' chart and table (benchmarks/charts.py)
 
 Paths measured (each call builds one 007 RTC token from a fresh uid):
 
@@ -159,6 +160,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=1.0, help="seconds per measurement (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating 1/2-thread repeats (default 3)")
     parser.add_argument("--no-pure", action="store_true", help="skip the pure-Python reference row")
+    parser.add_argument("--plot", action="store_true", help="also write the docs' chart and table (charts.py)")
     args = parser.parse_args()
     if _fastpack is None:
         print("the C extension agora_token._fastpack is not built", file=sys.stderr)
@@ -183,6 +185,7 @@ def main() -> int:
     saved = (_backend.kernel, _backend.name)
     ratios: dict[str, float] = {}
     others: dict[str, float] = {}
+    rows: list[dict[str, object]] = []  # for --plot
     try:
         for label, (kernel, make_worker) in paths.items():
             _backend.kernel = kernel
@@ -192,6 +195,7 @@ def main() -> int:
                     best[n] = max(best[n], throughput(make_worker, n, args.duration))
             ratios[label] = best[2][0] / best[1][0]
             others[label] = best[2][1]
+            rows.append({"path": label, "one": best[1][0], "two": best[2][0], "others": best[2][1]})
             print(f"| {label} | {best[1][0]:,.0f} | {best[2][0]:,.0f} | **{ratios[label]:.2f}×** "
                   f"| {best[2][1]:.2f} cores |", flush=True)  # fmt: skip
         # The machine's own ceiling, measured the same way with processes instead of threads.
@@ -200,6 +204,7 @@ def main() -> int:
             for n in (1, 2):
                 best[n] = max(best[n], process_throughput(n, args.duration))
         ceiling = best[2][0] / best[1][0]
+        rows.append({"path": CEILING, "one": best[1][0], "two": best[2][0], "others": best[2][1]})
         print(f"| {CEILING} | {best[1][0]:,.0f} (1 process) | {best[2][0]:,.0f} (2 processes) | **{ceiling:.2f}×** "
               f"| {best[2][1]:.2f} cores |", flush=True)  # fmt: skip
     finally:
@@ -213,6 +218,11 @@ def main() -> int:
         if label.startswith("C"):
             busy = " (but other processes took a core: rerun on a quiet machine)" if others[label] > 0.2 else ""
             print(f"- {label}: {ratio:.2f}× (goal ≥ {GOAL}×) {'OK' if ratio >= GOAL else 'MISSED'}{busy}")
+    if args.plot:
+        import charts  # matplotlib only when asked for (the other build's half may be drawn without it)
+
+        for path in charts.threads({"rows": rows, "duration": args.duration, "repeats": args.repeats}):
+            print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

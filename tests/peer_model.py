@@ -7,7 +7,7 @@ cast to 32 bits that wraps), which answer and which token that gives. A token is
 parser sees in it (its lifetime and its services, each with its privileges), not by its bytes, which
 hold a random salt and the time.
 
-``peer_answer`` is the peer alone. ``expected_here`` applies the documented differences (README,
+``peer_answer`` is the peer alone. ``expected_here`` applies the documented differences (docs/server/differences.md,
 "Differences from agora-token-service"): each names the row of that table it follows, so a difference
 that is not in the table cannot pass the tests.
 """
@@ -30,7 +30,7 @@ MAX_ACCOUNT_BYTES = 255
 MAX_LIFETIME = 86400
 CHANNEL_ALPHABET = re.compile(r"[a-zA-Z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]+\Z")
 
-# Rows of README's "Differences from agora-token-service" table, by the words that open each row.
+# Rows of the "Differences from agora-token-service" table (docs/server/differences.md), by their first words.
 UID_ROW = "A uid above 4294967295"
 CHANNEL_ROW = "A channel Agora would refuse"
 ACCOUNT_ROW = "A user account or user id over 255 bytes, or empty"

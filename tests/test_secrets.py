@@ -1,5 +1,5 @@
 """Secrets: the App Certificate is never in a repr/str, an exception, a log record or CLI output,
-and signatures are compared in constant time (see README "Reliability")."""
+and signatures are compared in constant time (see docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_certificate_in_no_model_or_kernel_exception(kernel):
 def test_kernel_encoding_error_message_hides_the_certificate(kernel):
     """The kernels are private and take checked arguments; an unencodable certificate still gives a
     message (what tracebacks and logs print) without it. (The exception object keeps the string,
-    as every UnicodeEncodeError does: see README "Reliability".)"""
+    as every UnicodeEncodeError does: see docs/reliability.md.)"""
     with pytest.raises(UnicodeEncodeError) as raised:
         kernel.build_007(APP_ID, CERT[:31] + "\udc80", 1, 1, 1, [])
     _no_secret(str(raised.value), "".join(traceback.format_exception_only(type(raised.value), raised.value)))

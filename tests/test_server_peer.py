@@ -1,7 +1,7 @@
 """agora-token-service's own test cases, sent over HTTP to ``agora-token serve``, and requests beyond them.
 
 The upstream cases are data (tests/data/agora_token_service_cases.json, with the commit they come from);
-``peer_model`` says what that service answers to any request, token included, and which row of README's
+``peer_model`` says what that service answers to any request, token included, and which row of the docs'
 "Differences from agora-token-service" table makes this server answer otherwise. Every 200 here is
 parsed and compared, service by service, with the token the peer would issue.
 """
@@ -31,7 +31,7 @@ from .processes import server_env, serving  # noqa: E402
 
 DATA = json.loads((Path(__file__).parent / "data" / "agora_token_service_cases.json").read_text())
 CASES: list[dict[str, Any]] = DATA["cases"]
-README = Path(__file__).resolve().parent.parent / "README.md"
+DIFFERENCES = Path(__file__).resolve().parent.parent / "docs" / "server" / "differences.md"
 
 pytestmark = pytest.mark.thread_unsafe  # one server process shared by the module
 
@@ -209,13 +209,13 @@ def test_every_peer_200_beyond_the_cases_is_checked_or_a_listed_difference() -> 
 
 
 def differences_table() -> str:
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"^### Differences from agora-token-service\n(.*?)(?=^#)", text, re.M | re.S)
-    assert match, "README has no 'Differences from agora-token-service' section"
+    text = DIFFERENCES.read_text(encoding="utf-8")
+    match = re.search(r"^# Differences from agora-token-service\n(.*?)(?=^#|\Z)", text, re.M | re.S)
+    assert match, "docs/server/differences.md is no longer the page 'Differences from agora-token-service'"
     return match.group(1)
 
 
-@pytest.mark.skipif(not README.is_file(), reason="README.md is not beside the tests")
+@pytest.mark.skipif(not DIFFERENCES.is_file(), reason="docs/server/differences.md is not beside the tests")
 def test_the_differences_table_has_every_row_the_tests_rely_on() -> None:
     rows = [line for line in differences_table().splitlines() if line.startswith("| ")]
     for row in peer_model.ROWS:

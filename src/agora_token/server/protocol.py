@@ -22,6 +22,7 @@ import logging
 from collections import OrderedDict
 from typing import Any, Optional
 
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import Limits, effective_max_connections
@@ -272,8 +273,30 @@ if HttpToolsProtocol is not None:
     PROTOCOLS["httptools"] = GuardedHttpToolsProtocol
 
 
+#: The uvicorn releases (major, minor) these subclasses were tested on, oldest and newest
+#: (tools/deps.sh tests both ends): they rely on its protocols' internals (``cycle``,
+#: ``timeout_keep_alive_task``, ``send_400_response``...), which a minor release may change.
+UVICORN_TESTED = ((0, 30), (0, 55))
+
+
+def check_uvicorn(version: str) -> None:
+    """Refuse a uvicorn outside ``UVICORN_TESTED`` (``ValueError`` saying which range is supported)."""
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        found = ()
+    oldest, newest = UVICORN_TESTED
+    if len(found) != 2 or not oldest <= found <= newest:
+        raise ValueError(
+            f"uvicorn {version} is not supported: the server's connection guards are tested on uvicorn "
+            f"{oldest[0]}.{oldest[1]} to {newest[0]}.{newest[1]}.x (pip install '.[server]' picks one)"
+        )
+
+
 def protocol_class(http: str = "auto") -> type[asyncio.Protocol]:
-    """The guarded protocol for ``http`` ("auto": httptools when installed, else h11)."""
+    """The guarded protocol for ``http`` ("auto": httptools when installed, else h11); ``ValueError``
+    when that parser is not installed or uvicorn is a release the guards were not tested on."""
+    check_uvicorn(uvicorn.__version__)
     if http == "auto":
         http = "httptools" if "httptools" in PROTOCOLS else "h11"
     if http not in PROTOCOLS:
