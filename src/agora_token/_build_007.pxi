@@ -48,7 +48,7 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     p.heap = False
     try:
         _pack_text(&p, app_id, "app_id")
-        items = _sequence(services, "services", _msg.SERVICES)
+        items = _sequence(services, "services")
         count = PyTuple_GET_SIZE(items)
         ts = _u32(issue_ts, "issue_ts")
         ex = _u32(expire, "expire")

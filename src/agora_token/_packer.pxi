@@ -68,7 +68,7 @@ cdef int _pack_text(Packer* p, object text, str what) except -1:
     return _pack_bytes(p, data, size, what)
 
 
-cdef tuple _sequence(object value, str what, str kind):
+cdef tuple _sequence(object value, str what):
     """``value`` (a sequence: it has a length) as a tuple, else TypeError in our words, as in _pure."""
     if PyTuple_CheckExact(value):
         return <tuple>value
@@ -76,7 +76,7 @@ cdef tuple _sequence(object value, str what, str kind):
         len(value)
         return tuple(value)
     except TypeError:  # in the interpreter's words
-        raise TypeError(_msg.not_a(kind, what, value)) from None
+        raise TypeError(_msg.not_a_sequence(what, value)) from None
 
 
 cdef int _pack_privileges(Packer* p, object privileges) except -1:
@@ -85,7 +85,7 @@ cdef int _pack_privileges(Packer* p, object privileges) except -1:
     cdef Py_ssize_t count, i, done
     cdef int key
     cdef uint32_t value
-    items = _sequence(privileges, "privileges", _msg.PRIVILEGES)
+    items = _sequence(privileges, "privileges")
     count = PyTuple_GET_SIZE(items)
     if count > 0xFFFF:
         raise _count_error("privilege count")
@@ -134,7 +134,7 @@ cdef int _pack_fields(Packer* p, object fields) except -1:
         try:
             items = tuple(fields)
         except TypeError:  # in the interpreter's words
-            raise TypeError(_msg.not_a(_msg.FIELDS, "service fields", fields)) from None
+            raise TypeError(_msg.not_a_sequence("service fields", fields)) from None
     for field in items:
         if PyUnicode_Check(field):
             _pack_text(p, field, "service field")

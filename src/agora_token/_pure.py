@@ -57,17 +57,18 @@ def _string(data: bytes) -> bytes:
     return _U16.pack(len(data)) + data
 
 
-def _sequence(value: Any, what: str, kind: str) -> tuple[Any, ...]:
+def _sequence(value: Any, what: str) -> tuple[Any, ...]:
     """``value`` (a sequence: it has a length, as the C kernel asks) as a tuple, else TypeError in our words."""
     try:
         len(value)
-        return value if type(value) is tuple else tuple(value)
+        return tuple(value)
     except TypeError:
-        raise TypeError(_msg.not_a(kind, what, value)) from None
+        raise TypeError(_msg.not_a_sequence(what, value)) from None
 
 
 def _privileges(privileges: Privileges) -> bytes:
-    privileges = _sequence(privileges, "privileges", _msg.PRIVILEGES)
+    if type(privileges) is not tuple:  # the builders' tuples skip a call
+        privileges = _sequence(privileges, "privileges")
     try:
         return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
     except (TypeError, ValueError):  # the unpacking of an item that is not a pair, in the interpreter's words
@@ -90,7 +91,7 @@ def _fields(fields: Sequence[Field]) -> bytes:
     try:
         items = fields if type(fields) is tuple else tuple(fields)
     except TypeError:
-        raise TypeError(_msg.not_a(_msg.FIELDS, "service fields", fields)) from None
+        raise TypeError(_msg.not_a_sequence("service fields", fields)) from None
     return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in items])
 
 
@@ -224,7 +225,8 @@ def build_007(
         salt = random_salt()
     try:
         parts = [_string(app_id.encode())]
-        services = _sequence(services, "services", _msg.SERVICES)  # after the App ID, as the C kernel reads them
+        if type(services) is not tuple:  # after the App ID, as the C kernel reads them
+            services = _sequence(services, "services")
         parts.append(_HEAD_007.pack(issue_ts, expire, salt, len(services)))
         for service in services:
             try:
