@@ -236,13 +236,22 @@ def check_version(version: object) -> Version:
 #: app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
 _WELL_FORMED: set[tuple[object, object]] = set()
 _WELL_FORMED_MAX = 64
+#: The pair last found well-formed, the very objects: a server passes the same two strs on every
+#: call, which two identity tests recognise before any hashing (half the cost of the set lookup).
+#: One tuple, replaced whole, so a thread never sees half of another's pair.
+_last_well_formed: tuple[object, object] = (object(), object())
 
 
 def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
     """Whether both are 32-hex strings (remembered for the pairs seen most)."""
+    global _last_well_formed
+    last = _last_well_formed
+    if app_id is last[0] and app_certificate is last[1]:
+        return True
     key = (app_id, app_certificate)
     try:
         if key in _WELL_FORMED:
+            _last_well_formed = key
             return True
     except TypeError:  # unhashable: certainly not a str
         return False
@@ -251,6 +260,7 @@ def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
     if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
         _WELL_FORMED.clear()
     _WELL_FORMED.add(key)
+    _last_well_formed = key
     return True
 
 
