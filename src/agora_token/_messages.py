@@ -49,6 +49,8 @@ _SEQUENCES = {
 def not_a_sequence(what: str, value: object) -> str:
     """``services``, ``privileges`` or ``service fields`` (``what``) given a value that is no sequence."""
     return not_a(_SEQUENCES[what], what, value)
+
+
 #: A 16-bit service field (the APaaS role, an RTM2 count or type) outside what its word holds.
 WORD_RANGE = "service field must be from -32768 to 65535"
 #: A 006 message (salt, ts and privileges) longer than its u16 length prefix holds.
