@@ -9,6 +9,7 @@ asked for. Exits 1 if any answer fails.
     python benchmarks/server_load.py --requests 50000 --connections 64 --duration 30
     python benchmarks/server_load.py --workers 2
     python benchmarks/server_load.py --url http://127.0.0.1:8080 --app-certificate ...  # a running server
+    python benchmarks/server_load.py --jwt ES256    # user authorization on: a JWT per request (see jwt_load)
     python benchmarks/server_load.py --plot "1 worker"   # also a row of the docs' chart (benchmarks/charts.py)
 """
 
@@ -48,10 +49,16 @@ class Ask:
     fields: tuple[str, ...]  # JSON keys of the token(s) in the answer
     expects: tuple[tuple[str, object], ...]  # per field: (kind, detail)
     expire: int
+    user: str = ""  # the user the request is for ("" for the Chat app token): a JWT's sub, with --jwt
+    headers: bytes = b""  # extra header lines, each ending in CRLF (the Authorization header, with --jwt)
 
 
-def make_asks(count: int) -> list[Ask]:
-    """A deterministic mix of every token route, with varying channels, users and lifetimes."""
+def make_asks(count: int, one_user: bool = False) -> list[Ask]:
+    """A deterministic mix of every token route, with varying channels, users and lifetimes.
+
+    ``one_user``: each request is for one user (RTE's RTM user is its RTC user), as user authorization
+    requires of a request carrying one user's JWT.
+    """
     asks = []
     for i in range(count):
         expire = 600 + i % 3000
@@ -68,6 +75,7 @@ def make_asks(count: int) -> list[Ask]:
                     ("rtcToken",),
                     (("rtc", (channel, str(uid) if uid else "", role)),),
                     expire,
+                    str(uid),
                 )
             )
         elif kind == 1:
@@ -80,31 +88,43 @@ def make_asks(count: int) -> list[Ask]:
                     ("rtcToken",),
                     (("rtc", (channel, account, role)),),
                     expire,
+                    account,
                 )
             )
         elif kind == 2:
             asks.append(
-                Ask("GET", f"/rtm/user-{i}/?expiry={expire}", b"", ("rtmToken",), (("rtm", f"user-{i}"),), expire)
+                Ask(
+                    "GET",
+                    f"/rtm/user-{i}/?expiry={expire}",
+                    b"",
+                    ("rtmToken",),
+                    (("rtm", f"user-{i}"),),
+                    expire,
+                    f"user-{i}",
+                )  # fmt: skip
             )
         elif kind == 3:
+            rtm = str(i) if one_user else f"rtm-{i}"
             asks.append(
                 Ask(
                     "GET",
-                    f"/rte/{channel}/{role}/uid/{i}/rtm-{i}/?expiry={expire}",
+                    f"/rte/{channel}/{role}/uid/{i}/{'' if one_user else rtm + '/'}?expiry={expire}",
                     b"",
                     ("rtcToken", "rtmToken"),
-                    (("rtc", (channel, str(i) if i else "", role)), ("rtm", f"rtm-{i}")),
+                    # RTE's RTM token also joins the channel as an RTM stream channel (two services).
+                    (("rtc", (channel, str(i) if i else "", role)), ("rtm-stream", (rtm, channel))),
                     expire,
+                    str(i),
                 )
             )
         elif kind == 4:
             user = f"chat-{i}" if i % 4 else ""
             path = f"/chat/account/{user}/?expiry={expire}" if user else f"/chat/app/?expiry={expire}"
-            asks.append(Ask("GET", path, b"", ("chatToken",), (("chat", user),), expire))
+            asks.append(Ask("GET", path, b"", ("chatToken",), (("chat", user),), expire, user))
         else:
             body = {"tokenType": "rtc", "channel": channel, "role": role, "uid": str(i), "expire": expire}
             asks.append(Ask("POST", "/getToken", json.dumps(body).encode(), ("token",),
-                            (("rtc", (channel, str(i) if i else "", role)),), expire))  # fmt: skip
+                            (("rtc", (channel, str(i) if i else "", role)),), expire, str(i)))  # fmt: skip
     return asks
 
 
@@ -123,9 +143,23 @@ def check(ask: Ask, status: int, body: bytes, certificate: str, app_id: str) -> 
         parsed = AccessToken2.parse(token)
         if not parsed.verify(certificate):
             return f"{field} does not verify"
-        if parsed.app_id != app_id or parsed.expire != ask.expire or len(parsed.services) != 1:
+        if (
+            parsed.app_id != app_id
+            or parsed.expire != ask.expire
+            or len(parsed.services) != (2 if kind == "rtm-stream" else 1)
+        ):
             return f"{field}: wrong app id, lifetime or service count"
         service = parsed.services[0]
+        if kind == "rtm-stream":  # the RTC join and data stream in the channel, then the RTM login
+            user, channel = detail  # type: ignore[misc]
+            stream, service = parsed.services
+            if not (
+                isinstance(stream, ServiceRtc)
+                and (stream.channel_name, stream.uid) == (channel, user)
+                and set(stream.privileges) == {RtcPrivilege.JOIN_CHANNEL, RtcPrivilege.PUBLISH_DATA_STREAM}
+            ):
+                return f"{field}: wrong stream channel service {stream!r}"  # fmt: skip
+            kind, detail = "rtm", user
         if kind == "rtc":
             channel, uid, role = detail  # type: ignore[misc]
             want = {RtcPrivilege.JOIN_CHANNEL} | (PUBLISH if role == "publisher" else set())
@@ -170,6 +204,8 @@ async def _connection(
                 return
             ask = asks[i]
             head = f"{ask.method} {ask.path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(ask.body)}\r\n"
+            if ask.headers:
+                head += ask.headers.decode()
             start = time.perf_counter()
             writer.write(
                 head.encode() + (b"Content-Type: application/json\r\n" if ask.body else b"") + b"\r\n" + ask.body
@@ -206,11 +242,15 @@ def _free_port() -> int:
 
 
 def start_server(
-    workers: int, access_log: bool, log: IO[bytes], package: str = "agora_token.server"
+    workers: int,
+    access_log: bool,
+    log: IO[bytes],
+    package: str = "agora_token.server",
+    extra_env: Optional[dict[str, str]] = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``agora-token serve`` in a subprocess (through the server ``package``, so the CLI is not needed)."""
     port = _free_port()
-    env = dict(os.environ, APP_ID=APP_ID, APP_CERTIFICATE=APP_CERTIFICATE)
+    env = dict(os.environ, APP_ID=APP_ID, APP_CERTIFICATE=APP_CERTIFICATE, **(extra_env or {}))
     argv = ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
     if not access_log:
         argv.append("--no-access-log")
@@ -269,6 +309,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         default="agora_token.server",
         help="the package whose serve() is started, e.g. a baseline from benchmarks/baseline.py",
     )
+    parser.add_argument(
+        "--jwt", choices=("HS256", "RS256", "ES256", "EdDSA"),
+        help="turn user authorization on and send each request with a JWT (signed with ALG, made before the run) "
+        "for that request's user; compare the CPU per request with a run without it",
+    )  # fmt: skip
     parser.add_argument("--plot", metavar="LABEL", help="also add this run, as LABEL, to the docs' chart and table")
     parser.add_argument("--app-id", default=APP_ID)
     parser.add_argument("--app-certificate", default=APP_CERTIFICATE)
@@ -284,8 +329,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     proc = None
     url = args.url
     log = tempfile.TemporaryFile()
+    warmup, asks = make_asks(args.warmup, bool(args.jwt)), make_asks(args.requests, bool(args.jwt))
+    auth_env: dict[str, str] = {}
+    if args.jwt:
+        if args.url:
+            raise SystemExit("--jwt starts its own server: drop --url")
+        from jwt_load import sign_asks  # beside this file
+
+        seconds = time.perf_counter()
+        auth_env = sign_asks(args.jwt, [*warmup, *asks], tempfile.mkdtemp(prefix="agora-load-jwt-"))
+        print(f"signed {len(warmup) + len(asks)} JWTs ({args.jwt}) in {time.perf_counter() - seconds:.1f} s, "
+              "before the run")  # fmt: skip
     if url is None:
-        proc, url = start_server(args.workers, not args.no_access_log, log, args.server_package)
+        proc, url = start_server(args.workers, not args.no_access_log, log, args.server_package, auth_env)
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -294,8 +350,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         kernel = json.loads(answer.read()).get("backend", "?")
     try:
         if args.warmup:
-            asyncio.run(drive(host, port, make_asks(args.warmup), args.connections, args.duration))
-        asks = make_asks(args.requests)
+            asyncio.run(drive(host, port, warmup, args.connections, args.duration))
         server_cpu = tree_cpu_seconds(proc.pid) if proc is not None else None
         client_cpu = time.process_time()
         results, elapsed = asyncio.run(drive(host, port, asks, args.connections, args.duration))
@@ -325,6 +380,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             if args.url
             else f" access log {'off' if args.no_access_log else 'on'} ({log_lines} server log lines)"
         )
+        + (f", user authorization on ({args.jwt} JWT per request)" if args.jwt else "")
     )
     print(f"requests: {len(done)} of {len(asks)} in {elapsed:.2f} s  ->  {rate:,.0f} req/s")
     print(f"latency: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {latencies[-1] * 1000:.2f} ms")

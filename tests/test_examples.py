@@ -58,36 +58,49 @@ def assert_rtc(token: str, channel: str, uid: str, publisher: bool = True) -> No
     assert sorted(rtc.privileges) == ([1, 2, 3, 4] if publisher else [1])
 
 
-def test_fastapi_endpoint():
+def test_fastapi_endpoint_takes_the_uid_from_the_signed_in_user():
     pytest.importorskip("fastapi")
+    jwt = pytest.importorskip("jwt")
+    import time
+
     from fastapi.testclient import TestClient
 
-    client = TestClient(load("fastapi_app").app)
-    answer = client.get("/token", params={"channel": "demo", "uid": 42})
-    assert answer.status_code == 200
+    module = load("fastapi_app")
+    client = TestClient(module.app)
+
+    def signed_in(sub: str, **claims: object) -> dict[str, str]:
+        token = jwt.encode({"sub": sub, "exp": int(time.time()) + 60, **claims}, module.JWT_SECRET, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
+
+    answer = client.get("/token", params={"channel": "demo", "uid": 7}, headers=signed_in("42", role="publisher"))
+    assert answer.status_code == 200 and answer.json()["uid"] == 42  # ?uid= is not read: the user is
     assert_rtc(answer.json()["token"], "demo", "42")
-    answer = client.get("/token", params={"channel": "demo", "account": "alice", "role": "subscriber", "expire": 0})
+    answer = client.get("/token", params={"channel": "demo", "expire": 0}, headers=signed_in("43"))
     assert answer.status_code == 200 and answer.json()["expire"] == 3600
-    assert_rtc(answer.json()["token"], "demo", "alice", publisher=False)
-    answer = client.get("/token", params={"channel": "a/b", "uid": 1})
+    assert_rtc(answer.json()["token"], "demo", "43", publisher=False)
+    assert client.get("/token", params={"channel": "demo"}).status_code in (401, 403)  # not signed in
+    forged = jwt.encode({"sub": "1", "exp": int(time.time()) + 60}, "another-secret-0123456789abcdef0123", "HS256")
+    answer = client.get("/token", params={"channel": "demo"}, headers={"Authorization": f"Bearer {forged}"})
+    assert answer.status_code == 401
+    answer = client.get("/token", params={"channel": "a/b"}, headers=signed_in("42"))
     assert answer.status_code == 400 and answer.json()["detail"].startswith("channel contains '/'")
-    answer = client.get("/token", params={"channel": "demo"})
-    assert answer.status_code == 400 and "exactly one of uid" in answer.json()["detail"]
 
 
-def test_flask_endpoint():
+def test_flask_endpoint_takes_the_uid_from_the_session():
     pytest.importorskip("flask")
     client = load("flask_app").app.test_client()
-    answer = client.get("/token?channel=demo&account=alice&role=subscriber")
-    assert answer.status_code == 200
-    assert_rtc(answer.get_json()["token"], "demo", "alice", publisher=False)
-    answer = client.get("/token?channel=demo&uid=alice")
-    assert answer.status_code == 400 and answer.get_json()["error"] == "uid must be a number, got 'alice'"
-    answer = client.get("/token?channel=demo&uid=1&role=host")
+    assert client.get("/token?channel=demo&uid=7").status_code == 401  # nobody logged in: no token at all
+    assert client.post("/login", data={"user_id": "42"}).status_code == 200
+    answer = client.get("/token?channel=demo&uid=7&role=subscriber")
+    assert answer.status_code == 200 and answer.get_json()["uid"] == 42
+    assert_rtc(answer.get_json()["token"], "demo", "42", publisher=False)
+    answer = client.get("/token?channel=demo&expire=soon")
+    assert answer.status_code == 400 and answer.get_json()["error"] == "expire must be a number of seconds, got 'soon'"
+    answer = client.get("/token?channel=demo&role=host")
     assert answer.status_code == 400 and answer.get_json()["error"].startswith("role must be 'publisher' or")
 
 
-def test_django_view():
+def test_django_view_takes_the_uid_from_the_session():
     pytest.importorskip("django")
     module = load("django_view")
     import django
@@ -98,12 +111,15 @@ def test_django_view():
 
     with override_settings(ROOT_URLCONF=module):
         client = Client()
-        answer = client.get("/token", {"channel": "demo", "uid": "42"})
-        assert answer.status_code == 200
+        assert client.get("/token", {"channel": "demo", "uid": "7"}).status_code == 401
+        assert client.post("/login", {"user_id": "42"}).status_code == 200
+        answer = client.get("/token", {"channel": "demo", "uid": "7"})
+        assert answer.status_code == 200 and answer.json()["uid"] == 42
         assert_rtc(answer.json()["token"], "demo", "42")
-        answer = client.get("/token", {"channel": "demo", "uid": "bob"})
-        assert answer.status_code == 400 and "use account= for a string user account" in answer.json()["error"]
+        answer = client.get("/token", {"channel": "a/b"})
+        assert answer.status_code == 400 and answer.json()["error"].startswith("channel contains '/'")
         assert client.post("/token", {"channel": "demo"}).status_code == 405
+        assert client.post("/login", {"user_id": "bob"}).status_code == 400
 
 
 def test_batch_script_writes_one_verified_token_per_user():

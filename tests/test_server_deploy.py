@@ -63,8 +63,15 @@ def test_manifests_and_dockerfile_agree() -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["livenessProbe"]["httpGet"]["path"] in ("/ping", "/healthz")
     env = {e["name"]: e for e in container["env"]}
-    assert env["APP_CERTIFICATE"]["valueFrom"]["secretKeyRef"]["name"] == "agora-token"
-    assert "value" not in env["APP_CERTIFICATE"] and CERT not in json.dumps(docs)
+    # The certificate is a file of the Secret's volume (updated in place, so rotated without a restart).
+    assert "APP_CERTIFICATE" not in env and CERT not in json.dumps(docs)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    directory, name = env["APP_CERTIFICATE_FILE"]["value"].rsplit("/", 1)
+    mount = mounts[directory]
+    assert "subPath" not in mount and mount["readOnly"] is True  # a subPath mount is never updated
+    secret = volumes[mount["name"]]["secret"]
+    assert secret["secretName"] == "agora-token" and {"key": "app-certificate", "path": name} in secret["items"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     hpa = docs["HorizontalPodAutoscaler"]["spec"]
     assert hpa["scaleTargetRef"]["name"] == docs["Deployment"]["metadata"]["name"]

@@ -217,17 +217,19 @@ def _environment_names(text: str) -> set[str]:
 
 def test_every_variable_gunicorn_and_the_image_read_is_one_serve_reads_and_lists(capsys: Any) -> None:
     from agora_token.cli import main
-    from agora_token.server import config, gunicorn_worker
+    from agora_token.server import auth, config, gunicorn_worker
 
     assert main(["serve", "--help"]) == 0
     listed = _environment_names(capsys.readouterr().out)
     # What the server reads: each *_VAR name in its config module, and the names read literally.
     server = ROOT / "src" / "agora_token" / "server"
-    read = {value for name, value in vars(config).items() if name.endswith("_VAR") and isinstance(value, str)}
-    for module in ("config.py", "gunicorn_conf.py", "gunicorn_worker.py", "runner.py"):
+    read = {value for module in (config, auth) for name, value in vars(module).items()
+            if name.endswith("_VAR") and isinstance(value, str)}  # fmt: skip
+    for module in ("config.py", "auth.py", "gunicorn_conf.py", "gunicorn_worker.py", "runner.py"):
         source = (server / module).read_text() if server.is_dir() else ""
         read |= set(re.findall(r'environ(?:\.get)?[(\[]\s*"([A-Z][A-Z0-9_]+)"', source))
-    assert {"AGORA_TOKEN_HOST", "WEB_CONCURRENCY", "AGORA_TOKEN_HTTP", "AGORA_TOKEN_METRICS_PUBLIC"} <= read
+    assert {"AGORA_TOKEN_HOST", "WEB_CONCURRENCY", "AGORA_TOKEN_HTTP", "AGORA_TOKEN_METRICS_PUBLIC",
+            "APP_CERTIFICATE_FILE", "AGORA_TOKEN_AUTH_JWKS", "AGORA_TOKEN_AUTH_SECRET"} <= read  # fmt: skip
     assert read - {"APP_ID", "APP_CERTIFICATE"} <= listed, read - listed  # the credentials are listed as a pair
     assert gunicorn_worker.resolve_http is config.resolve_http  # one reading of AGORA_TOKEN_HTTP
     dockerfile = ROOT / "deploy" / "Dockerfile"

@@ -16,9 +16,7 @@ which=${1:-lowest}
 [ $# -gt 0 ] && shift
 case $which in lowest|newest) ;; *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;; esac
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(tests/test_server.py tests/test_server_deploy.py tests/test_server_hygiene.py
-                                 tests/test_server_ops.py tests/test_server_peer.py tests/test_server_process.py
-                                 tests/test_cli.py)
+[ ${#tests[@]} -gt 0 ] || tests=(tests/test_server*.py tests/test_cli.py)
 venv=.deps/$which
 rm -rf "$venv"
 "$PYTHON" -m venv "$venv"
@@ -29,7 +27,7 @@ if [ "$which" = lowest ]; then
     "$venv/bin/python" tools/dependency_bounds.py lowest server > "$constraints"
     echo "deps: pinned to the lowest allowed:" $(sed 's/;.*//' "$constraints")
 fi
-"$venv/bin/pip" install -q -c "$constraints" '.[test]'
+"$venv/bin/pip" install -q -c "$constraints" '.[test,server]'
 "$venv/bin/pip" list 2>/dev/null | grep -i -E '^(starlette|uvicorn|uvicorn-worker|prometheus.client|python-json-logger|gunicorn|pyjwt|cryptography) ' \
     | awk '{printf "%s %s; ", $1, $2} END {print ""}' | sed 's/^/deps: installed: /'
 rm -f "$constraints"

@@ -19,17 +19,25 @@ from typing import Any, Callable, NoReturn, Optional
 
 from . import _backend, builders, legacy
 from ._version import __version__
-from .credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
+from .credentials import APP_ID_VARS, CERTIFICATE_VARS, SECONDARY_CERTIFICATE_VARS, first_set, spelled
 from .describe import ERROR_TEXT, Report, describe
 from .errors import TokenError
 from .render import render
 from .services import PermissionType, ResourceType, Rtm2Permissions
-from .validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_app_id, check_certificate, check_token_lifetime
+from .validation import (
+    DEFAULT_EXPIRE,
+    MAX_LIFETIME,
+    check_app_id,
+    check_certificate,
+    check_hex32,
+    check_token_lifetime,
+)
 
 PROG = "agora-token"
 #: How help and errors name the credential variables (the rule: ``credentials``).
 ENV_APP_ID = spelled(APP_ID_VARS)
 ENV_CERTIFICATE = spelled(CERTIFICATE_VARS)
+ENV_SECONDARY = spelled(SECONDARY_CERTIFICATE_VARS)
 #: Errors our own code raises for bad input; anything else is a bug and may show a traceback.
 USER_ERRORS = (ValueError, TypeError, TokenError, OSError, OverflowError)
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
@@ -105,14 +113,36 @@ def _optional_certificate(args: argparse.Namespace, required: bool = False) -> O
         raise UsageError(f"{exc} (from {source})") from None
 
 
-def _read_certificate_file(path: str) -> str:
+def _secondary_certificate(args: argparse.Namespace, primary: Optional[str]) -> Optional[str]:
+    """The secondary App Certificate (``verify``, ``inspect``) from its file option or the environment, or None."""
+    path = getattr(args, "app_certificate_secondary_file", None)
+    if path is not None:
+        value, source = _read_certificate_file(path, "secondary App Certificate"), f"file {path!r}"
+    else:
+        source, value = first_set(os.environ, SECONDARY_CERTIFICATE_VARS)
+    value = value.strip()
+    if not value:
+        if path is not None:
+            raise UsageError(f"the secondary App Certificate from {source} is empty")
+        return None
+    if primary is None:
+        raise UsageError(
+            f"a secondary App Certificate (from {source}) needs the primary one too: set {ENV_CERTIFICATE}"
+        )
+    try:
+        return check_hex32("secondary_certificate", value)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (from {source})") from None
+
+
+def _read_certificate_file(path: str, what: str = "App Certificate") -> str:
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read(4096)  # a certificate is 32 chars; never slurp a huge file
     except OSError as exc:
-        raise UsageError(f"cannot read the App Certificate file {path!r}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read the {what} file {path!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"the App Certificate file {path!r} is not UTF-8 text") from None
+        raise UsageError(f"the {what} file {path!r} is not UTF-8 text") from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -291,8 +321,10 @@ def _report(args: argparse.Namespace, certificate_required: bool) -> tuple[Repor
     if not token:
         raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
     certificate = _optional_certificate(args, required=certificate_required)
+    secondary = _secondary_certificate(args, certificate)
     report = describe(
-        token, app_certificate=certificate, channel=args.channel, uid=args.uid, account=args.account,
+        token, app_certificate=certificate, secondary_certificate=secondary, channel=args.channel, uid=args.uid,
+        account=args.account,
         app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
     )  # fmt: skip
     return report, certificate
@@ -320,8 +352,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(f"invalid: {line}\n" for line in problems))
         return 1
     checked = "signature, expiry and join" if report["join"] is not None else "signature and expiry"
-    sys.stdout.write(f"valid: {checked} checked ({report['version']} token, {_expiry_text(report)})\n")
+    signer = f", signed with the {report['signed_by']} certificate" if _secondary_given(args) else ""
+    sys.stdout.write(f"valid: {checked} checked ({report['version']} token, {_expiry_text(report)}{signer})\n")
     return 0
+
+
+def _secondary_given(args: argparse.Namespace) -> bool:
+    return args.app_certificate_secondary_file is not None or bool(first_set(os.environ, SECONDARY_CERTIFICATE_VARS)[0])
 
 
 def _problem_line(problem: dict[str, Any]) -> str:
@@ -339,7 +376,7 @@ def _expiry_text(report: dict[str, Any]) -> str:
 # The parser
 
 
-def _credentials_parent(certificate_help: str) -> argparse.ArgumentParser:
+def _credentials_parent(certificate_help: str, secondary: bool = False) -> argparse.ArgumentParser:
     parent = _Parser(add_help=False, allow_abbrev=False)
     group = parent.add_argument_group("credentials")
     group.add_argument("--app-id", help=f"the App ID (default: from {ENV_APP_ID})")
@@ -355,6 +392,12 @@ def _credentials_parent(certificate_help: str) -> argparse.ArgumentParser:
         help="the App Certificate itself; WARNING: a command line is visible to other users of this machine "
         f"(ps, /proc): prefer {ENV_CERTIFICATE} or --app-certificate-file. " + certificate_help,
     )
+    if secondary:
+        group.add_argument(
+            "--app-certificate-secondary-file", metavar="FILE",
+            help=f"read the project's secondary App Certificate from FILE (default: from {ENV_SECONDARY}, if set): "
+            "a token signed with either certificate is valid, and the answer says which one signed it",
+        )  # fmt: skip
     return parent
 
 
@@ -509,7 +552,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     p = command(
         "inspect", _cmd_inspect, "show what a token holds, check its signature, explain errors 109/110",
-        parents=[_credentials_parent("Optional here: without a certificate the signature is not checked.")],
+        parents=[_credentials_parent("Optional here: without a certificate the signature is not checked.", True)],
     )  # fmt: skip
     p.add_argument("token", metavar="TOKEN", help="the token (any format), or - to read it from stdin")
     p.add_argument("--channel", help="the channel the app joins (names a channel mismatch: error 110)")
@@ -520,7 +563,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     p = command(
         "verify", _cmd_verify,
         "check a token: signature, expiry and (given --channel/--uid/--account) the join; exit 0 valid, 1 not",
-        parents=[_credentials_parent("")],
+        parents=[_credentials_parent("", True)],
     )  # fmt: skip
     p.add_argument("token", metavar="TOKEN", help="the token (any format), or - to read it from stdin")
     p.add_argument("--channel", help="the channel the app joins")

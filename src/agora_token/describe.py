@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, Optional
 
 from . import legacy
+from .certificates import CertificateName
 from .errors import TokenError
 from .services import (
     PermissionType,
@@ -29,7 +30,7 @@ from .services import (
 )
 from .token006 import AccessToken, Privilege006
 from .token007 import AccessToken2
-from .validation import check_account, check_uid, uid_string
+from .validation import check_account, check_certificate, check_hex32, check_uid, uid_string
 
 Report = dict[str, Any]
 
@@ -41,6 +42,8 @@ ERROR_TEXT = {ERR_TOKEN_EXPIRED: "token expired", ERR_INVALID_TOKEN: "invalid to
 #: A token issued further than this in the future hints at a wrong clock on the issuing server.
 _CLOCK_SKEW = 300
 
+#: How a report names the pair of certificates a signature was checked with.
+BOTH_CERTIFICATES = "the primary and secondary App Certificates"
 _PUBLISH = (RtcPrivilege.PUBLISH_AUDIO_STREAM, RtcPrivilege.PUBLISH_VIDEO_STREAM, RtcPrivilege.PUBLISH_DATA_STREAM)
 _FORMAT_NAMES = {"007": "AccessToken2", "006": "AccessToken"}
 
@@ -118,6 +121,7 @@ def describe(
     token: str,
     *,
     app_certificate: Optional[str] = None,
+    secondary_certificate: Optional[str] = None,
     channel: Optional[str] = None,
     uid: Optional[int] = None,
     account: Optional[str] = None,
@@ -127,6 +131,8 @@ def describe(
     """Everything a token holds, its signature checked when a certificate is given, and 109/110 causes.
 
     ``channel``/``uid``/``account`` describe the join the SDK refused; ``app_id`` the app joining.
+    With ``secondary_certificate`` too, a token signed with either is valid, and ``signed_by`` says
+    which ("primary" or "secondary"; None when unchecked or invalid).
     Raises ``TokenError`` for something that is no token, ``ValueError``/``TypeError`` for bad checks.
     """
     if not isinstance(token, str):
@@ -139,15 +145,18 @@ def describe(
         account = check_account(account)
     if channel is not None and not isinstance(channel, str):
         raise TypeError(f"channel must be a str, not {type(channel).__name__}")
+    if secondary_certificate is not None and app_certificate is None:
+        raise ValueError("secondary_certificate needs app_certificate (the primary) too")
+    certificates = None if app_certificate is None else _Certificates(app_certificate, secondary_certificate)
     join = _Join(channel, uid, account)
     now = int(time.time()) if now is None else int(now)
     token = token.strip()
     if legacy.looks_legacy(token):
-        report = _describe_legacy(legacy.parse(token), app_certificate, join, now)
+        report = _describe_legacy(legacy.parse(token), certificates, join, now)
     elif token.startswith("007"):
-        report = _describe_007(AccessToken2.parse(token), app_certificate, join, now)
+        report = _describe_007(AccessToken2.parse(token), certificates, join, now)
     elif token.startswith("006"):
-        report = _describe_006(AccessToken.parse(token), app_certificate, join, now)
+        report = _describe_006(AccessToken.parse(token), certificates, join, now)
     else:
         raise TokenError(
             f"not a token this tool knows: it starts with {quote(token[:6])}, not 007, 006, "
@@ -159,6 +168,36 @@ def describe(
             ERR_INVALID_TOKEN,
         ))  # fmt: skip
     return report
+
+
+class _Certificates:
+    """The certificate(s) a signature is checked with: the primary, and the secondary if given."""
+
+    __slots__ = ("primary", "secondary")
+
+    def __init__(self, primary: str, secondary: Optional[str]) -> None:
+        self.primary, self.secondary = check_certificate(primary), None
+        if secondary is not None:
+            self.secondary = check_hex32("secondary_certificate", secondary)
+
+    @property
+    def named(self) -> list[tuple[CertificateName, str]]:
+        """Each certificate with its name, the primary first."""
+        named: list[tuple[CertificateName, str]] = [("primary", self.primary)]
+        if self.secondary is not None:
+            named.append(("secondary", self.secondary))
+        return named
+
+    def note(self) -> str:
+        """How the report says what the signature was checked with."""
+        return BOTH_CERTIFICATES if self.secondary else "the App Certificate"
+
+
+def _record_signer(report: Report, signer: Optional[CertificateName], certificates: _Certificates) -> None:
+    report["signature_valid"] = signer is not None
+    report["signed_by"] = signer
+    if signer is not None and certificates.secondary is not None:
+        report["signature_note"] += f"; signed with the {signer} certificate"
 
 
 class _Join:
@@ -210,6 +249,7 @@ def _base(version: str, fmt: str, app_id: str, salt: Optional[int], signature: s
         "services": [],
         "signature": signature,
         "signature_valid": None,
+        "signed_by": None,
         "signature_note": "",
         "join": None,
         "diagnosis": [],
@@ -256,7 +296,7 @@ def _token_expiry_problem(report: Report, now: int) -> None:
 # ---- 007
 
 
-def _describe_007(token: AccessToken2, certificate: Optional[str], join: _Join, now: int) -> Report:
+def _describe_007(token: AccessToken2, certificates: Optional[_Certificates], join: _Join, now: int) -> Report:
     report = _base("007", _FORMAT_NAMES["007"], token.app_id, token.salt, (token._signature or b"").hex())
     _set_times(report, token.issue_ts, token.expire, token.issue_ts + token.expire, now)
     for service in token.services:
@@ -267,11 +307,12 @@ def _describe_007(token: AccessToken2, certificate: Optional[str], join: _Join, 
             f"the token declares {declared} services but only {len(token.services)} could be read: "
             "the next has a type this package does not know (its signature still covers it)"
         )
-    if certificate is None:
+    if certificates is None:
         report["signature_note"] = "not checked: no App Certificate given"
     else:
-        report["signature_valid"] = token.verify(certificate)
-        report["signature_note"] = "checked with the App Certificate"
+        report["signature_note"] = f"checked with {certificates.note()}"
+        signer = token.signed_by(certificates.primary, secondary_certificate=certificates.secondary)
+        _record_signer(report, signer, certificates)
     _token_expiry_problem(report, now)
     for service in report["services"]:
         for privilege in service["privileges"]:
@@ -362,8 +403,9 @@ def _token_user(uid: str) -> str:
 def _signature_problem(report: Report, covers: str = "") -> None:
     if report["signature_valid"] is False:
         inputs = f" and this {covers}" if covers else ""
+        which = "either App Certificate" if BOTH_CERTIFICATES in report["signature_note"] else "this App Certificate"
         report["diagnosis"].insert(0, _problem(
-            f"the signature does not match this App Certificate{inputs}: the token was made with another "
+            f"the signature does not match {which}{inputs}: the token was made with another "
             f"certificate (another project?){', another ' + covers if covers else ''} or altered", ERR_INVALID_TOKEN,
         ))  # fmt: skip
 
@@ -371,7 +413,7 @@ def _signature_problem(report: Report, covers: str = "") -> None:
 # ---- 006
 
 
-def _describe_006(token: AccessToken, certificate: Optional[str], join: _Join, now: int) -> Report:
+def _describe_006(token: AccessToken, certificates: Optional[_Certificates], join: _Join, now: int) -> Report:
     report = _base("006", _FORMAT_NAMES["006"], token.app_id, token.salt, (token._signature or b"").hex())
     _set_times(report, None, token.ts, token.ts, now)
     privileges = []
@@ -403,15 +445,17 @@ def _describe_006(token: AccessToken, certificate: Optional[str], join: _Join, n
             join = _Join(join.account, 0, None)
             report["notes"].append("an RTM 006 token stores the user id where RTC stores the channel; checked so")
         crcs_match = _join_006(report, token, join, rtm_only)
-    if certificate is None:
+    if certificates is None:
         report["signature_note"] = "not checked: no App Certificate given"
     elif join.channel is None or not join.has_user:
         report["signature_note"] = "not checked: a 006 signature covers the channel and uid, so both are needed"
     elif crcs_match is False:
         report["signature_note"] = "not checked: the channel or uid does not match the token's CRCs"
     else:
-        report["signature_valid"] = token.verify(certificate, join.channel, join.user or "")
-        report["signature_note"] = "checked (HMAC over app id, channel, uid and privileges) with the App Certificate"
+        report["signature_note"] = f"checked (HMAC over app id, channel, uid and privileges) with {certificates.note()}"
+        signer = token.signed_by(certificates.primary, join.channel, join.user or "",
+                                 secondary_certificate=certificates.secondary)  # fmt: skip
+        _record_signer(report, signer, certificates)
     _signature_problem(report, "channel and uid")
     return report
 
@@ -445,7 +489,7 @@ def _join_006(report: Report, token: AccessToken, join: _Join, rtm_only: bool) -
 # ---- legacy
 
 
-def _describe_legacy(token: legacy.LegacyToken, certificate: Optional[str], join: _Join, now: int) -> Report:
+def _describe_legacy(token: legacy.LegacyToken, certificates: Optional[_Certificates], join: _Join, now: int) -> Report:
     report = _base(token.format, token.name, token.app_id, token.salt, token.signature)
     expires_at = token.expired_ts or None  # 0: the key has no expiry of its own
     _set_times(report, token.issue_ts, token.expired_ts, expires_at, now)
@@ -475,13 +519,15 @@ def _describe_legacy(token: legacy.LegacyToken, certificate: Optional[str], join
             report["diagnosis"].append(_problem(
                 f"the key was made for uid {token.uid}, but the join is as uid {join.uid}", ERR_INVALID_TOKEN
             ))  # fmt: skip
-    _verify_legacy(report, token, certificate, join)
+    _verify_legacy(report, token, certificates, join)
     _signature_problem(report, " and ".join(token.needs))
     return report
 
 
-def _verify_legacy(report: Report, token: legacy.LegacyToken, certificate: Optional[str], join: _Join) -> None:
-    if certificate is None:
+def _verify_legacy(
+    report: Report, token: legacy.LegacyToken, certificates: Optional[_Certificates], join: _Join
+) -> None:
+    if certificates is None:
         report["signature_note"] = "not checked: no App Certificate given"
         return
     inputs: dict[str, Any] = {"channel": join.channel, "uid": join.uid, "account": join.account}
@@ -494,17 +540,20 @@ def _verify_legacy(report: Report, token: legacy.LegacyToken, certificate: Optio
     if missing:
         report["signature_note"] = f"not checked: a {token.name} signature also covers the {' and '.join(missing)}"
         return
-    if token.format == "dk4":
-        service = token.dk4_service(certificate, inputs["channel"], inputs["uid"])
-        report["signature_valid"] = service is not None
-        if service:
-            report["services"][0]["name"] = service
-            report["services"][0]["display_name"] = words(service)
-    else:
-        report["signature_valid"] = token.verify(
-            certificate, channel=inputs["channel"], uid=inputs["uid"], account=inputs["account"]
-        )
-    report["signature_note"] = "checked with the App Certificate and the " + " and ".join(token.needs)
+    signer: Optional[CertificateName] = None
+    for name, certificate in certificates.named:
+        if token.format == "dk4":
+            service = token.dk4_service(certificate, inputs["channel"], inputs["uid"])
+            if service is not None:
+                report["services"][0]["name"] = service
+                report["services"][0]["display_name"] = words(service)
+                signer = name
+        elif token.verify(certificate, channel=inputs["channel"], uid=inputs["uid"], account=inputs["account"]):
+            signer = name
+        if signer is not None:
+            break
+    report["signature_note"] = f"checked with {certificates.note()} and the " + " and ".join(token.needs)
+    _record_signer(report, signer, certificates)
 
 
 __all__ = [

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from enum import IntEnum
 from typing import Optional, Union
 
 from . import _backend
 from ._deprecation import renamed
-from .validation import MAX_LIFETIME, check_app_id, check_certificate, check_text, check_u16, check_u32, uid_string
+from .certificates import CertificateName, signed_by
+from .validation import (
+    MAX_LIFETIME,
+    check_app_id,
+    check_certificate,
+    check_hex32,
+    check_text,
+    check_u16,
+    check_u32,
+    uid_string,
+)
 
 
 class Privilege006(IntEnum):
@@ -111,18 +120,37 @@ class AccessToken:
             kernel.crc32(uid_string(uid)) == self.crc_uid
         )
 
-    def verify(self, app_certificate: str, channel_name: str, uid: Union[int, str]) -> bool:
-        """Whether a parsed token was signed with ``app_certificate`` for this channel and uid.
+    def verify(
+        self, app_certificate: str, channel_name: str, uid: Union[int, str], *,
+        secondary_certificate: Optional[str] = None,
+    ) -> bool:  # fmt: skip
+        """Whether a parsed token was signed with ``app_certificate`` (or ``secondary_certificate``) for this
+        channel and uid.
 
-        Checks both CRCs and the HMAC (constant-time).
+        Checks both CRCs and the HMAC (constant-time); ``signed_by`` tells which certificate signed it.
         """
+        signer = self.signed_by(app_certificate, channel_name, uid, secondary_certificate=secondary_certificate)
+        return signer is not None
+
+    def signed_by(
+        self, app_certificate: str, channel_name: str, uid: Union[int, str], *,
+        secondary_certificate: Optional[str] = None,
+    ) -> Optional[CertificateName]:  # fmt: skip
+        """Which certificate signed a parsed token for this channel and uid: "primary" (``app_certificate``),
+        "secondary", or None (neither, or another channel or uid)."""
         check_certificate(app_certificate)
         if self._signature is None or self._message is None:
             raise ValueError("verify() checks a parsed token: use AccessToken.parse(token) first")
+        if secondary_certificate is not None:
+            check_hex32("secondary_certificate", secondary_certificate)
         if not self.matches(channel_name, uid):
-            return False
-        expected = _backend.kernel.sign_006(app_certificate, self.app_id, channel_name, uid_string(uid), self._message)
-        return hmac.compare_digest(expected, self._signature)
+            return None
+        app_id, user, message = self.app_id, uid_string(uid), self._message
+
+        def sign(certificate: str) -> bytes:
+            return _backend.kernel.sign_006(certificate, app_id, channel_name, user, message)
+
+        return signed_by(self._signature, sign, app_certificate, secondary_certificate)
 
     def __repr__(self) -> str:
         return (

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Optional
 
 from . import _backend
 from ._deprecation import renamed
+from .certificates import CertificateName, signed_by
 from .errors import TokenError
 from .services import LAYOUTS, SERVICE_CLASSES, Service
 from .validation import check_app_id, check_certificate, check_hex32, check_u32
@@ -89,17 +89,35 @@ class AccessToken2:
         parsed._service_count = count
         return parsed
 
-    def verify(self, app_certificate: str) -> bool:
-        """Whether a parsed token was signed with ``app_certificate`` (constant-time)."""
+    def verify(self, app_certificate: str, *, secondary_certificate: Optional[str] = None) -> bool:
+        """Whether a parsed token was signed with ``app_certificate`` (or ``secondary_certificate``; constant-time).
+
+        ``signed_by`` tells which of the two signed it.
+        """
+        return self.signed_by(app_certificate, secondary_certificate=secondary_certificate) is not None
+
+    def signed_by(
+        self, app_certificate: str, *, secondary_certificate: Optional[str] = None
+    ) -> Optional[CertificateName]:
+        """Which certificate signed a parsed token: "primary" (``app_certificate``), "secondary", or None.
+
+        A project's two certificates both sign valid tokens; give both while one is being rotated.
+        """
         check_certificate(app_certificate)
         if self._signature is None or self._signing_info is None:
             raise ValueError("verify() checks a parsed token: use AccessToken2.parse(token) first")
+        if secondary_certificate is not None:
+            check_hex32("secondary_certificate", secondary_certificate)
         try:
             check_hex32("app_id", self.app_id)
         except ValueError:
-            return False
-        expected = _backend.kernel.sign_007(app_certificate, self.issue_ts, self.salt, self._signing_info)
-        return hmac.compare_digest(expected, self._signature)
+            return None
+        issue_ts, salt, signing_info = self.issue_ts, self.salt, self._signing_info
+
+        def sign(certificate: str) -> bytes:
+            return _backend.kernel.sign_007(certificate, issue_ts, salt, signing_info)
+
+        return signed_by(self._signature, sign, app_certificate, secondary_certificate)
 
     @property
     def unread_services(self) -> int:

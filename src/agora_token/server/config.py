@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, first_set, spelled
 from ..validation import check_app_id, check_certificate
+
+if TYPE_CHECKING:
+    from .auth import AuthSettings
 
 #: Where the bearer key is read from unless ``--api-key-env`` names another variable.
 DEFAULT_API_KEY_ENV = "AGORA_TOKEN_API_KEY"
@@ -24,6 +27,13 @@ WORKERS_VAR = "WEB_CONCURRENCY"
 #: The HTTP parser ("auto", "httptools" or "h11"), for ``serve`` and the gunicorn worker.
 HTTP_VAR = "AGORA_TOKEN_HTTP"
 HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
+#: A file holding the App Certificate (instead of APP_CERTIFICATE): re-read on SIGHUP and when it changes.
+CERTIFICATE_FILE_VAR = "APP_CERTIFICATE_FILE"
+#: Seconds between two looks at the certificate file (0: only SIGHUP re-reads it).
+CERTIFICATE_RELOAD_VAR = "AGORA_TOKEN_CERTIFICATE_RELOAD"
+DEFAULT_CERTIFICATE_RELOAD = 5.0
+#: A certificate file holds 32 characters and a newline or so; anything much larger is not one.
+MAX_CERTIFICATE_FILE_BYTES = 4096
 DEFAULT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"
 
@@ -46,6 +56,35 @@ def _credential(environ: Mapping[str, str], names: tuple[str, str], check: Calla
     except (TypeError, ValueError) as exc:
         # The validation message never contains the value, only its length.
         raise ConfigError(f"{name} is malformed: {exc}") from None
+
+
+def read_small_file(path: str, what: str, limit: int) -> str:
+    """The UTF-8 text in ``path``, stripped, at most ``limit`` bytes; ``ConfigError`` naming ``what`` and the file.
+
+    For the files that hold a secret (the App Certificate, the HS256 secret): never echoes their content.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} file {path!r}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ConfigError(f"{what} file {path!r} is larger than {limit} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} file {path!r} is not UTF-8 text") from None
+
+
+def read_certificate_file(path: str) -> str:
+    """The App Certificate in ``path`` (surrounding whitespace ignored), checked; ``ConfigError`` naming the file."""
+    text = read_small_file(path, "the App Certificate", MAX_CERTIFICATE_FILE_BYTES)
+    if not text:
+        raise ConfigError(f"the App Certificate file {path!r} is empty")
+    try:
+        return check_certificate(text)
+    except (TypeError, ValueError) as exc:  # the message gives the length, never the value
+        raise ConfigError(f"the App Certificate file {path!r} is malformed: {exc}") from None
 
 
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -100,7 +139,7 @@ def resolve_workers(environ: Optional[Mapping[str, str]] = None, workers: Option
     """``workers`` if given, else ``WEB_CONCURRENCY``, else ``default``; at least 1 (``ConfigError``)."""
     environ = os.environ if environ is None else environ
     if workers is None:
-        return int(_number(environ, WORKERS_VAR, default, 1, True))
+        return int(env_number(environ, WORKERS_VAR, default, 1, True))
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     return workers
@@ -119,7 +158,7 @@ def resolve_http(environ: Optional[Mapping[str, str]] = None, http: Optional[str
 
 @dataclass(frozen=True)
 class Settings:
-    """What the token server needs: credentials, allowed origins, optional API key, access-log switch."""
+    """What the token server needs: credentials, allowed origins, API key, user authorization, switches."""
 
     app_id: str
     # repr=False: a Settings object printed in a log or a traceback must not show secrets.
@@ -129,6 +168,12 @@ class Settings:
     access_log: bool = True
     #: /metrics answers without the API key (the other routes still need it).
     metrics_public: bool = False
+    #: Where ``app_certificate`` was read from: the server re-reads it on SIGHUP and when it changes.
+    app_certificate_file: Optional[str] = None
+    #: Seconds between two looks at ``app_certificate_file``; 0: only SIGHUP re-reads it.
+    certificate_reload: float = DEFAULT_CERTIFICATE_RELOAD
+    #: End-user authorization (a JWT per request, and the policy on its claims); None: off.
+    auth: Optional[AuthSettings] = None
 
     def __post_init__(self) -> None:
         try:
@@ -138,6 +183,9 @@ class Settings:
             raise ConfigError(str(exc)) from None
         if self.api_key is not None and (not self.api_key or any(c.isspace() for c in self.api_key)):
             raise ConfigError("the API key must be non-empty and contain no whitespace")
+        reload = self.certificate_reload
+        if isinstance(reload, bool) or not isinstance(reload, (int, float)) or not 0 <= reload < float("inf"):
+            raise ConfigError("certificate_reload must be a number of seconds, 0 or more")
 
     @property
     def any_origin(self) -> bool:
@@ -151,12 +199,18 @@ class Settings:
         *,
         api_key_env: Optional[str] = None,
         app_id: Optional[str] = None,
+        certificate_file: Optional[str] = None,
+        auth_options: Optional[Mapping[str, Union[str, None]]] = None,
     ) -> Settings:
         """Read ``APP_ID``/``APP_CERTIFICATE`` (or the ``AGORA_`` names), CORS, API key, switches; ``ConfigError``.
 
         The credentials follow the CLI's rule (``agora_token.credentials``); ``app_id`` (``serve
-        --app-id``) overrides the App ID variables.
+        --app-id``) overrides the App ID variables, ``certificate_file`` (``serve --app-certificate-file``)
+        ``APP_CERTIFICATE_FILE``, which replaces the certificate variables; ``auth_options`` (``serve
+        --auth-*``, by variable name) the ``AGORA_TOKEN_AUTH_*`` variables.
         """
+        from .auth import AuthSettings  # config is imported by auth
+
         environ = os.environ if environ is None else environ
         if app_id is not None:
             environ = {**environ, APP_ID_VARS[0]: app_id}
@@ -165,7 +219,16 @@ class Settings:
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"--app-id is malformed: {exc}") from None
         app_id = _credential(environ, APP_ID_VARS, check_app_id)
-        certificate = _credential(environ, CERTIFICATE_VARS, check_certificate)
+        path = (certificate_file or environ.get(CERTIFICATE_FILE_VAR, "")).strip() or None
+        if path is None:
+            certificate = _credential(environ, CERTIFICATE_VARS, check_certificate)
+        else:
+            given = _first(environ, *CERTIFICATE_VARS)[0]
+            if given:  # two sources would leave the operator guessing which one signs
+                where = "--app-certificate-file" if certificate_file else CERTIFICATE_FILE_VAR
+                raise ConfigError(f"give the App Certificate once: {where} or {given}, not both")
+            path = os.path.abspath(path)  # workers and reloads must find it whatever their directory
+            certificate = read_certificate_file(path)
         origins = parse_origins(environ.get("CORS_ALLOW_ORIGIN", "*"))
         # An explicitly named variable must be set: asking for auth and silently getting none is worse.
         explicit = api_key_env or environ.get(API_KEY_ENV_VAR, "").strip()
@@ -180,6 +243,9 @@ class Settings:
             api_key=api_key,
             access_log=_flag(environ, ACCESS_LOG_VAR, True),
             metrics_public=_flag(environ, METRICS_PUBLIC_VAR, False),
+            app_certificate_file=path,
+            certificate_reload=env_number(environ, CERTIFICATE_RELOAD_VAR, DEFAULT_CERTIFICATE_RELOAD, 0, False),
+            auth=AuthSettings.from_env(environ, auth_options),
         )
 
 
@@ -192,7 +258,9 @@ LOG_FORMATS = ("text", "json")
 FD_RESERVE = 64
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float, integer: bool) -> float:
+def env_number(environ: Mapping[str, str], name: str, default: float, minimum: float, integer: bool) -> float:
+    """The number in the variable ``name`` (``default`` when unset or empty); ``ConfigError`` naming it when it
+    is not a number, or is below ``minimum``."""
     text = environ.get(name, "").strip()
     if not text:
         return default
@@ -222,9 +290,9 @@ class Limits:
         """Read the ``AGORA_TOKEN_*`` limit variables (``ConfigError`` on a bad value)."""
         environ = os.environ if environ is None else environ
         return cls(
-            request_timeout=_number(environ, REQUEST_TIMEOUT_VAR, cls.request_timeout, 0, False),
-            max_connections=int(_number(environ, MAX_CONNECTIONS_VAR, cls.max_connections, 1, True)),
-            max_header_bytes=int(_number(environ, MAX_HEADER_BYTES_VAR, cls.max_header_bytes, 1024, True)),
+            request_timeout=env_number(environ, REQUEST_TIMEOUT_VAR, cls.request_timeout, 0, False),
+            max_connections=int(env_number(environ, MAX_CONNECTIONS_VAR, cls.max_connections, 1, True)),
+            max_header_bytes=int(env_number(environ, MAX_HEADER_BYTES_VAR, cls.max_header_bytes, 1024, True)),
         )
 
     def to_env(self) -> dict[str, str]:

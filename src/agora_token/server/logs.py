@@ -42,32 +42,58 @@ def _secret_pattern(secret: str) -> str:
     return "".join(parts)
 
 
+#: A JSON Web Token (base64url parts; the header is a JSON object, so it starts "eyJ"), whole or cut short:
+#: a bearer credential, redacted wherever it appears in a line or an error message (an Authorization
+#: header is never logged, but a client may put a JWT in a URL, which an error may quote in part).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}(?:\.[A-Za-z0-9_-]*)*")
+_JWT_MARK = "eyJ"
+
+
 class RedactSecrets(logging.Filter):
-    """Replaces each secret in a record's message and traceback with [REDACTED].
+    """Replaces each secret, and anything shaped like a JWT, in a record's message and traceback with [REDACTED].
 
     A secret is found in upper or lower case, and percent-encoded in part or whole (as a client may send
-    it in a URL), so a log line shows neither the decoded nor the encoded form.
+    it in a URL), so a log line shows neither the decoded nor the encoded form. ``add`` teaches it a new
+    secret (a rotated certificate) in place, so every logger and middleware holding it learns at once.
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        unique = sorted({s for s in secrets if s}, key=len, reverse=True)
-        # Case-insensitive: a hex certificate is the same secret in upper or lower case.
-        self.pattern: Optional[Pattern[str]] = (
-            re.compile("|".join(_secret_pattern(s) for s in unique), re.IGNORECASE) if unique else None
-        )
-        # Without a "%" no character can be percent-encoded: the plain pattern is several times faster.
-        self.plain: Optional[Pattern[str]] = (
-            re.compile("|".join(re.escape(s) for s in unique), re.IGNORECASE) if unique else None
+        self._secrets: set[str] = set()
+        #: (any-form pattern, plain pattern), swapped as one value so a reader never sees half an update.
+        self._patterns: tuple[Optional[Pattern[str]], Optional[Pattern[str]]] = (None, None)
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Redact ``secrets`` too, from the next line on."""
+        new = {s for s in secrets if s} - self._secrets
+        if not new:
+            return
+        self._secrets |= new
+        unique = sorted(self._secrets, key=len, reverse=True)
+        # Case-insensitive: a hex certificate is the same secret in upper or lower case. Without a "%" no
+        # character can be percent-encoded: the plain pattern is several times faster.
+        self._patterns = (
+            re.compile("|".join(_secret_pattern(s) for s in unique), re.IGNORECASE),
+            re.compile("|".join(re.escape(s) for s in unique), re.IGNORECASE),
         )
 
     def _pattern_for(self, text: str) -> Optional[Pattern[str]]:
-        return self.pattern if "%" in text else self.plain
+        pattern, plain = self._patterns
+        return pattern if "%" in text else plain
+
+    def _found(self, text: str) -> bool:
+        pattern = self._pattern_for(text)
+        return (pattern is not None and pattern.search(text) is not None) or (
+            _JWT_MARK in text and _JWT.search(text) is not None
+        )
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret replaced."""
+        """``text`` with every secret and every JWT replaced."""
         pattern = self._pattern_for(text)
-        return text if pattern is None else pattern.sub(REDACTED, text)
+        if pattern is not None:
+            text = pattern.sub(REDACTED, text)
+        return _JWT.sub(REDACTED, text) if _JWT_MARK in text else text
 
     def _arg(self, value: object) -> object:
         # Numbers stay numbers (a "%d" must still format); anything else is cleaned as text.
@@ -78,14 +104,14 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place if it holds a secret; never drops it."""
         # One filter sits on a logger and on its handlers: do the work once per record.
-        if self.pattern is None or getattr(record, "_agora_redacted", False):
+        if getattr(record, "_agora_redacted", False):
             return True
         record._agora_redacted = True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it as usual
             message = str(record.msg)
-        if self._pattern_for(message).search(message):  # type: ignore[union-attr]
+        if self._found(message):
             # Clean the arguments one by one rather than merging them into the message: formatters
             # such as uvicorn's access formatter read ``record.args`` themselves.
             record.msg = self.redact(str(record.msg))
@@ -94,8 +120,7 @@ class RedactSecrets(logging.Filter):
             elif isinstance(record.args, dict):
                 record.args = {k: self._arg(v) for k, v in record.args.items()}
             try:
-                cleaned = record.getMessage()
-                still = self._pattern_for(cleaned).search(cleaned)  # type: ignore[union-attr]
+                still = self._found(record.getMessage())
             except Exception:
                 still = True
             if still:  # a secret split across arguments: give up the arguments, keep the clean text
@@ -109,22 +134,23 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-#: Every secret any app in this process has guarded: two apps with two certificates must both stay hidden.
-_guarded: set[str] = set()
+#: The one guard of this process: it knows every secret any app here has guarded (two apps with two
+#: certificates must both stay hidden, and so must a certificate that was rotated out).
+_GUARD = RedactSecrets(())
 
 
 def guard_loggers(secrets: Iterable[str]) -> RedactSecrets:
-    """Attach one redacting filter to every logger (and its handlers) that may carry request data."""
-    _guarded.update(s for s in secrets if s)
-    guard = RedactSecrets(_guarded)
+    """Teach the process's redacting filter ``secrets``, and attach it to every logger (and its handlers)
+    that may carry request data; returns it (``add`` teaches it more later)."""
+    _GUARD.add(secrets)
     for name in GUARDED_LOGGERS:
         logger = logging.getLogger(name)
         for owner in [logger, *logger.handlers]:
-            # Replace the previous guard (it knew fewer secrets) rather than stacking filters.
-            for old in [f for f in owner.filters if isinstance(f, RedactSecrets)]:
+            for old in [f for f in owner.filters if isinstance(f, RedactSecrets) and f is not _GUARD]:
                 owner.removeFilter(old)
-            owner.addFilter(guard)
-    return guard
+            if _GUARD not in owner.filters:
+                owner.addFilter(_GUARD)
+    return _GUARD
 
 
 #: LogRecord attributes of our own that must not show up as fields of a JSON line.

@@ -31,15 +31,24 @@ METHODS = frozenset({"GET", "POST", "OPTIONS", "HEAD", "PUT", "DELETE", "PATCH"}
 ERROR_KINDS = {
     400: "bad_request",
     401: "unauthorized",
-    403: "forbidden_origin",
+    # An origin not allowed, or the user policy (agora_token_auth_refusals tells which rule).
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     499: "client_disconnected",
-    503: "not_configured",
+    # Not configured, or the identity provider's keys not fetched yet.
+    503: "unavailable",
 }
 #: The status recorded (never sent) for a request whose client went away first, as nginx logs it.
 CLIENT_CLOSED = 499
 TOKEN_TYPES = ("rtc", "rtm", "chat")
+#: Why user authorization refused a request: a 401 reason (``bearer.REASONS``), a 403 rule
+#: (``policy.RULES``), or the identity provider's keys unavailable (503). A fixed set.
+AUTH_REFUSALS = (
+    "missing", "too_large", "malformed", "algorithm", "unknown_key", "bad_signature", "expired", "not_yet_valid",
+    "wrong_audience", "wrong_issuer", "missing_claim", "user", "uid_any", "channel", "role", "chat_app",
+    "keys_unavailable",
+)  # fmt: skip
 
 
 def multiprocess_dir() -> str:
@@ -83,6 +92,11 @@ class Metrics:
         start.set(self.started)
         for kind in TOKEN_TYPES:
             self.tokens.labels(kind)  # present at 0 from the start, so rate() has a baseline
+        self.refusals = Counter(
+            "agora_token_auth_refusals", "Requests refused by user authorization, by reason or rule.", ["reason"],
+            registry=self.registry,
+        )  # fmt: skip
+        self._refusal_children = {reason: self.refusals.labels(reason) for reason in AUTH_REFUSALS}
         self.registry.register(CONNECTIONS_REFUSED)
         # labels() takes a lock and builds a key each call: the per-request path reuses the children.
         self._request_children: dict[tuple[str, str, int], object] = {}
@@ -110,6 +124,10 @@ class Metrics:
         if child is None:
             child = self._token_children[kind] = self.tokens.labels(kind)
         child.inc()  # type: ignore[attr-defined]
+
+    def auth_refused(self, reason: str) -> None:
+        """Count one request refused by user authorization (``reason`` one of ``AUTH_REFUSALS``)."""
+        self._refusal_children[reason].inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition: this app's metrics, or every worker's summed in multiprocess mode."""

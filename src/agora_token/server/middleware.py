@@ -4,8 +4,9 @@
 that goes away mid-request is not unexpected: it is counted as 499, logged without a traceback).
 ``KeepEncodedSlashes``: the router sees an encoded ``/`` still encoded, so that it stays inside its
 segment (which then gets a 400 naming it) instead of splitting the path into other segments.
-``Gate``: CORS (other origins get 403, as agora-token-service), the optional bearer API key,
-and ``Cache-Control: no-store`` (a token must not sit in a shared cache).
+``Gate``: CORS (other origins get 403, as agora-token-service), the optional bearer API key, the
+end user's JWT when user authorization is on (401 without a valid one; its claims go on to the routes,
+which apply the policy), and ``Cache-Control: no-store`` (a token must not sit in a shared cache).
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import logging
 import re
 import time
 from collections.abc import Awaitable
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import unquote
 
 from starlette.requests import ClientDisconnect
 
 from .config import Settings
 from .errors import error_body
+
+if TYPE_CHECKING:
+    from .bearer import BearerAuth
 from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape
 from .metrics import CLIENT_CLOSED, Metrics
 
@@ -40,6 +44,10 @@ METRICS_PATH = "/metrics"
 _ENCODED_SLASH = re.compile(r"%2[Ff]")
 ALLOW_METHODS = b"GET, POST, OPTIONS"
 ALLOW_HEADERS = b"Authorization, Content-Type"
+#: Where the Gate leaves who the caller is, for the routes: ``API_KEY_CALLER``, or the JWT's claims (a dict).
+CALLER = "agora_token.caller"
+API_KEY_CALLER = "api-key"
+REALM = b'Bearer realm="agora-token"'
 ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d %.2fms'
 access_log = logging.getLogger(ACCESS_LOGGER)
 error_log = logging.getLogger(ERROR_LOGGER)
@@ -61,14 +69,25 @@ def _header(scope: Scope, name: bytes) -> Optional[bytes]:
 
 
 class Gate:
-    """CORS, API key and no-store headers in front of every HTTP route."""
+    """CORS, API key, the end user's JWT and no-store headers in front of every HTTP route.
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    Who may call what, in order: a CORS preflight needs nothing; ``/ping``, ``/healthz`` and
+    ``/openapi.json`` are open; ``/metrics`` needs the API key when there is one (unless
+    ``metrics_public``) and never takes a JWT; any other route takes the API key (a backend: the user
+    policy does not apply) or, when user authorization is on, a valid JWT (the routes then apply the
+    policy to its claims), and is open when neither is configured.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, bearer: Optional[BearerAuth] = None,
+                 refused: Optional[Callable[[str], None]] = None) -> None:  # fmt: skip
         self.app = app
         self.any_origin = settings.any_origin
         self.origins = frozenset(o.encode() for o in settings.cors_allow_origins)
         self.api_key = settings.api_key.encode() if settings.api_key else None
-        self.public = PUBLIC_PATHS | ({METRICS_PATH} if settings.metrics_public else set())
+        self.public = PUBLIC_PATHS | ({METRICS_PATH} if settings.metrics_public or not settings.api_key else set())
+        self.bearer = bearer
+        #: Counts a user-authorization refusal by reason (``Metrics.auth_refused``).
+        self.refused = refused or (lambda reason: None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,12 +114,9 @@ class Gate:
                 await send({"type": "http.response.start", "status": 204, "headers": extra})
                 await send({"type": "http.response.body", "body": b""})
                 return
-        if self.api_key is not None and not self._public(scope["path"]) and not self._authorized(scope):
-            await send_json(
-                send, 401, error_body(401, "missing or wrong API key: send 'Authorization: Bearer <key>'"),
-                extra + [(b"www-authenticate", b'Bearer realm="agora-token"')],
-            )  # fmt: skip
-            return
+        if (self.api_key is not None or self.bearer is not None) and not self._public(scope["path"]):
+            if not await self._admit(scope, send, extra):
+                return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -108,6 +124,41 @@ class Gate:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _admit(self, scope: Scope, send: Send, extra: Headers) -> bool:
+        """Whether the caller may go on (noted in ``scope[CALLER]``); if not, the 401 (or 503) is sent here."""
+        if self.api_key is not None and self._authorized(scope):
+            scope[CALLER] = API_KEY_CALLER
+            return True
+        path = scope["path"]
+        if self.bearer is None or path == METRICS_PATH or path == METRICS_PATH + "/":
+            await send_json(
+                send, 401, error_body(401, "missing or wrong API key: send 'Authorization: Bearer <key>'"),
+                extra + [(b"www-authenticate", REALM)],
+            )  # fmt: skip
+            return False
+        from .bearer import Unauthorized  # imported once authorization is on (PyJWT)
+        from .keys import KeysUnavailable
+
+        header = _header(scope, b"authorization")
+        try:
+            scope[CALLER] = await self.bearer.claims(header)
+            return True
+        except Unauthorized as exc:
+            self.refused(exc.reason)
+            # RFC 6750, 3.1: no error code when the request had no credentials at all.
+            challenge = REALM if exc.reason == "missing" else REALM + b', error="invalid_token"'
+            await send_json(send, 401, error_body(401, exc.message), extra + [(b"www-authenticate", challenge)])
+        except KeysUnavailable:
+            self.refused("keys_unavailable")
+            await send_json(send, 503, error_body(503, "the identity provider's keys are not available yet: retry "
+                                                       "shortly"), extra + [(b"retry-after", b"5")])  # fmt: skip
+        except Exception:  # a header no rule foresaw is still the client's: a 401, and a log line to look into
+            error_log.exception("checking the Authorization header failed")
+            self.refused("malformed")
+            await send_json(send, 401, error_body(401, "the JWT cannot be read"),
+                            extra + [(b"www-authenticate", REALM + b', error="invalid_token"')])  # fmt: skip
+        return False
 
     def _public(self, path: str) -> bool:
         # Both spellings of a route are served: "/metrics" and "/metrics/".

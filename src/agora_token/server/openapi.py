@@ -77,8 +77,9 @@ def _object(**properties: Any) -> dict[str, Any]:
     return {"type": "object", "required": sorted(properties), "properties": properties}
 
 
-def build_openapi(api_key: bool = False, metrics_public: bool = False) -> dict[str, Any]:
-    """The document; with ``api_key``, token routes (and /metrics unless ``metrics_public``) declare bearer auth."""
+def build_openapi(api_key: bool = False, metrics_public: bool = False, user_jwt: bool = False) -> dict[str, Any]:
+    """The document. With ``api_key``, token routes (and /metrics unless ``metrics_public``) declare the key's
+    bearer scheme; with ``user_jwt`` (user authorization on), token routes also take a JWT (either will do)."""
     rtc_id = _user_param("uid", "The uid (digits) or the user account, as `tokentype` says.")
     paths: dict[str, Any] = {
         "/getToken": {
@@ -211,17 +212,37 @@ def build_openapi(api_key: bool = False, metrics_public: bool = False) -> dict[s
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 },
                 "Unauthorized": {
-                    "description": "Missing or wrong API key.",
+                    "description": "Missing or wrong API key, or a missing or invalid JWT (WWW-Authenticate says).",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+                "Forbidden": {
+                    "description": "The JWT is valid, but its claims do not allow this token (the message names "
+                    "the rule: user, uid 0, channel, role or the Chat app token).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 },
             },
         },
     }
+    schemes: dict[str, Any] = {}
     if api_key:
-        doc["components"]["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer"}}
+        schemes["apiKey"] = {"type": "http", "scheme": "bearer"}
+    if user_jwt:
+        schemes["userJwt"] = {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": "A JWT from the application's identity provider; its claims decide which tokens the user "
+            "may have.",
+        }  # fmt: skip
+    if schemes:
+        doc["components"]["securitySchemes"] = schemes
         for path, item in paths.items():
-            if path not in ("/ping", "/healthz") and not (path == "/metrics" and metrics_public):
-                item_op = next(iter(item.values()))
+            item_op = next(iter(item.values()))
+            if path in ("/ping", "/healthz") or (path == "/metrics" and (metrics_public or not api_key)):
+                continue
+            if path == "/metrics":  # for the operator: a JWT never opens it
                 item_op["security"] = [{"apiKey": []}]
-                item_op["responses"]["401"] = {"$ref": "#/components/responses/Unauthorized"}
+            else:
+                item_op["security"] = [{name: []} for name in schemes]
+                if user_jwt:
+                    item_op["responses"]["403"] = {"$ref": "#/components/responses/Forbidden"}
+            item_op["responses"]["401"] = {"$ref": "#/components/responses/Unauthorized"}
     return copy.deepcopy(doc)

@@ -25,8 +25,9 @@ from ..builders import RtcRole, build_chat_app_token, build_chat_user_token, bui
 from ..services import RtcPrivilege, RtmPrivilege, ServiceRtc, ServiceRtm
 from ..token007 import AccessToken2
 from ..validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_account, check_channel, check_token_lifetime, check_uid
-from .config import Settings
 from .metrics import CONTENT_TYPE, Metrics
+from .middleware import API_KEY_CALLER, CALLER
+from .policy import Ask, Refused, check
 
 #: A getToken body is a few short fields: anything near this size is not a token request.
 MAX_BODY_BYTES = 16 * 1024
@@ -59,12 +60,31 @@ class BadRequest(ValueError):
     """The request is malformed; the message names what is wrong and is sent as ``{"error": ...}``."""
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+def _credentials(request: Request) -> tuple[str, str]:
+    """(App ID, the certificate to sign with now): read once per request, so that a rotation never splits one."""
+    state = request.app.state
+    return state.settings.app_id, state.certificate.value
 
 
 def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics  # type: ignore[no-any-return]
+
+
+def authorize(request: Request, ask: Ask) -> None:
+    """The one place the user policy applies: before a token is built, once the request is understood.
+
+    Nothing to do when user authorization is off, or for a backend that gave the API key; otherwise
+    the claims the Gate verified must allow ``ask`` (``policy.Refused``, answered 403).
+    """
+    names = request.app.state.claim_names
+    if names is None:
+        return
+    caller = request.scope.get(CALLER)
+    if caller == API_KEY_CALLER:
+        return
+    if not isinstance(caller, dict):  # the Gate admits no one else; refuse rather than trust a gap
+        raise Refused("user", "no verified user for this request")
+    check(caller, ask, names)
 
 
 def _int_from_text(name: str, value: str) -> int:
@@ -260,7 +280,7 @@ async def get_token(request: Request) -> Response:
         raise BadRequest(f"tokenType must be 'rtc', 'rtm' or 'chat', got {shown!r}")
     expire = parse_expire(data.get("expire"), "expire")
     uid = _uid_text(data)
-    settings = _settings(request)
+    app_id, certificate = _credentials(request)
     channel = data.get("channel")
     channel = None if channel is None or channel == "" or token_type == "chat" else check_channel(channel, "channel")
     if token_type == "rtc":
@@ -269,32 +289,38 @@ async def get_token(request: Request) -> Response:
         if uid is None:
             raise BadRequest('uid is required for an rtc token ("0" lets any user join)')
         user_uid, account = _rtc_user_from_text(uid)
+        role = _role(data)
+        authorize(request, Ask((str(user_uid) if account is None else account,), channel,
+                               role is RtcRole.PUBLISHER))  # fmt: skip
         token = build_rtc_token(
-            settings.app_id, settings.app_certificate, channel, uid=user_uid, account=account, role=_role(data),
-            expire=expire,
+            app_id, certificate, channel, uid=user_uid, account=account, role=role, expire=expire
         )  # fmt: skip
     elif token_type == "rtm":
         if uid is None:
             raise BadRequest("uid is required for an rtm token (the RTM user id)")
-        token = rtm_login(settings, check_rtm_user(uid, "uid"), expire, channel)
+        rtm_user = check_rtm_user(uid, "uid")
+        authorize(request, Ask((rtm_user,), channel))
+        token = rtm_login(app_id, certificate, rtm_user, expire, channel)
     elif uid is None:  # chat without a user: the app token for Chat's REST API, as agora-token-service
-        token = build_chat_app_token(settings.app_id, settings.app_certificate, expire=expire)
+        authorize(request, Ask(chat_app=True))
+        token = build_chat_app_token(app_id, certificate, expire=expire)
     else:
         user = check_account(uid, "uid")
-        token = build_chat_user_token(settings.app_id, settings.app_certificate, user, expire=expire)
+        authorize(request, Ask((user,)))
+        token = build_chat_user_token(app_id, certificate, user, expire=expire)
     _metrics(request).token_issued(token_type)
     return JSONResponse({"token": token})
 
 
-def rtm_login(settings: Settings, user: str, expire: int, channel: Optional[str] = None) -> str:
+def rtm_login(app_id: str, certificate: str, user: str, expire: int, channel: Optional[str] = None) -> str:
     """An RTM login token for ``user``; with ``channel``, it also joins that channel and sends data there.
 
     agora-token-service's RTM token with a channel (POST /getToken, and the RTM token of /rte/) is so:
     the RTC join and data-stream privileges in the channel are what an RTM stream channel asks for.
     """
     if channel is None:
-        return build_rtm_token(settings.app_id, settings.app_certificate, user, expire=expire)
-    token = AccessToken2(settings.app_id, settings.app_certificate, expire=expire)
+        return build_rtm_token(app_id, certificate, user, expire=expire)
+    token = AccessToken2(app_id, certificate, expire=expire)
     stream = ServiceRtc(channel, user)
     stream.add_privilege(RtcPrivilege.JOIN_CHANNEL, expire)
     stream.add_privilege(RtcPrivilege.PUBLISH_DATA_STREAM, expire)
@@ -305,13 +331,14 @@ def rtm_login(settings: Settings, user: str, expire: int, channel: Optional[str]
     return token.build()
 
 
-def _rtc(request: Request, channel: str, role: str, kind: str, user: str, expire: int) -> str:
-    settings = _settings(request)
+def _rtc(request: Request, credentials: tuple[str, str], channel: str, role: str, kind: str, user: str,
+         expire: int, also: tuple[str, ...] = ()) -> str:  # fmt: skip
+    """An RTC token, once the policy allows it (``also``: other users the same request asks a token for)."""
     rtc_role = parse_role(role)
     uid, account = parse_rtc_user(kind, user)
-    token = build_rtc_token(
-        settings.app_id, settings.app_certificate, channel, uid=uid, account=account, role=rtc_role, expire=expire
-    )
+    authorize(request, Ask((str(uid) if account is None else account,) + also, channel, rtc_role is RtcRole.PUBLISHER))
+    app_id, certificate = credentials
+    token = build_rtc_token(app_id, certificate, channel, uid=uid, account=account, role=rtc_role, expire=expire)
     _metrics(request).token_issued("rtc")
     return token
 
@@ -321,14 +348,17 @@ async def rtc_token(request: Request) -> Response:
     p = path_segments(request, ["channel", "role", "tokentype", "uid"])
     expire = _query_expiry(request)
     channel = check_channel(p["channel"], "channel")
-    return JSONResponse({"rtcToken": _rtc(request, channel, p["role"], p["tokentype"], p["uid"], expire)})
+    token = _rtc(request, _credentials(request), channel, p["role"], p["tokentype"], p["uid"], expire)
+    return JSONResponse({"rtcToken": token})
 
 
 async def rtm_token(request: Request) -> Response:
     """GET /rtm/{uid}/ → {"rtmToken": ...}."""
     uid = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
-    token = rtm_login(_settings(request), check_rtm_user(uid, "uid"), expire)
+    user = check_rtm_user(uid, "uid")
+    authorize(request, Ask((user,)))
+    token = rtm_login(*_credentials(request), user, expire)
     _metrics(request).token_issued("rtm")
     return JSONResponse({"rtmToken": token})
 
@@ -352,27 +382,29 @@ async def rte_token(request: Request) -> Response:
     # Check everything before building anything, so a bad request never counts a token.
     rtm_user = check_rtm_user(rtm_id, "rtmid" if with_rtm and p["rtmid"] else "rtcid")
     channel = check_channel(p["channel"], "channel")
-    rtc = _rtc(request, channel, p["role"], p["tokentype"], p["rtcid"], expire)
-    rtm = rtm_login(_settings(request), rtm_user, expire, channel)
+    credentials = _credentials(request)  # one certificate for both tokens, even mid-rotation
+    rtc = _rtc(request, credentials, channel, p["role"], p["tokentype"], p["rtcid"], expire, also=(rtm_user,))
+    rtm = rtm_login(*credentials, rtm_user, expire, channel)
     _metrics(request).token_issued("rtm")
     return JSONResponse({"rtcToken": rtc, "rtmToken": rtm})
 
 
 async def chat_app_token(request: Request) -> Response:
     """GET /chat/app/ → {"chatToken": ...} for Chat's REST API."""
-    settings = _settings(request)
-    token = build_chat_app_token(settings.app_id, settings.app_certificate, expire=_query_expiry(request))
+    expire = _query_expiry(request)
+    authorize(request, Ask(chat_app=True))
+    token = build_chat_app_token(*_credentials(request), expire=expire)
     _metrics(request).token_issued("chat")
     return JSONResponse({"chatToken": token})
 
 
 async def chat_user_token(request: Request) -> Response:
     """GET /chat/account/{uid}/ → {"chatToken": ...} for one Chat user."""
-    settings = _settings(request)
     user_id = path_segments(request, ["uid"])["uid"]
     expire = _query_expiry(request)
     user = check_account(user_id, "uid")
-    token = build_chat_user_token(settings.app_id, settings.app_certificate, user, expire=expire)
+    authorize(request, Ask((user,)))
+    token = build_chat_user_token(*_credentials(request), user, expire=expire)
     _metrics(request).token_issued("chat")
     return JSONResponse({"chatToken": token})
 

@@ -16,10 +16,25 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 from ..credentials import APP_ID_VARS, CERTIFICATE_VARS, spelled
+from .auth import (
+    AUTH_AUDIENCE_VAR,
+    AUTH_CLAIMS_VAR,
+    AUTH_ISSUER_VAR,
+    AUTH_JWKS_CACHE_VAR,
+    AUTH_JWKS_MIN_INTERVAL_VAR,
+    AUTH_JWKS_VAR,
+    AUTH_LEEWAY_VAR,
+    AUTH_SECRET_FILE_VAR,
+    AUTH_SECRET_VAR,
+    AuthSettings,
+)
 from .config import (
     ACCESS_LOG_VAR,
     API_KEY_ENV_VAR,
+    CERTIFICATE_FILE_VAR,
+    CERTIFICATE_RELOAD_VAR,
     DEFAULT_API_KEY_ENV,
+    DEFAULT_CERTIFICATE_RELOAD,
     DEFAULT_HOST,
     HOST_VAR,
     HTTP_IMPLEMENTATIONS,
@@ -52,6 +67,11 @@ MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 ENVIRONMENT = (
     (spelled(APP_ID_VARS), "the App ID (32 hex characters); --app-id overrides it"),
     (spelled(CERTIFICATE_VARS), "the App Certificate (32 hex characters); never logged"),
+    (
+        CERTIFICATE_FILE_VAR,
+        "a file holding the App Certificate instead, re-read on SIGHUP and when it changes (as --app-certificate-file)",
+    ),
+    (CERTIFICATE_RELOAD_VAR, "as --certificate-reload"),
     (HOST_VAR, f"the interface to listen on (default {DEFAULT_HOST}); --host overrides it"),
     ("SERVER_PORT, then PORT", "the port (default 8080); --port overrides it"),
     (WORKERS_VAR, "worker processes (default 1); --workers overrides it"),
@@ -65,6 +85,15 @@ ENVIRONMENT = (
     (REQUEST_TIMEOUT_VAR, "as --request-timeout"),
     (MAX_CONNECTIONS_VAR, "as --max-connections"),
     (MAX_HEADER_BYTES_VAR, "as --max-header-bytes"),
+    (AUTH_JWKS_VAR, "user authorization: the JSON Web Key Set, an https URL or a file (as --auth-jwks)"),
+    (AUTH_SECRET_VAR, "user authorization: an HS256 shared secret (32 bytes or more) instead; never logged"),
+    (AUTH_SECRET_FILE_VAR, "user authorization: a file holding that secret (as --auth-secret-file)"),
+    (AUTH_AUDIENCE_VAR, "the JWTs' required audience (as --auth-audience; required when authorization is on)"),
+    (AUTH_ISSUER_VAR, "the JWTs' required issuer (as --auth-issuer; required when authorization is on)"),
+    (AUTH_LEEWAY_VAR, "as --auth-leeway"),
+    (AUTH_CLAIMS_VAR, "as --auth-claims"),
+    (AUTH_JWKS_CACHE_VAR, "as --auth-jwks-cache"),
+    (AUTH_JWKS_MIN_INTERVAL_VAR, "as --auth-jwks-min-interval"),
     (MULTIPROC_VAR, "where --workers N keep their shared metrics (default: a fresh temporary directory)"),
 )
 
@@ -79,6 +108,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--app-id", default=None, metavar="APP_ID",
         help=f"the App ID (default: from {spelled(APP_ID_VARS)}); the certificate only comes from the environment",
+    )  # fmt: skip
+    parser.add_argument(
+        "--app-certificate-file", default=None, metavar="FILE",
+        help=f"read the App Certificate from FILE instead of {spelled(CERTIFICATE_VARS)}; every worker re-reads it on "
+        "SIGHUP and when the file changes (a Kubernetes Secret update), and keeps the certificate in use if the new "
+        f"one is malformed (default: ${CERTIFICATE_FILE_VAR})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--certificate-reload", type=float, default=None, metavar="SECONDS",
+        help="a change of the certificate file is in use within this many seconds; 0: only SIGHUP re-reads it "
+        "(default: "
+        f"${CERTIFICATE_RELOAD_VAR}, else {DEFAULT_CERTIFICATE_RELOAD:g})",
     )  # fmt: skip
     parser.add_argument(
         "--host", default=None, help=f"interface to listen on (default: ${HOST_VAR}, else {DEFAULT_HOST})"
@@ -133,6 +174,69 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--http", choices=HTTP_IMPLEMENTATIONS, default=None,
         help=f"HTTP parser: httptools (when installed) or h11 (default: ${HTTP_VAR}, else auto)",
     )  # fmt: skip
+    _add_auth_arguments(parser)
+
+
+#: serve's --auth-* options, by the variable each stands for (workers read the variables).
+AUTH_OPTIONS = (
+    ("auth_jwks", AUTH_JWKS_VAR), ("auth_secret_file", AUTH_SECRET_FILE_VAR), ("auth_audience", AUTH_AUDIENCE_VAR),
+    ("auth_issuer", AUTH_ISSUER_VAR), ("auth_leeway", AUTH_LEEWAY_VAR), ("auth_claims", AUTH_CLAIMS_VAR),
+    ("auth_jwks_cache", AUTH_JWKS_CACHE_VAR), ("auth_jwks_min_interval", AUTH_JWKS_MIN_INTERVAL_VAR),
+)  # fmt: skip
+
+
+def _add_auth_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "user authorization",
+        "Off unless a key is given. Each request for a token then needs 'Authorization: Bearer <JWT>' from your "
+        "identity provider (or the API key, for backends), and the JWT's claims decide which tokens the user may "
+        "have: the uid or user id must be its 'sub', the channel one of its 'agora_channels' patterns, publishing "
+        "needs 'agora_role': 'publisher', uid 0 'agora_uid_any': true, the Chat app token 'agora_chat_app': true.",
+    )
+    group.add_argument(
+        "--auth-jwks",
+        metavar="URL|FILE",
+        help=f"the identity provider's JSON Web Key Set: an https URL (fetched, cached, refreshed) or a "
+        f"file (default: ${AUTH_JWKS_VAR}; ${AUTH_SECRET_VAR} gives an HS256 secret instead)",
+    )
+    group.add_argument(
+        "--auth-secret-file",
+        metavar="FILE",
+        help=f"read the HS256 shared secret from FILE (default: ${AUTH_SECRET_FILE_VAR})",
+    )
+    group.add_argument(
+        "--auth-audience",
+        metavar="AUD",
+        help=f"the audience every JWT must be for (default: ${AUTH_AUDIENCE_VAR}; required)",
+    )
+    group.add_argument(
+        "--auth-issuer",
+        metavar="ISS",
+        help=f"the issuer every JWT must come from (default: ${AUTH_ISSUER_VAR}; required)",
+    )
+    group.add_argument(
+        "--auth-leeway",
+        metavar="SECONDS",
+        help=f"clock difference allowed on exp and nbf (default: ${AUTH_LEEWAY_VAR}, else {AuthSettings.leeway:g})",
+    )
+    group.add_argument(
+        "--auth-claims",
+        metavar="DEFAULT=CLAIM,...",
+        help="the claims your JWTs carry where the policy reads another name, e.g. "
+        f"'sub=user_id,agora_channels=rooms' (default: ${AUTH_CLAIMS_VAR})",
+    )
+    group.add_argument(
+        "--auth-jwks-cache",
+        metavar="SECONDS",
+        help=f"refresh a fetched key set once it is this old (default: ${AUTH_JWKS_CACHE_VAR}, else "
+        f"{AuthSettings.jwks_cache:g})",
+    )
+    group.add_argument(
+        "--auth-jwks-min-interval",
+        metavar="SECONDS",
+        help="fetch the key set again for an unknown kid at most once per this many seconds (default: "
+        f"${AUTH_JWKS_MIN_INTERVAL_VAR}, else {AuthSettings.jwks_min_interval:g})",
+    )
 
 
 def _fail(message: str) -> int:
@@ -160,15 +264,27 @@ def serve(args: argparse.Namespace) -> int:
         )
     try:
         app_id = getattr(args, "app_id", None)
-        settings = Settings.from_env(api_key_env=api_key_env, app_id=app_id)
+        certificate_file = getattr(args, "app_certificate_file", None)
+        auth_options = {var: getattr(args, option, None) for option, var in AUTH_OPTIONS}
+        settings = Settings.from_env(api_key_env=api_key_env, app_id=app_id, certificate_file=certificate_file,
+                                     auth_options=auth_options)  # fmt: skip
+        reload = getattr(args, "certificate_reload", None)
+        if reload is not None:
+            if not 0 <= reload < float("inf"):
+                raise ConfigError(f"--certificate-reload must be a number of seconds of at least 0, got {reload!r}")
+            settings = dataclasses.replace(settings, certificate_reload=reload)
         host = resolve_host(host=getattr(args, "host", None))
         port = resolve_port(port=getattr(args, "port", None))
         workers = resolve_workers(workers=getattr(args, "workers", None))
         http = resolve_http(http=getattr(args, "http", None))
         limits = _limits(args)
         fmt = getattr(args, "log_format", None) or log_format()
+        if settings.auth is not None:
+            _check_keys(settings.auth)
     except ConfigError as exc:
         return _fail(str(exc))
+    except ImportError as exc:
+        return _fail(f"user authorization needs PyJWT and cryptography (the [server] extra: PyJWT[crypto]): {exc}")
     try:
         from .protocol import protocol_class
 
@@ -207,10 +323,21 @@ def serve(args: argparse.Namespace) -> int:
         os.environ[APP_ID_VARS[0]] = settings.app_id  # --app-id, or what the variables gave: the same app
         os.environ[ACCESS_LOG_VAR] = "1" if settings.access_log else "0"
         os.environ[METRICS_PUBLIC_VAR] = "1" if settings.metrics_public else "0"
+        os.environ[CERTIFICATE_RELOAD_VAR] = repr(settings.certificate_reload)
+        os.environ.update({var: value for var, value in auth_options.items() if value is not None})
+        if settings.app_certificate_file:
+            os.environ[CERTIFICATE_FILE_VAR] = settings.app_certificate_file
         with _multiprocess_metrics():
             return _run_workers(workers, options, level, fmt)
     except SystemExit as exc:  # uvicorn exits on a port already in use, after logging why
         return exc.code if isinstance(exc.code, int) else 1
+
+
+def _check_keys(auth: AuthSettings) -> None:
+    """Read a JWKS file now (``ConfigError``), so that a bad one stops ``serve`` in one line, not each worker."""
+    from .keys import load_keys
+
+    load_keys(auth).close()
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -269,9 +396,11 @@ def _run_one(settings: Settings, options: Any, level: str, fmt: str, limits: Lim
     import uvicorn
 
     from .application import create_app
+    from .supervisor import hold_hangups
 
     # Configure logging before the app exists, so the app's redacting filters are not reset by it.
     logging.config.dictConfig(logging_config(level, fmt))
+    hold_hangups()  # a SIGHUP during start-up waits for the app's handler instead of ending the process
     config = uvicorn.Config(create_app(settings), log_config=None, **options)
     config.agora_limits = limits  # type: ignore[attr-defined]  # read by the protocol (see protocol.py)
     server = uvicorn.Server(config)

@@ -13,6 +13,12 @@ balancer, and this subclass changes them:
 * A supervisor killed outright (SIGKILL, the OOM killer) left its workers running, orphaned. Here
   each worker checks every second that its supervisor lives, and stops as on SIGTERM when it does not.
 
+* On SIGHUP it replaced every worker (uvicorn's restart). Here it passes the signal on to each worker,
+  which re-reads its App Certificate file without stopping (``certificate``): no connection is dropped
+  and no worker restarts. SIGHUP stays blocked in the supervisor (a thread waits for it) and so in each
+  worker it starts, until the worker's app has its handler: a SIGHUP during a worker's start is held,
+  not fatal (its default action ends a process).
+
 uvicorn's health check (a worker must answer within 5 s) is left as it is. A signal may come while the
 supervisor is checking its workers; it then finishes that round, and a worker that exits in the middle
 of it holds the supervisor up to those 5 s more (not the workers, which have stopped accepting).
@@ -20,12 +26,14 @@ of it holds the supervisor up to those 5 s more (not the workers, which have sto
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import multiprocessing
 import os
 import signal
 import socket
+import threading
 from typing import Any, Optional
 
 import uvicorn
@@ -39,6 +47,12 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 PARENT_CHECK_SECONDS = 1.0
 #: uvicorn's exit status for a worker that could not start (its app, or its socket, is broken).
 STARTUP_FAILURE = 3
+
+
+def hold_hangups() -> None:
+    """Block SIGHUP in this thread, and so in every process it starts, until ``certificate``'s handler takes it."""
+    if hasattr(signal, "SIGHUP") and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
 
 
 async def stop_if_orphaned() -> None:
@@ -66,6 +80,22 @@ class Supervisor(Multiprocess):
         self._signalled: set[Optional[int]] = set()
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._stop_now)
+        if hasattr(signal, "SIGHUP") and hasattr(signal, "pthread_sigmask"):
+            hold_hangups()
+            threading.Thread(target=self._wait_for_hangups, name="agora-token-sighup", daemon=True).start()
+
+    def _wait_for_hangups(self) -> None:
+        while True:
+            signal.sigwait({signal.SIGHUP})
+            self._pass_hangup_on()
+
+    def _pass_hangup_on(self) -> None:
+        log.info("Received SIGHUP: every worker re-reads its App Certificate file")
+        for process in list(self.processes):
+            pid = process.pid
+            if pid is not None and pid not in self._signalled:
+                with contextlib.suppress(OSError):  # it has just exited: its replacement reads the file anew
+                    os.kill(pid, signal.SIGHUP)
 
     def _stop_now(self, signum: int, frame: Any) -> None:
         if not self.should_exit.is_set():
