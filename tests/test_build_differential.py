@@ -200,3 +200,31 @@ def test_006_tokens_of_one_channel_many_users_match_the_pure_kernel() -> None:
     for channel in ("r" * 32, "room", "r" * 64 + "x"):
         for uid in range(1, 50):
             agree("build_006", *build_006(uid, channel=channel), allowed=())
+
+
+# --------------------------------------------------------------------------------------------------
+# Credentials that are no str: refused alike, in our words and in the C kernel's order of reading
+
+
+@pytest.mark.parametrize("app_id, cert", [(5, CERT), (None, CERT), ([1], CERT), (APP_ID, 5), (APP_ID, None),
+                                          (APP_ID, [1]), (APP_ID, b"x"), (b"x", None)])  # fmt: skip
+@pytest.mark.parametrize("other", ["none", "ts", "privileges", "salt"])
+def test_credentials_of_another_type_are_refused_alike_in_our_words(app_id: object, cert: object, other: str) -> None:
+    """Every build and sign function, given a bad App ID or certificate alone or with one other bad value."""
+    ts = -1 if other == "ts" else 100
+    privileges: object = 5 if other == "privileges" else ((1, 2),)
+    salt = -1 if other == "salt" else 1
+    calls: list[tuple[str, tuple[object, ...]]] = [
+        ("build_006", (app_id, cert, "c", 1, salt, ts, privileges)),
+        ("build_007", (app_id, cert, ts, 100, salt, ((1, privileges, ("c", "u")),))),
+        ("build_007_user", (app_id, cert, ts, 100, salt, 1, privileges, "c", "u")),
+        ("build_007_each", (app_id, cert, ts, 100, 1, privileges, "c", ["u", "v"])),
+        ("sign_006", (cert, app_id, "c", "u", b"message")),
+        ("sign_007", (cert, ts, salt, b"signing info")),
+    ]
+    for name, args in calls:
+        result = agree(name, *args, allowed=(TypeError, ValueError))
+        if name == "sign_007" and cert == CERT and other in ("none", "privileges"):
+            assert result[0] == "ok"  # it takes no App ID and no privileges
+        else:
+            assert result[0] == "raised" and "must be" in result[1][1], (name, result)

@@ -199,6 +199,9 @@ def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
 
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
     """HMAC-SHA256 signature of a 007 token's signing info (docs/format.md, "The signing chain")."""
+    if type(app_certificate) is not str:  # refused in the C kernel's order: the issue time is read first
+        _check_int(issue_ts, "issue_ts", U32_MAX)
+        _check_str(app_certificate, "app_certificate")
     try:
         first = _first_keys.get((app_certificate, issue_ts))
         if first is None:
@@ -221,6 +224,8 @@ def build_007(
     services: Sequence[Service],
 ) -> str:
     """Pack, sign, deflate and base64 one 007 token; ``salt`` None draws a fresh salt."""
+    if type(app_id) is not str:  # the first value the C kernel reads
+        _check_str(app_id, "app_id")
     if salt is None:
         salt = random_salt()
     try:
@@ -279,6 +284,7 @@ def build_007_each(
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each (the C kernel builds them in blocks without the GIL)."""
     uids = tuple(uids)
+    _check_str(app_id, "app_id")  # the first value the C kernel reads
     _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
     for uid in uids:
         _check_str(uid, "uid")
@@ -290,6 +296,8 @@ def build_007_each(
 
 def _hmac_006(app_certificate: str, data: bytes) -> bytes:
     """HMAC-SHA256 keyed by the certificate, from SHA-256 states with its pads already absorbed."""
+    if type(app_certificate) is not str:
+        _check_str(app_certificate, "app_certificate")
     pads = _pads.get(app_certificate)
     if pads is None:
         key = app_certificate.encode()
@@ -347,6 +355,8 @@ def build_006(
         raise ValueError(_msg.MESSAGE_006_TOO_LONG)
     crcs = _HEAD_006.pack(zlib.crc32(channel), zlib.crc32(account))
     packed_message = _string(message)
+    if type(app_id) is not str:  # read after the message, before the certificate, as the C kernel does
+        _check_str(app_id, "app_id")
     signature = _hmac_006(app_certificate, app_id.encode() + channel + account + message)
     content = _SIGNATURE_PREFIX + signature + crcs + packed_message
     return "006" + app_id + base64.b64encode(content).decode("ascii")
