@@ -9,6 +9,7 @@ function with the signature and docstring that ``help()`` shows, or an alias of 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from typing import Any
@@ -17,6 +18,12 @@ import griffe
 
 #: The modules whose module-level functions may be made at import time.
 MODULES = ("agora_token.builders",)
+
+
+def _is_builder(value: object) -> bool:
+    """A function, or a builder that ``bind_first`` made (a ``functools.partial``, which griffe inspects
+    as the function it stands for: its own signature without the bound argument, its name and docstring)."""
+    return inspect.isfunction(value) or isinstance(value, functools.partial)
 
 
 class RuntimeFunctions(griffe.Extension):
@@ -29,7 +36,7 @@ class RuntimeFunctions(griffe.Extension):
             made = [
                 name
                 for name, member in module.members.items()
-                if not member.is_alias and member.is_attribute and inspect.isfunction(getattr(runtime, name, None))
+                if not member.is_alias and member.is_attribute and _is_builder(getattr(runtime, name, None))
             ]
             if not made:
                 continue

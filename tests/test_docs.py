@@ -23,8 +23,10 @@ CHANGELOG.md and every page of docs/ (issue 24).
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import subprocess
@@ -352,6 +354,28 @@ def test_reference_documents_every_public_name() -> None:
                 f"agora_token.compat.{name} exports {exported}; docs/reference/compat.md does not list it "
                 f"among agora_token.compat.{homes[0]}'s members"
             )  # fmt: skip
+
+
+def test_the_reference_shows_each_bound_builder_as_a_function_with_its_own_signature() -> None:
+    """A builder that ``bind_first`` makes (a ``functools.partial``) is documented by
+    docs/griffe_runtime.py as a function: its name, ``inspect.signature`` (the implementation's,
+    without the bound argument) and docstring, as ``help()`` and type checkers see it."""
+    griffe = pytest.importorskip("griffe", reason="the docs extra builds the reference")
+    spec = importlib.util.spec_from_file_location("griffe_runtime", DOCS / "griffe_runtime.py")
+    assert spec is not None and spec.loader is not None
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    package = griffe.load("agora_token", extensions=griffe.load_extensions(extension.RuntimeFunctions()))
+    builders = importlib.import_module("agora_token.builders")
+    bound = {name: value for name, value in vars(builders).items() if isinstance(value, functools.partial)}
+    assert {"build_rtc_rtm_token", "build_convoai_token", "build_stt_token"} <= set(bound)
+    for name, builder in bound.items():
+        impl = inspect.signature(builder.func).parameters
+        assert list(inspect.signature(builder).parameters) == list(impl)[len(builder.args) :], name
+        documented = package["builders"][name]
+        assert documented.is_function, f"the reference shows {name} as {documented.kind}"
+        assert [p.name for p in documented.parameters] == list(inspect.signature(builder).parameters), name
+        assert documented.docstring is not None and documented.docstring.value == inspect.cleandoc(builder.__doc__)
 
 
 # --------------------------------------------------------------------------------------------------

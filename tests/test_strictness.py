@@ -118,3 +118,17 @@ def test_lone_surrogates_are_refused_at_parse_time(kernel, token):
         parse(token)
     with pytest.raises(TokenError):
         describe(token, app_certificate=CERT)
+
+
+@pytest.mark.thread_unsafe  # it fills the process-wide table of well-formed credentials
+def test_credentials_remembered_well_formed_never_stand_for_other_values():
+    """The last well-formed pair is recognised by identity; any other pair is checked as before."""
+    from agora_token.validation import credentials_well_formed
+
+    assert credentials_well_formed(APP_ID, CERT) and credentials_well_formed(
+        APP_ID, CERT
+    )  # remembered, then by identity
+    for app_id, cert in ((APP_ID, CERT[:-1] + "g"), (APP_ID[:-1] + "g", CERT), (APP_ID, None), (None, None), (CERT, 5)):
+        assert credentials_well_formed(app_id, cert) is False, (app_id, cert)
+    assert credentials_well_formed(CERT, APP_ID) and credentials_well_formed(APP_ID, CERT)  # another pair, then back
+    assert credentials_well_formed(APP_ID.upper(), CERT) and not credentials_well_formed([APP_ID], CERT)

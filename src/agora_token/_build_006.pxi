@@ -40,15 +40,17 @@ def crc32(text):
 
 
 def build_006(app_id, app_certificate, channel_name, uid, salt, ts, privileges):
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+    """Pack, sign and base64 one 006 token; ``uid`` is the user's wire string, or a numeric uid
+    written as its decimal (0: the empty string, any user).
 
     ``ts`` is when the token itself expires (an absolute time); ``salt`` None draws a fresh salt.
     """
     cdef unsigned char stack[STACK_PACK]
+    cdef char digits[USER_DIGITS]
     cdef Packer p
     cdef Py_ssize_t chlen, uidlen
     cdef const char* channel = _utf8(channel_name, &chlen, "channel_name")
-    cdef const char* account = _utf8(uid, &uidlen, "uid")
+    cdef const char* account = _user(uid, digits, &uidlen)
     cdef uint32_t s, t
     p.data = stack
     p.len = _MESSAGE_006

@@ -48,19 +48,22 @@ def build_007(app_id, app_certificate, issue_ts, expire, salt, services):
     p.heap = False
     try:
         _pack_text(&p, app_id, "app_id")
-        count = len(services)
+        items = _sequence(services, "services")
+        count = PyTuple_GET_SIZE(items)
         ts = _u32(issue_ts, "issue_ts")
         ex = _u32(expire, "expire")
         sa = _salt_or_draw(salt)
         _put_007_times(&p, ts, ex, sa, count)
-        items = services if PyTuple_CheckExact(services) else tuple(services)
         for service in items:
             if PyTuple_CheckExact(service) and len(<tuple>service) == 3:
                 service_type = (<tuple>service)[0]
                 privileges = (<tuple>service)[1]
                 fields = (<tuple>service)[2]
             else:
-                service_type, privileges, fields = service
+                try:
+                    service_type, privileges, fields = service
+                except (TypeError, ValueError):  # in the interpreter's words
+                    raise TypeError(_msg.NOT_A_SERVICE) from None
             rc = _u16(service_type, "service type")
             _reserve(&p, 2)
             _put16(&p, <unsigned int>rc)
@@ -118,14 +121,16 @@ cdef enum:
 
 def build_007_user(app_id, app_certificate, issue_ts, expire, salt, service_type, privileges, channel_name, uid):
     """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
-    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN)."""
+    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN). ``uid``
+    is the user's wire string, or a numeric uid written as its decimal (0: the empty string)."""
     cdef unsigned char stack[STACK_PACK]
+    cdef char digits[USER_DIGITS]
     cdef Packer p
     cdef uint32_t ts, ex, sa
     cdef int kind
     cdef Py_ssize_t chlen, uidlen
     cdef const char* channel = _utf8(channel_name, &chlen, "channel_name")  # as _pure checks them: first
-    cdef const char* user = _utf8(uid, &uidlen, "uid")
+    cdef const char* user = _user(uid, digits, &uidlen)
     p.data = stack
     p.len = 34  # room for string(signature), written once the signing info is packed
     p.cap = STACK_PACK

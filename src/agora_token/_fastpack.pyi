@@ -6,6 +6,8 @@ from typing import Final
 from .errors import TokenError as TokenError
 
 _Field = str | int
+#: A user: its wire string, or a numeric uid (0..2^32-1) written as its decimal, 0 as "".
+_User = str | int
 _Privileges = Sequence[tuple[int, int]]
 _Service = tuple[int, _Privileges, Sequence[_Field]]
 
@@ -54,10 +56,11 @@ def build_007_user(
     service_type: int,
     privileges: _Privileges,
     channel_name: str,
-    uid: str,
+    uid: _User,
 ) -> str:
     """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
-    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN)."""
+    of that service, packed without the tuples (the shape of RTC, Streaming and fusion CDN). ``uid``
+    is the user's wire string, or a numeric uid written as its decimal (0: the empty string)."""
 
 def build_007_each(
     app_id: str,
@@ -83,12 +86,13 @@ def build_006(
     app_id: str,
     app_certificate: str,
     channel_name: str,
-    uid: str,
+    uid: _User,
     salt: int | None,
     ts: int,
     privileges: _Privileges,
 ) -> str:
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+    """Pack, sign and base64 one 006 token; ``uid`` is the user's wire string, or a numeric uid
+    written as its decimal (0: the empty string, any user).
 
     ``ts`` is when the token itself expires (an absolute time); ``salt`` None draws a fresh salt.
     """

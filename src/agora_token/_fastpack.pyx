@@ -29,7 +29,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_FromUnsignedLong
 from cpython.number cimport PyNumber_Index
-from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM, PyTuple_GET_SIZE
 from cpython.ref cimport Py_INCREF
 
 from agora_token.fp_kernel cimport *
@@ -68,9 +68,10 @@ cdef extern from "Python.h":
     void PyEval_RestoreThread(PyThreadState*)
 
 cdef extern from *:
-    # PyUnicode_READY is deprecated from 3.12 on, where every str is ready. The one C this module
-    # still writes itself: it needs Python.h, which the fp_*.c files must not.
+    # The C this module writes itself: it reads Python objects, so it needs Python.h, which the
+    # fp_*.c files must not include.
     r"""
+    /* PyUnicode_READY is deprecated from 3.12 on, where every str is ready. */
     static int fp_unicode_ready(PyObject *o) {
     #if PY_VERSION_HEX < 0x030C0000
         return PyUnicode_READY(o);
@@ -79,8 +80,38 @@ cdef extern from *:
         return 0;
     #endif
     }
+
+    /* Packs the pairs of an exact tuple as map<u16,u32> entries (u16 id, u32 value; 6 bytes each)
+       into out, while each pair is an exact 2-tuple of exact ints in range: the shape every
+       builder passes. Returns how many it packed: fewer than the tuple holds when a pair is of
+       another shape or out of range, which the caller's general path then converts or refuses.
+       Items are borrowed and nothing can fail (AsLongLongAndOverflow on an exact int only sets
+       the overflow flag), so no reference is counted and no error is checked. */
+    static Py_ssize_t fp_pack_int_pairs(PyObject *pairs, unsigned char *out) {
+        Py_ssize_t i, n = PyTuple_GET_SIZE(pairs);
+        for (i = 0; i < n; i++, out += 6) {
+            PyObject *pair = PyTuple_GET_ITEM(pairs, i), *k, *v;
+            long long key, value;
+            int overflow = 0;
+            if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) break;
+            k = PyTuple_GET_ITEM(pair, 0);
+            v = PyTuple_GET_ITEM(pair, 1);
+            if (!PyLong_CheckExact(k) || !PyLong_CheckExact(v)) break;
+            key = PyLong_AsLongLongAndOverflow(k, &overflow);
+            value = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow || key < 0 || key > 0xFFFF || value < 0 || value > 0xFFFFFFFFLL) break;
+            out[0] = (unsigned char)key;
+            out[1] = (unsigned char)(key >> 8);
+            out[2] = (unsigned char)value;
+            out[3] = (unsigned char)(value >> 8);
+            out[4] = (unsigned char)(value >> 16);
+            out[5] = (unsigned char)(value >> 24);
+        }
+        return i;
+    }
     """
     int fp_unicode_ready(object) except -1
+    Py_ssize_t fp_pack_int_pairs(object, unsigned char*) noexcept
 
 cdef extern from "<openssl/err.h>":
     void ERR_clear_error() nogil

@@ -17,6 +17,9 @@ from typing import Optional, Protocol, Union, runtime_checkable
 
 #: A service field: a ``str`` is packed as a string, an ``int`` as a 16-bit word.
 Field = Union[str, int]
+#: A user as a kernel takes it: its wire string, or a numeric uid (0..2^32-1) that the kernel writes
+#: as its decimal digits, 0 as the empty string (docs/format.md, "User ids").
+User = Union[str, int]
 #: ``(privilege id, value)`` pairs, ids ascending.
 Privileges = Sequence[tuple[int, int]]
 #: ``(service type, privileges, fields)``.
@@ -54,7 +57,7 @@ class Kernel(Protocol):
         """One 007 token; ``salt`` None draws a fresh salt."""
 
     def build_007_user(self, app_id: str, app_certificate: str, issue_ts: int, expire: int, salt: Optional[int],
-                       service_type: int, privileges: Privileges, channel_name: str, uid: str) -> str:  # fmt: skip
+                       service_type: int, privileges: Privileges, channel_name: str, uid: User) -> str:  # fmt: skip
         """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``."""
 
     def build_007_each(self, app_id: str, app_certificate: str, issue_ts: int, expire: int, service_type: int,
@@ -67,7 +70,7 @@ class Kernel(Protocol):
     def crc32(self, text: str) -> int:
         """CRC-32/IEEE of the UTF-8 bytes of ``text``, as 006 tokens carry it."""
 
-    def build_006(self, app_id: str, app_certificate: str, channel_name: str, uid: str, salt: Optional[int],
+    def build_006(self, app_id: str, app_certificate: str, channel_name: str, uid: User, salt: Optional[int],
                   ts: int, privileges: Privileges) -> str:  # fmt: skip
         """One 006 token that expires at ``ts``; ``salt`` None draws a fresh salt."""
 

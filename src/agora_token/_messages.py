@@ -34,6 +34,23 @@ def not_a(kind: str, what: str, value: object) -> str:
     return f"{what} must be {kind}, not {type(value).__name__}"
 
 
+#: A privilege that is not an ``(id, value)`` pair (a sequence of two).
+NOT_A_PAIR = "each privilege must be an (id, value) pair"
+#: A 007 service that is not a ``(type, privileges, fields)`` triple.
+NOT_A_SERVICE = "each service must be a (type, privileges, fields) triple"
+#: What each sequence of the wire tuples must be.
+_SEQUENCES = {
+    "services": "a sequence of (type, privileges, fields) triples",
+    "privileges": "a sequence of (id, value) pairs",
+    "service fields": "a sequence of str and int",
+}
+
+
+def not_a_sequence(what: str, value: object) -> str:
+    """``services``, ``privileges`` or ``service fields`` (``what``) given a value that is no sequence."""
+    return not_a(_SEQUENCES[what], what, value)
+
+
 #: A 16-bit service field (the APaaS role, an RTM2 count or type) outside what its word holds.
 WORD_RANGE = "service field must be from -32768 to 65535"
 #: A 006 message (salt, ts and privileges) longer than its u16 length prefix holds.

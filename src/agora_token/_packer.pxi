@@ -68,50 +68,46 @@ cdef int _pack_text(Packer* p, object text, str what) except -1:
     return _pack_bytes(p, data, size, what)
 
 
-cdef inline bint _pack_plain_privilege(Packer* p, object key, object value) noexcept:
-    """Pack (key, value) if both are exact ints in range (the usual case); else leave it to the
-    general path, which converts and raises. The caller has reserved the room."""
-    cdef long long k, v
-    cdef int overflow = 0
-    if not (PyLong_CheckExact(key) and PyLong_CheckExact(value)):
-        return False
-    # long long, not long: a u32 value must fit, and C long is 32 bits on Windows. The AndOverflow
-    # form reads an int of two or more digits (any absolute time) directly; on an exact int it
-    # never fails, and a value too large for long long only sets ``overflow``.
-    k = _long_long(key, &overflow)
-    v = _long_long(value, &overflow)
-    if overflow or k < 0 or k > 0xFFFF or v < 0 or v > 0xFFFFFFFF:
-        return False
-    _put16(p, <unsigned int>k)
-    _put32(p, <uint32_t>v)
-    return True
+cdef tuple _sequence(object value, str what):
+    """``value`` (a sequence: it has a length) as a tuple, else TypeError in our words, as in _pure."""
+    if PyTuple_CheckExact(value):
+        return <tuple>value
+    try:
+        len(value)
+        return tuple(value)
+    except TypeError:  # in the interpreter's words
+        raise TypeError(_msg.not_a_sequence(what, value)) from None
 
 
 cdef int _pack_privileges(Packer* p, object privileges) except -1:
     """map<u16,u32>: u16 count, then (u16 id, u32 value) pairs in the given order."""
-    cdef Py_ssize_t count = len(privileges)
     cdef tuple items
+    cdef Py_ssize_t count, i, done
     cdef int key
     cdef uint32_t value
+    items = _sequence(privileges, "privileges")
+    count = PyTuple_GET_SIZE(items)
     if count > 0xFFFF:
         raise _count_error("privilege count")
-    _reserve(p, 2)
+    _reserve(p, 2 + 6 * <size_t>count)  # the count and every pair: no reserve per pair below
     _put16(p, <unsigned int>count)
-    if count == 0:
-        return 0
-    items = privileges if PyTuple_CheckExact(privileges) else tuple(privileges)
-    _reserve(p, 6 * <size_t>count)
-    for item in items:
+    # Exact ints in exact pairs (the usual case) are packed in C; the general path converts or
+    # refuses the rest, from the first pair the fast path left.
+    done = fp_pack_int_pairs(items, p.data + p.len)
+    p.len += 6 * <size_t>done
+    for i in range(done, count):
+        item = items[i]
         if PyTuple_CheckExact(item) and len(<tuple>item) == 2:
-            if _pack_plain_privilege(p, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1)):
-                continue
             key = _u16((<tuple>item)[0], "privilege id")
             value = _u32((<tuple>item)[1], "privilege value")
         else:
-            k, v = item
+            try:
+                k, v = item
+            except (TypeError, ValueError):  # not a pair: in our words, not the interpreter's
+                raise TypeError(_msg.NOT_A_PAIR) from None
             key = _u16(k, "privilege id")
             value = _u32(v, "privilege value")
-        _put16(p, <unsigned int>key)  # the room was reserved for every pair above
+        _put16(p, <unsigned int>key)
         _put32(p, value)
     return 0
 
@@ -131,7 +127,14 @@ cdef int _pack_word(Packer* p, object value) except -1:
 
 
 cdef int _pack_fields(Packer* p, object fields) except -1:
-    cdef tuple items = fields if PyTuple_CheckExact(fields) else tuple(fields)
+    cdef tuple items
+    if PyTuple_CheckExact(fields):
+        items = <tuple>fields
+    else:
+        try:
+            items = tuple(fields)
+        except TypeError:  # in the interpreter's words
+            raise TypeError(_msg.not_a_sequence("service fields", fields)) from None
     for field in items:
         if PyUnicode_Check(field):
             _pack_text(p, field, "service field")

@@ -33,10 +33,10 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Optional, TypeVar
+from typing import Any, Optional, TypeVar
 
 from . import _messages as _msg
-from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service
+from ._kernel_api import Field, Parsed006, Parsed007, ParsedService, Privileges, Service, User
 from ._limits import MAX_PAYLOAD as MAX_PAYLOAD  # the kernel's constants (Kernel): exported
 from ._limits import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH
 from ._limits import SALT_MAX as SALT_MAX
@@ -57,8 +57,27 @@ def _string(data: bytes) -> bytes:
     return _U16.pack(len(data)) + data
 
 
+def _sequence(value: Any, what: str) -> tuple[Any, ...]:
+    """``value`` (a sequence: it has a length, as the C kernel asks) as a tuple, else TypeError in our words."""
+    try:
+        len(value)
+        return tuple(value)
+    except TypeError:
+        raise TypeError(_msg.not_a_sequence(what, value)) from None
+
+
 def _privileges(privileges: Privileges) -> bytes:
-    return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
+    if type(privileges) is not tuple:  # the builders' tuples skip a call
+        privileges = _sequence(privileges, "privileges")
+    try:
+        return _U16.pack(len(privileges)) + b"".join([_PRIVILEGE.pack(k, v) for k, v in privileges])
+    except (TypeError, ValueError):  # the unpacking of an item that is not a pair, in the interpreter's words
+        for pair in privileges:
+            try:
+                _key, _value = pair
+            except (TypeError, ValueError):
+                raise TypeError(_msg.NOT_A_PAIR) from None
+        raise  # pragma: no cover - every item was a pair: the error was not the unpacking's
 
 
 def _word(value: int) -> bytes:
@@ -69,7 +88,11 @@ def _word(value: int) -> bytes:
 
 
 def _fields(fields: Sequence[Field]) -> bytes:
-    return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in fields])
+    try:
+        items = fields if type(fields) is tuple else tuple(fields)
+    except TypeError:
+        raise TypeError(_msg.not_a_sequence("service fields", fields)) from None
+    return b"".join([_string(f.encode()) if isinstance(f, str) else _word(f) for f in items])
 
 
 # Values that do not fit their wire field: the packers above let ``struct`` find them (free when
@@ -104,6 +127,20 @@ def _check_str(value: object, what: str) -> None:
     """A str, as the C kernel reads text; else TypeError naming ``what``."""
     if not isinstance(value, str):
         raise TypeError(_msg.not_a("a str", what, value))
+
+
+def _user(uid: User) -> str:
+    """A user's wire string (docs/format.md, "User ids"): a str as given; a numeric uid (an int
+    0..2^32-1) as its decimal digits, uid 0 as the empty string (any user)."""
+    if isinstance(uid, str):
+        return uid
+    try:
+        value = operator.index(uid)
+    except TypeError:
+        raise TypeError(_msg.not_a("a str or an int", "uid", uid)) from None
+    if not 0 <= value <= U32_MAX:
+        raise ValueError(_msg.out_of_range("uid", U32_MAX))
+    return str(int(value)) if value else ""  # int(): an int subclass's str() may be its name
 
 
 def _check_privileges(privileges: Privileges) -> None:
@@ -162,6 +199,9 @@ def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
 
 def sign_007(app_certificate: str, issue_ts: int, salt: int, signing_info: bytes) -> bytes:
     """HMAC-SHA256 signature of a 007 token's signing info (docs/format.md, "The signing chain")."""
+    if type(app_certificate) is not str:  # refused in the C kernel's order: the issue time is read first
+        _check_int(issue_ts, "issue_ts", U32_MAX)
+        _check_str(app_certificate, "app_certificate")
     try:
         first = _first_keys.get((app_certificate, issue_ts))
         if first is None:
@@ -184,11 +224,20 @@ def build_007(
     services: Sequence[Service],
 ) -> str:
     """Pack, sign, deflate and base64 one 007 token; ``salt`` None draws a fresh salt."""
+    if type(app_id) is not str:  # the first value the C kernel reads
+        _check_str(app_id, "app_id")
     if salt is None:
         salt = random_salt()
     try:
-        parts = [_string(app_id.encode()), _HEAD_007.pack(issue_ts, expire, salt, len(services))]
-        for service_type, privileges, fields in services:
+        parts = [_string(app_id.encode())]
+        if type(services) is not tuple:  # after the App ID, as the C kernel reads them
+            services = _sequence(services, "services")
+        parts.append(_HEAD_007.pack(issue_ts, expire, salt, len(services)))
+        for service in services:
+            try:
+                service_type, privileges, fields = service
+            except (TypeError, ValueError):  # in the interpreter's words
+                raise TypeError(_msg.NOT_A_SERVICE) from None
             parts.append(_U16.pack(service_type))
             parts.append(_privileges(privileges))
             if fields:
@@ -210,14 +259,15 @@ def build_007_user(
     service_type: int,
     privileges: Privileges,
     channel_name: str,
-    uid: str,
+    uid: User,
 ) -> str:
     """One 007 token of one service ``(service_type, privileges, (channel_name, uid))``: ``build_007``
-    of that service (the C kernel packs it without the tuples)."""
+    of that service (the C kernel packs it without the tuples). ``uid`` is the user's wire string,
+    or a numeric uid written as its decimal (0: the empty string)."""
     _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
-    _check_str(uid, "uid")
+    user = _user(uid)
     return build_007(
-        app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, uid)),)
+        app_id, app_certificate, issue_ts, expire, salt, ((service_type, privileges, (channel_name, user)),)
     )
 
 
@@ -234,6 +284,7 @@ def build_007_each(
     """One 007 token per wire uid of ``uids``: service ``(service_type, privileges, (channel_name,
     uid))``, a fresh salt each (the C kernel builds them in blocks without the GIL)."""
     uids = tuple(uids)
+    _check_str(app_id, "app_id")  # the first value the C kernel reads
     _check_str(channel_name, "channel_name")  # else an int would be packed as a 16-bit word
     for uid in uids:
         _check_str(uid, "uid")
@@ -245,6 +296,8 @@ def build_007_each(
 
 def _hmac_006(app_certificate: str, data: bytes) -> bytes:
     """HMAC-SHA256 keyed by the certificate, from SHA-256 states with its pads already absorbed."""
+    if type(app_certificate) is not str:
+        _check_str(app_certificate, "app_certificate")
     pads = _pads.get(app_certificate)
     if pads is None:
         key = app_certificate.encode()
@@ -279,19 +332,21 @@ def build_006(
     app_id: str,
     app_certificate: str,
     channel_name: str,
-    uid: str,
+    uid: User,
     salt: Optional[int],
     ts: int,
     privileges: Privileges,
 ) -> str:
-    """Pack, sign and base64 one 006 token; ``uid`` is already the decimal or account string.
+    """Pack, sign and base64 one 006 token; ``uid`` is the user's wire string, or a numeric uid
+    written as its decimal (0: the empty string, any user).
 
     ``ts`` is when the token itself expires (an absolute time); ``salt`` None draws a fresh salt.
     """
+    _check_str(channel_name, "channel_name")  # both checked first, as the C kernel reads them
+    account = _user(uid).encode()
     if salt is None:
         salt = random_salt()
     channel = channel_name.encode()
-    account = uid.encode()
     try:
         message = _HEAD_006.pack(salt, ts) + _privileges(privileges)
     except struct.error:
@@ -300,6 +355,8 @@ def build_006(
         raise ValueError(_msg.MESSAGE_006_TOO_LONG)
     crcs = _HEAD_006.pack(zlib.crc32(channel), zlib.crc32(account))
     packed_message = _string(message)
+    if type(app_id) is not str:  # read after the message, before the certificate, as the C kernel does
+        _check_str(app_id, "app_id")
     signature = _hmac_006(app_certificate, app_id.encode() + channel + account + message)
     content = _SIGNATURE_PREFIX + signature + crcs + packed_message
     return "006" + app_id + base64.b64encode(content).decode("ascii")

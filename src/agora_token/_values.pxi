@@ -1,4 +1,5 @@
-# Python values to C values: text to UTF-8, ints checked against their wire field's width, salts.
+# Python values to C values: text to UTF-8, ints checked against their wire field's width, users,
+# salts.
 #
 # A value that does not fit raises in the project's own words (_messages), the same words _pure
 # gives (it finds the field by walking the values in this kernel's order) on every Python.
@@ -48,6 +49,33 @@ cdef uint32_t _u32(object value, str what) except? 0xFFFFFFFF:
 
 cdef int _u16(object value, str what) except -1:
     return <int>_in_range(value, what, 0xFFFF)
+
+
+cdef enum:
+    USER_DIGITS = 10  # the decimal digits of the largest uid, 4294967295
+
+
+cdef const char* _user(object uid, char* digits, Py_ssize_t* size) except NULL:
+    """A user's wire bytes (docs/format.md, "User ids"): a str's UTF-8; a numeric uid (an int
+    0..2^32-1) as its decimal digits, written into ``digits`` (USER_DIGITS bytes), or none at all
+    for uid 0, any user. TypeError for anything else, naming the argument as _pure does."""
+    cdef char* end = digits + USER_DIGITS
+    cdef char* at = end
+    cdef uint32_t value
+    if PyUnicode_Check(uid):
+        return PyUnicode_AsUTF8AndSize(uid, size)
+    if not PyLong_Check(uid):
+        try:
+            uid = PyNumber_Index(uid)
+        except TypeError:
+            raise TypeError(_msg.not_a("a str or an int", "uid", uid)) from None
+    value = _u32(uid, "uid")
+    while value:
+        at -= 1
+        at[0] = <char>(c'0' + value % 10)
+        value //= 10
+    size[0] = end - at
+    return at
 
 
 cdef uint32_t _salt_or_draw(object salt) except? 0xFFFFFFFF:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from math import trunc
 from typing import Optional, Union
 
 from . import wire
@@ -130,7 +131,7 @@ def _checked_rtc_token(
             app_id, app_certificate, checked_channel, wire_uid, publisher, lifetime, privilege_lifetime, issue_ts, salt
         )
     if issue_ts is None:  # now + at most 24 h fits 32 bits until 2106
-        now = int(time.time())
+        now = trunc(time.time())
         until, ts = now + privilege_lifetime, now + lifetime
     else:
         until = check_u32("privilege_expire", issue_ts + privilege_lifetime)
@@ -175,7 +176,7 @@ def _rtm_token_006(
 ) -> str:
     """A 006 RTM token: the account stands in the channel field, privilege times are absolute."""
     lifetime, issue_ts, salt = check_credentials_and_times(app_id, app_certificate, expire, issue_ts, salt)
-    now = int(time.time()) if issue_ts is None else issue_ts
+    now = trunc(time.time()) if issue_ts is None else issue_ts
     until = check_u32("expire", now + lifetime)
     return wire.rtm_006(app_id, app_certificate, user_id, until, until, salt)
 
@@ -455,16 +456,15 @@ def _rtc_rtm_token(
 ) -> str:
     """RTC in ``channel``, RTM login as ``rtm_user_id`` (default: the RTC user) and ``agent``'s service if any."""
     channel = check_channel(channel, "channel")
-    user = check_user(uid, account)
+    wire_uid = uid_string(check_user(uid, account))
     publisher = check_role(role) in PUBLISHING_ROLES
-    rtm_user = check_account(uid_string(user) if rtm_user_id is None else rtm_user_id, "rtm_user_id")
+    rtm_user = check_account(wire_uid if rtm_user_id is None else rtm_user_id, "rtm_user_id")
     expire, issue_ts, salt = check_credentials_and_times(app_id, app_certificate, expire, issue_ts, salt)
     privileges = rtc_privileges(publisher, check_privilege_lifetime(privilege_expire, expire))
     rtm_lifetime = check_privilege_lifetime(rtm_expire, expire, "rtm_expire")
     return wire.rtc_rtm_007(
-        app_id, app_certificate, channel, uid_string(user), privileges, rtm_user, rtm_lifetime, agent, expire,
-        issue_ts, salt,
-    )  # fmt: skip
+        app_id, app_certificate, channel, wire_uid, privileges, rtm_user, rtm_lifetime, agent, expire, issue_ts, salt
+    )
 
 
 build_rtc_rtm_token = bind_first(

@@ -82,17 +82,32 @@ fp_status fp_sign_006(const char *cert, size_t certlen, const char *app, size_t 
     if (t != NULL && certlen <= sizeof t->keys.pad_cert) {
         fp_keys *c = &t->keys;
         fp_hmac h;
+        size_t prefixlen = applen + chlen;
         if (!c->pad_ready || c->pad_certlen != certlen || memcmp(c->pad_cert, cert, certlen) != 0) {
             fp_status st;
             c->pad_ready = 0;
+            c->prefix_ready = 0;
             if ((st = fp_hmac_init(&c->pad, (const unsigned char *)cert, certlen)) != FP_OK) return st;
             memcpy(c->pad_cert, cert, certlen);
             c->pad_certlen = certlen;
             c->pad_ready = 1;
         }
-        h = c->pad;  /* the keyed state, copied: SHA256_CTX is plain data */
-        fp_hmac_update(&h, app, applen);  /* cannot fail on this path */
-        fp_hmac_update(&h, channel, chlen);
+        if (c->prefix_ready && c->prefix_len == prefixlen && memcmp(c->prefix, app, applen) == 0
+                && memcmp(c->prefix + applen, channel, chlen) == 0) {
+            h = c->prefixed;  /* the keyed state, copied: SHA256_CTX is plain data */
+        } else {
+            h = c->pad;
+            fp_hmac_update(&h, app, applen);  /* cannot fail on this path */
+            fp_hmac_update(&h, channel, chlen);
+            c->prefix_ready = 0;
+            if (prefixlen <= sizeof c->prefix) {
+                c->prefixed = h;
+                memcpy(c->prefix, app, applen);
+                memcpy(c->prefix + applen, channel, chlen);
+                c->prefix_len = prefixlen;
+                c->prefix_ready = 1;
+            }
+        }
         fp_hmac_update(&h, uid, uidlen);
         fp_hmac_update(&h, msg, msglen);
         return fp_hmac_final(&h, out);

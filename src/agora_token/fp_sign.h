@@ -2,9 +2,10 @@
  *
  * Contract. Each function writes a 32-byte HMAC-SHA256 and returns FP_OK or fp_hmac's failure
  * (FP_ENOMEM, FP_ECRYPTO); fp_seal_007 also returns fp_deflate's. The certificate is given as its
- * UTF-8 bytes. On the SHA-256 path the keys derived from a certificate are cached in the calling
- * thread's state (fp_state.h), so repeated signing with one certificate skips work; results never
- * depend on the cache. Reentrant; may run without the GIL.
+ * UTF-8 bytes. On the SHA-256 path the keys derived from a certificate (for 006, with the App ID
+ * and channel signed) are cached in the calling thread's state (fp_state.h), so repeated signing
+ * with one certificate skips work; results never depend on the cache. Reentrant; may run without
+ * the GIL.
  *   fp_sign_007   docs/format.md, "The signing chain": k1 = HMAC(u32le(issue_ts), cert); key = HMAC(u32le(salt), k1);
  *                 signature = HMAC(key, info).
  *   fp_sign_006   docs/format.md, "006 layout": HMAC(cert, app_id || channel || uid || message).

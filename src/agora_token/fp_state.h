@@ -29,8 +29,11 @@
 #ifdef FP_HMAC_COPYABLE
 /* Keys derived from the certificate, kept per thread because a server signs with one certificate
    over and over: 007's first HMAC depends only on (issue_ts, certificate), which repeats for every
-   token of the same second; 006's HMAC pads depend only on the certificate. Certificates longer
-   than the buffers are never cached. (The EVP contexts are not plain data: no cache there.) */
+   token of the same second; 006's HMAC pads depend only on the certificate, and 006 signs the App
+   ID and the channel before the user, so the pads with those two absorbed serve every user of the
+   last channel signed (a 32-character App ID and channel fill a whole SHA-256 block: one block less
+   per token). Certificates and prefixes longer than the buffers are never cached. (The EVP contexts
+   are not plain data: no cache there.) */
 typedef struct {
     int k1_ready;
     uint32_t k1_ts;
@@ -41,6 +44,10 @@ typedef struct {
     size_t pad_certlen;
     unsigned char pad_cert[64];
     fp_hmac pad;
+    int prefix_ready;               /* valid only with pad_ready: keyed by the same certificate */
+    size_t prefix_len;
+    unsigned char prefix[128];      /* app_id || channel_name, as signed */
+    fp_hmac prefixed;               /* pad with the prefix absorbed */
 } fp_keys;
 #endif
 

@@ -155,6 +155,8 @@ def check_channel(value: object, name: str = "channel_name") -> str:
 
 def check_account(value: object, name: str = "account") -> str:
     """A user account (string uid) or user id: 1..255 bytes of UTF-8."""
+    if type(value) is str and 0 < len(value) <= MAX_ACCOUNT_BYTES and value.isascii():  # ASCII: a byte a char
+        return value
     value = check_text(name, value, MAX_ACCOUNT_BYTES)
     if not value:
         # Only an RTC account has a wildcard to point to; an RTM or Chat user id has none.
@@ -200,6 +202,8 @@ def check_token_lifetime(name: str, value: object, default: int) -> int:
     (whose routes the server answers) reads an expiry of 0 as its default: so 0 means the default
     in the API, the CLI and the server alike. Privilege lifetimes keep 0 as a value.
     """
+    if type(value) is int and 0 < value <= MAX_LIFETIME:  # the common case
+        return value
     value = check_lifetime(name, value)
     return default if value == 0 else value
 
@@ -232,13 +236,22 @@ def check_version(version: object) -> Version:
 #: app checks its credentials once. Bounded: a caller cycling through many apps just re-checks.
 _WELL_FORMED: set[tuple[object, object]] = set()
 _WELL_FORMED_MAX = 64
+#: The pair last found well-formed, the very objects: a server passes the same two strs on every
+#: call, which two identity tests recognise before any hashing (half the cost of the set lookup).
+#: One tuple, replaced whole, so a thread never sees half of another's pair.
+_last_well_formed: tuple[object, object] = (object(), object())
 
 
 def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
     """Whether both are 32-hex strings (remembered for the pairs seen most)."""
+    global _last_well_formed
+    last = _last_well_formed
+    if app_id is last[0] and app_certificate is last[1]:
+        return True
     key = (app_id, app_certificate)
     try:
         if key in _WELL_FORMED:
+            _last_well_formed = key
             return True
     except TypeError:  # unhashable: certainly not a str
         return False
@@ -247,6 +260,7 @@ def credentials_well_formed(app_id: object, app_certificate: object) -> bool:
     if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
         _WELL_FORMED.clear()
     _WELL_FORMED.add(key)
+    _last_well_formed = key
     return True
 
 
@@ -266,7 +280,8 @@ def check_credentials_and_times(
     ``expire`` 0 is ``default``; a None issue time or salt stays None (now, a fresh salt: the
     wire layer and the kernel fill them in).
     """
-    check_credentials(app_id, app_certificate)
+    if not credentials_well_formed(app_id, app_certificate):
+        check_credentials(app_id, app_certificate)  # raises, naming the bad one
     if issue_ts is None and salt is None:  # the common case
         return check_token_lifetime("expire", expire, default), None, None
     lifetime = check_token_lifetime("expire", expire, default)
@@ -331,6 +346,8 @@ def check_role(role: object, name: str = "role", version: str = "007") -> RtcRol
 
 def check_user(uid: object, account: object) -> Uid:
     """Exactly one of a numeric ``uid`` and a string ``account``, checked."""
+    if account is None and type(uid) is int and 0 <= uid <= U32_MAX:  # the common case
+        return uid
     if (uid is None) == (account is None):
         raise TypeError("give exactly one of uid (a number; 0 lets any user join) and account (a string)")
     return check_uid(uid) if account is None else check_account(account)

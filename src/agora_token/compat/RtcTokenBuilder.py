@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from math import trunc
 from typing import Any
 
 from .. import wire
+from .._limits import U32_MAX
 from ..validation import MAX_LIFETIME, credentials_well_formed
 from ..validation import PUBLISHING_ROLES as _PUBLISHING_ROLES
 from . import AccessToken as _AccessToken006
-from ._common import PINS, uid_str
+from . import _common
+from ._common import PINS, UNPINNED, uid_str
 from .AccessToken import *  # noqa: F401,F403  (the official module re-exports these too)
 
 Role_Attendee = 0  # deprecated: treated as a publisher
@@ -33,14 +36,16 @@ class RtcTokenBuilder:
         """A token to join ``channelName`` as the numeric ``uid`` (0: any user)."""
         if not credentials_well_formed(appId, appCertificate):
             return ""
+        if type(uid) is not int or not 0 <= uid <= U32_MAX:  # a uid in range goes as it is: the kernel writes it
+            uid = uid_str(uid)
         # times(), written out: this is the hottest 006 call, and a call of Python costs a tenth of it.
-        issue_ts, salt = PINS.get()
+        issue_ts, salt = PINS.get() if _common.pinning else UNPINNED
         if issue_ts is None:
-            issue_ts = int(time.time())  # read at each call: frozen clocks hold
+            issue_ts = trunc(time.time())  # read at each call: frozen clocks hold (trunc: see wire.py)
         # The token itself expires a day after it is issued, as officially.
         ts = issue_ts + MAX_LIFETIME
-        publisher = role in PUBLISHING_ROLES
-        return wire.rtc_006(appId, appCertificate, channelName, uid_str(uid), publisher, privilegeExpiredTs, ts, salt)
+        return wire.rtc_006(appId, appCertificate, channelName, uid, role in PUBLISHING_ROLES, privilegeExpiredTs, ts,
+                            salt)  # fmt: skip
 
     @staticmethod
     def buildTokenWithAccount(

@@ -11,9 +11,11 @@ from typing import Any, Optional
 
 from .. import wire
 from .._bind import bind_first
+from .._limits import U32_MAX
 from ..services import RTC_PRIVILEGE_IDS, ServiceType
 from ..validation import check_text, credentials_well_formed, uid_string
 from . import AccessToken2 as _AccessToken2
+from . import _common
 from ._common import PINS, UNPINNED, expire_value, pins, uid_str
 from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports these too)
 
@@ -48,9 +50,13 @@ def rtc_rtm_token(
     checked as the core service checked it, "" for malformed credentials) applied, the token is the
     Pythonic builders' (``wire.rtc_rtm_007``).
     """
-    uid = uid_str(rtc_account)
-    channel_name = check_text("channel_name", channel_name)
-    uid = uid_string(uid)
+    if type(rtc_account) is int and 0 < rtc_account <= U32_MAX:  # a uid (the common case): its decimal is a wire uid
+        uid = str(rtc_account)
+        channel_name = check_text("channel_name", channel_name)
+    else:
+        uid = uid_str(rtc_account)
+        channel_name = check_text("channel_name", channel_name)
+        uid = uid_string(uid)
     privileges: tuple[tuple[int, int], ...] = ((_JOIN, expire_value(join_channel_privilege_expire)),)
     if rtc_role == Role_Publisher:  # spelled out: zip/map cost a third of a microsecond more
         privileges += (
@@ -63,10 +69,10 @@ def rtc_rtm_token(
         rtm_token_expire = expire_value(rtm_token_expire)
     if not credentials_well_formed(app_id, app_certificate):
         return ""
-    return wire.rtc_rtm_007(
-        app_id, app_certificate, channel_name, uid, privileges, rtm_user, rtm_token_expire, agent,
-        expire_value(rtc_token_expire), *pins(),
-    )  # fmt: skip
+    rtc_token_expire = expire_value(rtc_token_expire)
+    issue_ts, salt = PINS.get() if _common.pinning else UNPINNED
+    return wire.rtc_rtm_007(app_id, app_certificate, channel_name, uid, privileges, rtm_user, rtm_token_expire, agent,
+                            rtc_token_expire, issue_ts, salt)  # fmt: skip
 
 
 def rtc_rtm_builder(agent: Optional[ServiceType], name: str, doc: str) -> Any:
@@ -88,7 +94,8 @@ class RtcTokenBuilder:
         privilege_expire: int = 0,
     ) -> str:
         """An RTC token for the numeric ``uid`` (0: any user)."""
-        if PINS.get() is UNPINNED:  # a server's common case: built from arguments these rules checked before
+        # A server's common case: built from arguments these rules checked before.
+        if not _common.pinning or PINS.get() is UNPINNED:
             token = wire.rtc_token(
                 wire.OFFICIAL_RULES, app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire,
                 "007",

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Iterator
+from math import trunc
 from typing import Any, Optional
 
 from .. import _backend
@@ -18,6 +19,11 @@ UNPINNED: tuple[Optional[int], Optional[int]] = (None, None)
 PINS: contextvars.ContextVar[tuple[Optional[int], Optional[int]]] = contextvars.ContextVar(
     "agora_token_compat_pins", default=UNPINNED
 )
+#: Whether a ``pinned()`` block was ever entered in this process. Until one is, no context holds
+#: pins and a builder need not read ``PINS`` (a context variable read costs a tenth of the Python
+#: work of a 006 token): ``PINS.get() if _common.pinning else UNPINNED``. It is never reset, so a
+#: task or thread that copied its context inside a block keeps the pins after the block ends.
+pinning = False
 
 
 def uid_str(uid: Any, name: str = "uid") -> str:
@@ -58,10 +64,12 @@ def pinned(issue_ts: Optional[int] = None, salt: Optional[int] = None) -> Iterat
     ``issue_ts`` + 24 h, as the official code sets it from the clock. The pin holds for the current
     thread or asyncio task only (a context variable), and nesting works.
     """
+    global pinning
     pins = (
         None if issue_ts is None else check_u32("issue_ts", issue_ts),
         None if salt is None else check_u32("salt", salt),
     )
+    pinning = True  # before the pins are set: this thread reads the flag, then the pins
     token = PINS.set(pins)
     try:
         yield
@@ -71,7 +79,7 @@ def pinned(issue_ts: Optional[int] = None, salt: Optional[int] = None) -> Iterat
 
 def pins() -> tuple[Optional[int], Optional[int]]:
     """The pinned ``(issue_ts, salt)``; None for each value not pinned (the kernel then chooses)."""
-    return PINS.get()
+    return PINS.get() if pinning else UNPINNED
 
 
 def times() -> tuple[int, Optional[int]]:
@@ -80,8 +88,8 @@ def times() -> tuple[int, Optional[int]]:
     Now is read through ``time.time`` at each call, so a frozen clock (``unittest.mock``,
     freezegun, time-machine) holds for compat tokens too.
     """
-    issue_ts, salt = PINS.get()
-    return (int(time.time()) if issue_ts is None else issue_ts), salt
+    issue_ts, salt = PINS.get() if pinning else UNPINNED
+    return (trunc(time.time()) if issue_ts is None else issue_ts), salt
 
 
 def now() -> int:
@@ -91,5 +99,5 @@ def now() -> int:
 
 def random_salt() -> int:
     """The pinned salt, else a fresh one from the kernel in use (looked up at call time)."""
-    salt = PINS.get()[1]
+    salt = (PINS.get() if pinning else UNPINNED)[1]
     return int(_backend.kernel.random_salt()) if salt is None else salt
