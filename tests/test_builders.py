@@ -251,7 +251,22 @@ def test_batch_refuses_bad_arguments_naming_them(kwargs, name):
 
 
 # The RTC table: once arguments have passed build_rtc_token's checks, the wire layer builds tokens
-# for new uids from what it remembered of them (wire.RTC_TABLE) without running the checks again.
+# for new uids from what it remembered of them (wire.rtc_table()) without running the checks again.
+
+def test_the_rtc_table_is_per_thread_on_free_threaded_builds_only() -> None:
+    """A free-threaded CPython (3.13t) searches a dict another thread made about 60 times slower with a
+    fresh tuple key, so there each thread remembers its own arguments; with the GIL, one table serves all."""
+    import sysconfig
+    import threading
+
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.append(wire.rtc_table()))
+    worker.start()
+    worker.join(10)
+    assert len(seen) == 1 and wire.rtc_table() is wire.rtc_table()
+    per_thread = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    assert (seen[0] is not wire.rtc_table()) == per_thread
+
 
 HOT_CASES = [
     dict(role=RtcRole.PUBLISHER, expire=3600),
@@ -267,7 +282,7 @@ HOT_CASES = [
 @pytest.mark.thread_unsafe
 @pytest.mark.parametrize("case", HOT_CASES, ids=[str(c) for c in HOT_CASES])
 def test_rtc_hot_path_gives_the_checked_paths_bytes(case):
-    wire.RTC_TABLE.clear()
+    wire.rtc_table().clear()
     at.build_rtc_token(APP_ID, CERT, "room", uid=1, **case)  # checked: the arguments are remembered
     shape_args = (APP_ID, CERT, "room", case["role"], case["expire"], case.get("privilege_expire"))
     for uid in (0, 7, 2**32 - 1):
@@ -320,10 +335,10 @@ def test_rtc_hot_path_never_vouches_for_what_the_checks_refuse(change, error, na
 
 
 def test_rtc_table_stays_bounded():
-    wire.RTC_TABLE.clear()
+    wire.rtc_table().clear()
     for expire in range(wire.RTC_TABLE_MAX + 10):
         at.build_rtc_token(APP_ID, CERT, "room", uid=1, expire=expire % 86401, privilege_expire=expire // 86401)
-    assert 0 < len(wire.RTC_TABLE) <= wire.RTC_TABLE_MAX
+    assert 0 < len(wire.rtc_table()) <= wire.RTC_TABLE_MAX
 
 
 class _Int(int):

@@ -322,7 +322,7 @@ def test_rtc_builders_match_agoraiotools(
 
 def _official_rtc_entries() -> int:
     """How many sets of arguments the RTC table holds as checked by the official rules."""
-    return sum(key[0] == wire.OFFICIAL_RULES for key in wire.RTC_TABLE)
+    return sum(key[0] == wire.OFFICIAL_RULES for key in wire.rtc_table())
 
 
 # Clears the process-wide RTC table, which a copy of this test on another thread fills.
@@ -337,13 +337,13 @@ def test_rtc_uid_hot_path_gives_the_checked_token(
     # Once build_token_with_uid has built a token, a new uid with the same other arguments is built
     # from the RTC table (wire.rtc_token): the token must be the one every check builds, and
     # agoraiotools', at the issue time and salt the table chose.
-    wire.RTC_TABLE.clear()
+    wire.rtc_table().clear()
     args = (app_id, cert, channel)
     rest = (role, expire, privilege)
     try:
         c_rtc.RtcTokenBuilder.build_token_with_uid(*args, first, *rest)
     except (TypeError, ValueError):
-        assert not wire.RTC_TABLE  # a refused call remembers nothing
+        assert not wire.rtc_table()  # a refused call remembers nothing
         return
     assert _official_rtc_entries() == 1
     for uid in uids:
@@ -365,7 +365,7 @@ def test_rtc_uid_hot_path_gives_the_checked_token(
 # Clears the process-wide RTC table, which a copy of this test on another thread fills.
 @pytest.mark.thread_unsafe
 def test_rtc_uid_hot_path_is_not_taken_while_pinned():
-    wire.RTC_TABLE.clear()
+    wire.rtc_table().clear()
     c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, 1, 600, 600)
     assert _official_rtc_entries() == 1  # remembered
     with compat_package.pinned(issue_ts=1_700_000_000, salt=4242):
@@ -1067,10 +1067,10 @@ def test_rtc_uid_table_keeps_lookalikes_apart(role, expire, privilege):
     # Lookalike values (True == 1, 1.0 == 1) build a token, as officially, but in the table they are
     # keys of their own: neither they nor the exact values they equal ever stand for the other.
     exact = (1, 600, 600)
-    wire.RTC_TABLE.clear()
+    wire.rtc_table().clear()
     assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, role, expire, privilege)
     assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, *exact, "007") is None
-    wire.RTC_TABLE.clear()
+    wire.rtc_table().clear()
     assert c_rtc.RtcTokenBuilder.build_token_with_uid(APP_ID_OK, CERT_OK, "demo", 1, *exact)
     assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, role, expire, privilege, "007") is None
     assert wire.rtc_token(wire.OFFICIAL_RULES, APP_ID_OK, CERT_OK, "demo", 2, *exact, "007") is not None
