@@ -10,7 +10,7 @@ from .AccessToken2 import *  # noqa: F401,F403  (the official module re-exports 
 
 
 def _chat_token(app_id: str, app_certificate: str, user_id: str, grant: wire.Grant, expire: int) -> str:
-    user_id = check_text("user_id", user_id)
+    """The token of ``grant`` for ``user_id`` (checked by the caller; "" for the app)."""
     expire = expire_value(expire)
     if not credentials_well_formed(app_id, app_certificate):
         return ""
@@ -23,7 +23,7 @@ class ChatTokenBuilder:
     @staticmethod
     def build_user_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
         """A Chat token for the user ``user_id``."""
-        return _chat_token(app_id, app_certificate, user_id, wire.CHAT_USER, expire)
+        return _chat_token(app_id, app_certificate, check_text("user_id", user_id), wire.CHAT_USER, expire)
 
     @staticmethod
     def build_app_token(app_id: str, app_certificate: str, expire: int) -> str:
