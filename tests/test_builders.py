@@ -253,6 +253,7 @@ def test_batch_refuses_bad_arguments_naming_them(kwargs, name):
 # The RTC table: once arguments have passed build_rtc_token's checks, the wire layer builds tokens
 # for new uids from what it remembered of them (wire.rtc_table()) without running the checks again.
 
+
 def test_the_rtc_table_is_per_thread_on_free_threaded_builds_only() -> None:
     """A free-threaded CPython (3.13t) searches a dict another thread made about 60 times slower with a
     fresh tuple key, so there each thread remembers its own arguments; with the GIL, one table serves all."""
