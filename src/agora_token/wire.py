@@ -146,8 +146,7 @@ def rtc_rtm_007(
     else:  # the agent types come after RTM's 2 in wire order (docs/format.md, "Order")
         rtm: Service = (_RTM, ((_LOGIN, rtm_expire),), (rtm_user_id,))
         services = (rtc, rtm) if agent is None else (rtc, rtm, (agent, (), ()))
-    issue_ts = trunc(time.time()) if issue_ts is None else issue_ts
-    return _backend.kernel.build_007(app_id, app_certificate, issue_ts, expire, salt, services)
+    return token_007(app_id, app_certificate, issue_ts, expire, salt, services)
 
 
 def apaas_room_user_007(
