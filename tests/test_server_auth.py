@@ -678,3 +678,23 @@ def test_a_secret_file_that_cannot_be_used_is_refused_naming_it(tmp_path: Any, c
     assert str(path) in str(info.value)
     with pytest.raises(ConfigError, match="give the HS256 secret once"):
         Settings.from_env({**env, "AGORA_TOKEN_AUTH_SECRET": SECRET})
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"\xff\xfe not utf-8", "unusable: not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "unusable: not JSON"),  # deeper than json's recursion
+        (b" " * (1 << 20) + b"{}", "unusable: the key set is larger than 1048576 bytes"),
+        (b'{"keys": "none"}', "unusable: not a JSON Web Key Set"),
+    ],
+    ids=["not-utf8", "too-deep", "too-large", "no-key-set"],
+)
+def test_a_jwks_file_that_cannot_be_used_is_refused_in_our_words(tmp_path: Any, content: bytes, says: str) -> None:
+    from agora_token.server.keys import load_keys
+
+    path = tmp_path / "jwks.json"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_keys(auth_settings(jwks=str(path)))
+    assert str(info.value) == f"the JSON Web Key Set file {str(path)!r} is {says}"

@@ -163,10 +163,19 @@ def _fetch(url: str) -> dict[Optional[str], Key]:
     request = urllib.request.Request(url, headers={"Accept": "application/json",
                                                    "User-Agent": f"agora-token/{__version__}"})  # fmt: skip
     with opener.open(request, timeout=FETCH_TIMEOUT) as answer:
-        body = answer.read(MAX_JWKS_BYTES + 1)
+        return parse_jwks(answer.read(MAX_JWKS_BYTES + 1))
+
+
+def parse_jwks(body: bytes) -> dict[Optional[str], Key]:
+    """The usable keys of a JWKS document's bytes, fetched or read (at most ``MAX_JWKS_BYTES`` + 1 of
+    them); ``ValueError`` in our words when they are too many, not JSON, or no key set."""
     if len(body) > MAX_JWKS_BYTES:
         raise ValueError(f"the key set is larger than {MAX_JWKS_BYTES} bytes")
-    return keys_from_jwks(json.loads(body))
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, nested too deep: json's words vary by version
+        raise ValueError("not JSON") from None
+    return keys_from_jwks(document)
 
 
 class RemoteKeys:
@@ -256,13 +265,11 @@ def load_keys(settings: AuthSettings) -> KeySource:
         return RemoteKeys(settings.jwks_url, settings.jwks_cache, settings.jwks_min_interval)
     try:
         with open(settings.jwks, "rb") as handle:
-            document = json.loads(handle.read(MAX_JWKS_BYTES + 1))
-        return StaticKeys(keys_from_jwks(document))
+            return StaticKeys(parse_jwks(handle.read(MAX_JWKS_BYTES + 1)))
     except OSError as exc:
         raise ConfigError(f"cannot read the JSON Web Key Set file {settings.jwks!r}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # json's errors are ValueErrors too: say what, not where
-        reason = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise ConfigError(f"the JSON Web Key Set file {settings.jwks!r} is unusable: {reason}") from None
+    except ValueError as exc:  # parse_jwks's words
+        raise ConfigError(f"the JSON Web Key Set file {settings.jwks!r} is unusable: {exc}") from None
 
 
 __all__ = [
