@@ -686,7 +686,7 @@ def test_a_secret_file_that_cannot_be_used_is_refused_naming_it(tmp_path: Any, c
         (b"\xff\xfe not utf-8", "unusable: not JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "unusable: not JSON"),  # deeper than json's recursion
         (b" " * (1 << 20) + b"{}", "unusable: the key set is larger than 1048576 bytes"),
-        (b'{"keys": "none"}', "unusable: not a JSON Web Key Set"),
+        (b'{"keys": "none"}', 'unusable: not a JSON Web Key Set (an object with a "keys" list)'),
     ],
     ids=["not-utf8", "too-deep", "too-large", "no-key-set"],
 )
