@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .bearer import BearerAuth
 from .logs import ACCESS_LOGGER, ERROR_LOGGER, RedactSecrets, escape, log_directly
 from .metrics import CLIENT_CLOSED, Metrics
+from .request import header_value
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -41,7 +42,8 @@ Headers = list[tuple[bytes, bytes]]
 #: operator says so: ``--metrics-public``).
 PUBLIC_PATHS = frozenset({"/ping", "/healthz", "/openapi.json"})
 METRICS_PATH = "/metrics"
-_ENCODED_SLASH = re.compile(r"%2[Ff]")
+#: A "/" encoded in a path: kept encoded by ``KeepEncodedSlashes`` so that the routes refuse it, naming the segment.
+ENCODED_SLASH = re.compile(r"%2[Ff]")
 ALLOW_METHODS = b"GET, POST, OPTIONS"
 ALLOW_HEADERS = b"Authorization, Content-Type"
 #: Where the Gate leaves who the caller is, for the routes: ``API_KEY_CALLER``, or the JWT's claims (a dict).
@@ -59,13 +61,6 @@ async def send_json(send: Send, status: int, body: dict[str, Any], headers: Opti
     head = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": head + (headers or [])})
     await send({"type": "http.response.body", "body": payload})
-
-
-def _header(scope: Scope, name: bytes) -> Optional[bytes]:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
 
 
 class Gate:
@@ -93,7 +88,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin = _header(scope, b"origin")
+        origin = header_value(scope, b"origin")
         extra: Headers = [(b"cache-control", b"no-store")]
         if origin is not None:
             if self.any_origin:
@@ -104,7 +99,7 @@ class Gate:
                 # A browser would block the answer anyway; refusing outright also spares building a token.
                 await send_json(send, 403, error_body(403, "origin not allowed"), [(b"vary", b"Origin")])
                 return
-            if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
+            if scope["method"] == "OPTIONS" and header_value(scope, b"access-control-request-method") is not None:
                 # A preflight carries no credentials, so it is answered before the key check.
                 extra += [
                     (b"access-control-allow-methods", ALLOW_METHODS),
@@ -140,7 +135,7 @@ class Gate:
         from .bearer import Unauthorized  # imported once authorization is on (PyJWT)
         from .keys import KeysUnavailable
 
-        header = _header(scope, b"authorization")
+        header = header_value(scope, b"authorization")
         try:
             scope[CALLER] = await self.bearer.claims(header)
             return True
@@ -165,7 +160,7 @@ class Gate:
         return path in self.public or (path.endswith("/") and path[:-1] in self.public)
 
     def _authorized(self, scope: Scope) -> bool:
-        value = _header(scope, b"authorization") or b""
+        value = header_value(scope, b"authorization") or b""
         scheme, _, key = value.partition(b" ")
         assert self.api_key is not None
         # compare_digest: the time taken must not tell how much of the key was right.
@@ -196,8 +191,8 @@ class KeepEncodedSlashes:
         raw = scope.get("raw_path")
         if scope["type"] == "http" and isinstance(raw, bytes) and b"%" in raw:
             text = raw.decode("latin-1")
-            if _ENCODED_SLASH.search(text):
-                scope["path"] = "%2F".join(unquote(part) for part in _ENCODED_SLASH.split(text))
+            if ENCODED_SLASH.search(text):
+                scope["path"] = "%2F".join(unquote(part) for part in ENCODED_SLASH.split(text))
         await self.app(scope, receive, send)
 
 

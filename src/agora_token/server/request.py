@@ -20,6 +20,14 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 
 
+def header_value(scope: Scope, name: bytes) -> Optional[bytes]:
+    """The first value of the header ``name`` (lower case) in an ASGI ``scope``, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
 class TokenRequest:
     """One request to a token route: its scope, its path parameters and what the app resolved at start."""
 
@@ -43,10 +51,8 @@ class TokenRequest:
 
     def header(self, name: bytes) -> Optional[str]:
         """The first value of the header ``name`` (lower case), as text (latin-1), or None."""
-        for key, value in self.scope["headers"]:
-            if key == name:
-                return value.decode("latin-1")  # type: ignore[no-any-return]
-        return None
+        value = header_value(self.scope, name)
+        return None if value is None else value.decode("latin-1")
 
     async def body(self, limit: int, too_large: Callable[[], Exception]) -> bytes:
         """The whole body, at most ``limit`` bytes (else ``too_large()`` is raised before reading further)."""

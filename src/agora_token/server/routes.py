@@ -29,7 +29,7 @@ from ..validation import DEFAULT_EXPIRE, MAX_LIFETIME, check_account, check_chan
 from .auth import ClaimNames
 from .certificate import SigningCertificate
 from .metrics import CONTENT_TYPE, Metrics
-from .middleware import API_KEY_CALLER, CALLER
+from .middleware import API_KEY_CALLER, CALLER, ENCODED_SLASH
 from .policy import Ask, Refused, check
 from .request import TokenRequest
 
@@ -57,7 +57,6 @@ _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _LONG_NUMBER = re.compile(f"[0-9]{{{MAX_JSON_NUMBER_DIGITS + 1}}}")
 _OPEN_OR_CLOSE = re.compile(r"[\[\]{}]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_ENCODED_SLASH = re.compile(r"%2[Ff]")
 
 
 class BadRequest(ValueError):
@@ -179,7 +178,7 @@ def path_segments(request: TokenRequest, names: list[str]) -> dict[str, str]:
     raw_segments = (text[:-1] if text.endswith("/") else text).split("/")
     values = {}
     for name, segment in zip(names, raw_segments[-len(names) :]):
-        if _ENCODED_SLASH.search(segment):
+        if ENCODED_SLASH.search(segment):
             raise BadRequest(f"{name} contains an encoded '/' (%2F), which no {name} may hold")
         if _BAD_PERCENT.search(segment):
             raise BadRequest(f"{name} has a malformed percent-encoding (a '%' must be followed by two hex digits)")
