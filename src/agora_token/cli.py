@@ -315,8 +315,8 @@ def _cmd_signaling(args: argparse.Namespace) -> int:
     return _out(legacy.build_signaling_token(_app_id(args), _certificate(args), args.account, _legacy_expired_ts(args)))
 
 
-def _report(args: argparse.Namespace, certificate_required: bool) -> tuple[Report, Optional[str]]:
-    """The report of the token given (inspect, verify), and the certificate it was checked with."""
+def _report(args: argparse.Namespace, certificate_required: bool) -> tuple[Report, Optional[str], Optional[str]]:
+    """The report of the token given (inspect, verify), and the certificates it was checked with."""
     token = "".join((sys.stdin.read() if args.token == "-" else args.token).split())  # pasted across lines
     if not token:
         raise UsageError("no token given" + (" on standard input" if args.token == "-" else ""))
@@ -327,11 +327,11 @@ def _report(args: argparse.Namespace, certificate_required: bool) -> tuple[Repor
         account=args.account,
         app_id=args.app_id or first_set(os.environ, APP_ID_VARS)[1] or None, now=args.now,
     )  # fmt: skip
-    return report, certificate
+    return report, certificate, secondary
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    report, certificate = _report(args, certificate_required=False)
+    report, certificate, _ = _report(args, certificate_required=False)
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
@@ -344,7 +344,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    report, _ = _report(args, certificate_required=True)
+    report, _, secondary = _report(args, certificate_required=True)
     problems = [_problem_line(p) for p in report["diagnosis"]]
     if report["signature_valid"] is None and not problems:
         problems.append(f"the signature could not be checked: {report.get('signature_note') or 'unknown reason'}")
@@ -352,13 +352,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(f"invalid: {line}\n" for line in problems))
         return 1
     checked = "signature, expiry and join" if report["join"] is not None else "signature and expiry"
-    signer = f", signed with the {report['signed_by']} certificate" if _secondary_given(args) else ""
+    signer = f", signed with the {report['signed_by']} certificate" if secondary is not None else ""
     sys.stdout.write(f"valid: {checked} checked ({report['version']} token, {_expiry_text(report)}{signer})\n")
     return 0
-
-
-def _secondary_given(args: argparse.Namespace) -> bool:
-    return args.app_certificate_secondary_file is not None or bool(first_set(os.environ, SECONDARY_CERTIFICATE_VARS)[0])
 
 
 def _problem_line(problem: dict[str, Any]) -> str:

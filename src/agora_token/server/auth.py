@@ -66,6 +66,11 @@ class ClaimNames:
         return cls(**renamed)
 
 
+def _is_url(jwks: str) -> bool:
+    """Whether a JWKS setting is a URL (fetched) rather than a file's path (read at start)."""
+    return jwks.lower().startswith(("http://", "https://"))
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -118,7 +123,7 @@ class AuthSettings:
     @property
     def jwks_url(self) -> Optional[str]:
         """``jwks`` when it is a URL (fetched, cached, refreshed), else None (a file, read at start)."""
-        if self.jwks is not None and self.jwks.lower().startswith(("http://", "https://")):
+        if self.jwks is not None and _is_url(self.jwks):
             return self.jwks
         return None
 
@@ -143,7 +148,7 @@ class AuthSettings:
             if given:  # asking for authorization and silently getting none is worse than not starting
                 raise ConfigError(f"{given[0]} is set but no key is: set {AUTH_JWKS_VAR} or {AUTH_SECRET_VAR}")
             return None
-        if jwks and not jwks.lower().startswith(("http://", "https://")):
+        if jwks and not _is_url(jwks):
             jwks = os.path.abspath(jwks)
         claims = ClaimNames.parse(get(AUTH_CLAIMS_VAR), AUTH_CLAIMS_VAR)
         return cls(
